@@ -61,6 +61,18 @@ _SCRAMBLE_TABLE, _UNSCRAMBLE_TABLE = _make_tables()
 _HAS_TRANSLATE = hasattr(b"", "translate")
 
 
+def _can_delete_slices():
+    probe = bytearray(b"ab")
+    try:
+        del probe[:1]
+    except TypeError:  # MicroPython bytearrays do not support slice deletion
+        return False
+    return True
+
+
+CAN_DELETE_SLICES = _can_delete_slices()
+
+
 def scramble(plain):
     """Add 33H to every byte, modulo 256 (plain -> wire)."""
     if _HAS_TRANSLATE:
@@ -83,10 +95,7 @@ def _valid_address_byte(b):
 
 def address_is_valid(address):
     """True when every address byte is two BCD digits or the wildcard AAH."""
-    for b in address:
-        if not _valid_address_byte(b):
-            return False
-    return True
+    return all(_valid_address_byte(b) for b in address)
 
 
 def address_to_text(address):
@@ -164,7 +173,7 @@ class Frame:
 
     @property
     def version(self):
-        """"dlt645-1997" for the 1997-only function codes, else "dlt645-2007".
+        """ "dlt645-1997" for the 1997-only function codes, else "dlt645-2007".
 
         03H is both the 1997 re-read (no data) and the 2007 security command (DI + more).
         """
@@ -230,32 +239,30 @@ def encode_frame(address, control, data=b"", preamble=4):
     return bytes(out)
 
 
-def _check_candidate(buf, i, n, check_address):
-    """Classify the candidate starting with 68H at buf[i].
+def _valid_address_bytes():
+    return bytes([b for b in range(256) if _valid_address_byte(b)])
 
-    Returns the frame's end index (exclusive) when it is complete and valid, 0 when more bytes
-    are needed, or -1 when the candidate is not a frame (the reason is counted by the caller
-    through the second item of the returned tuple).
-    """
-    avail = n - i
-    if avail > 7 and buf[i + 7] != START:
-        return -1, "second 68H missing"
-    if check_address:
-        top = i + 7 if avail > 7 else n
-        for k in range(i + 1, top):
-            b = buf[k]
-            if b != WILDCARD_BYTE and ((b & 0x0F) > 9 or (b >> 4) > 9):
-                return -1, "address is not BCD"
-    if avail < MIN_FRAME_LEN:
-        return 0, None
-    end = i + MIN_FRAME_LEN + buf[i + 9]
-    if end > n:
-        return 0, None
-    if buf[end - 1] != END:
-        return -1, "end byte is not 16H"
-    if sum(buf[i : end - 2]) & 0xFF != buf[end - 2]:
-        return -1, "checksum mismatch"
-    return end, None
+
+_VALID_ADDRESS_BYTES = _valid_address_bytes()
+
+
+def _address_ok(buf, start, stop):
+    if _HAS_TRANSLATE:  # CPython: delete every valid byte in C; anything left is invalid
+        return not buf[start:stop].translate(None, _VALID_ADDRESS_BYTES)
+    for k in range(start, stop):
+        b = buf[k]
+        if b != WILDCARD_BYTE and ((b & 0x0F) > 9 or (b >> 4) > 9):
+            return False
+    return True
+
+
+def _head_plausible(buf, i, n, check_address):
+    """Whether the incomplete candidate at buf[i] may still become a frame: its second 68H
+    (when received) is there and its address digits so far are BCD or AAH. Checking this before
+    waiting keeps junk that happens to contain 68H from holding the stream up."""
+    if n - i > 7 and buf[i + 7] != START:
+        return False
+    return not check_address or _address_ok(buf, i + 1, min(i + 7, n))
 
 
 def decode_frame(data, check_address=True):
@@ -289,7 +296,9 @@ def decode_frame(data, check_address=True):
         raise DecodeError("address bytes are not BCD: " + to_hex(buf[i + 1 : i + 7]))
     cs = sum(buf[i : end - 2]) & 0xFF
     if cs != buf[end - 2]:
-        raise DecodeError("checksum mismatch: frame says %02XH, computed %02XH" % (buf[end - 2], cs))
+        raise DecodeError(
+            "checksum mismatch: frame says %02XH, computed %02XH" % (buf[end - 2], cs)
+        )
     if buf[end - 1] != END:
         raise DecodeError("end byte is %02XH, expected 16H" % buf[end - 1])
     if end < n:
@@ -339,30 +348,45 @@ class StreamDecoder:
         out = []
         pos = 0
         check_address = self.check_address
+        find = buf.find
         while True:
-            i = buf.find(b"\x68", pos)
+            i = find(b"\x68", pos)
             if i < 0:
                 self.skipped_bytes += n - pos
                 pos = n
                 break
             if i > pos:
                 self.skipped_bytes += i - pos
-            end, reason = _check_candidate(buf, i, n, check_address)
-            if end > 0:
-                raw = bytes(buf[i:end])
-                out.append(Frame(raw[1:7], raw[8], unscramble(raw[10:-2]), raw))
-                self.frames += 1
-                pos = end
+            # Fast path, inlined because it runs once per candidate: a complete candidate
+            # with both 68H, the 16H end byte, a matching CS and BCD address digits.
+            end = i + MIN_FRAME_LEN + buf[i + 9] if n - i >= MIN_FRAME_LEN else n + 1
+            if end <= n:
+                if buf[i + 7] != START:
+                    pos = i + 1
+                    self.skipped_bytes += 1
+                    continue
+                if buf[end - 1] != END:
+                    self.bad_end += 1
+                elif sum(buf[i : end - 2]) & 0xFF != buf[end - 2]:
+                    self.bad_checksum += 1
+                elif not check_address or _address_ok(buf, i + 1, i + 7):
+                    raw = bytes(buf[i:end])
+                    out.append(Frame(raw[1:7], raw[8], unscramble(raw[10:-2]), raw))
+                    self.frames += 1
+                    pos = end
+                    continue
+                pos = i + 1
+                self.skipped_bytes += 1
                 continue
-            if end == 0 and not final:
+            # Incomplete: wait for more bytes unless the head already rules it out.
+            if not final and _head_plausible(buf, i, n, check_address):
                 pos = i
                 break
-            if reason == "checksum mismatch":
-                self.bad_checksum += 1
-            elif reason == "end byte is not 16H":
-                self.bad_end += 1
-            self.skipped_bytes += 1
             pos = i + 1
+            self.skipped_bytes += 1
         if pos:
-            del buf[:pos]
+            if CAN_DELETE_SLICES:
+                del buf[:pos]
+            else:
+                self._buf = buf[pos:]
         return out

@@ -1,0 +1,102 @@
+"""The ``meterbench`` command: one entry point, one sub-command group per job."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from meterproto.decode import PROTOCOLS, decode_hex
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    name="meterbench",
+    help="Automatic verification of electricity and water meters on test benches.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from meterbench import __version__
+
+        typer.echo(f"meterbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Automatic verification of electricity and water meters on test benches."""
+
+
+@app.command()
+def decode(
+    frames: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Hex frames, one per argument (quote frames written with spaces). "
+            "Without arguments, one frame per line is read from stdin."
+        ),
+    ] = None,
+    protocol: Annotated[
+        str, typer.Option("--protocol", "-p", help="auto, dlt645, cjt188, dlt698 or link.")
+    ] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per frame.")] = False,
+) -> None:
+    """Decode DL/T 645, CJ/T 188, DL/T 698.45 or controller-link frames given in hex."""
+    if protocol not in PROTOCOLS:
+        raise typer.BadParameter(f"choose one of {', '.join(PROTOCOLS)}", param_hint="--protocol")
+    lines = frames if frames else [line for line in sys.stdin.read().splitlines() if line.strip()]
+    results = [decode_hex(line, protocol) for line in lines]
+    if as_json:
+        for result in results:
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    else:
+        _print_decoded(results)
+    if not results or not all(r["valid"] for r in results):
+        raise typer.Exit(1)
+
+
+def _print_decoded(results: list[dict[str, object]]) -> None:
+    console = Console(highlight=False)
+    for index, result in enumerate(results, 1):
+        table = Table(
+            title=f"frame {index}: {result.get('protocol')}",
+            show_header=False,
+            title_justify="left",
+        )
+        table.add_column("field", style="bold")
+        table.add_column("value")
+        for key, value in result.items():
+            if key in ("protocol",):
+                continue
+            if key == "control" and isinstance(value, int):
+                value = f"{value:02X}H"
+            if key == "function" and isinstance(value, int):
+                value = f"{value:02X}H"
+            table.add_row(
+                key,
+                json.dumps(value, ensure_ascii=False)
+                if isinstance(value, list | dict)
+                else str(value),
+            )
+        console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

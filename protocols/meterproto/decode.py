@@ -1,0 +1,104 @@
+"""Decode one frame of any supported protocol into a flat dict (host only).
+
+Used by ``meterbench decode`` and by trace views. ``protocol="auto"`` tries each codec in turn;
+a frame is accepted only by a codec whose structure and checksum both hold, so the order
+matters only for the error message of a frame that no codec accepts.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from meterproto.compat import from_hex
+from meterproto.dlt645.frame import DecodeError
+
+# protocol name -> (module holding decode_frame, module holding describe)
+_CODECS: dict[str, tuple[str, str]] = {
+    "dlt645": ("meterproto.dlt645.frame", "meterproto.dlt645.describe"),
+    "cjt188": ("meterproto.cjt188.frame", "meterproto.cjt188.messages"),
+    "dlt698": ("meterproto.dlt698.frame", "meterproto.dlt698.apdu"),
+    "link": ("meterproto.link.frame", "meterproto.link.describe"),
+}
+
+PROTOCOLS = ("auto", *_CODECS)
+
+
+def _codec(name: str) -> tuple[Callable[[bytes], Any], Callable[[Any], dict[str, Any]]]:
+    frame_module, describe_module = _CODECS[name]
+    decode = importlib.import_module(frame_module).decode_frame
+    describe = importlib.import_module(describe_module).describe
+    return decode, describe
+
+
+def available_protocols() -> list[str]:
+    """Codecs that import here (all of them in a complete installation)."""
+    names = []
+    for name in _CODECS:
+        try:
+            _codec(name)
+        except (ImportError, AttributeError):
+            continue
+        names.append(name)
+    return names
+
+
+def decode_bytes(data: bytes, protocol: str = "auto") -> dict[str, Any]:
+    """Decode one frame; never raises for bad bytes: ``valid`` False plus ``error`` instead."""
+    if protocol != "auto" and protocol not in _CODECS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+    names = available_protocols() if protocol == "auto" else [protocol]
+    errors: dict[str, str] = {}
+    for name in names:
+        decode, describe = _codec(name)
+        try:
+            frame = decode(data)
+        except DecodeError as exc:
+            errors[name] = str(exc)
+            continue
+        return describe(frame)
+    return {
+        "protocol": protocol if protocol != "auto" else _likely_protocol(data, errors),
+        "valid": False,
+        "raw_hex": data.hex(),
+        "error": _error_text(data, errors, protocol),
+    }
+
+
+def decode_hex(text: str, protocol: str = "auto") -> dict[str, Any]:
+    """Like decode_bytes, from hex text (spaces allowed); bad hex is an invalid frame too."""
+    try:
+        data = from_hex(text)
+    except ValueError as exc:
+        return {
+            "protocol": protocol,
+            "valid": False,
+            "raw_hex": text.strip(),
+            "error": f"not hex: {exc}",
+        }
+    return decode_bytes(data, protocol)
+
+
+def _likely_protocol(data: bytes, errors: dict[str, str]) -> str:
+    """The codec a broken frame most resembles, to pick the error worth showing."""
+    body = data.lstrip(b"\xfe")
+    if len(body) > 7 and body[0] == 0x68 and body[7] == 0x68:
+        return "dlt645"
+    for name, message in errors.items():
+        if "checksum" in message or "CRC" in message or "truncated" in message:
+            return name
+    return "unknown"
+
+
+def _error_text(data: bytes, errors: dict[str, str], protocol: str) -> str:
+    if protocol != "auto":
+        return errors[protocol]
+    likely = _likely_protocol(data, errors)
+    if likely in errors:
+        return errors[likely]
+    return (
+        "not a frame of any known protocol ("
+        + "; ".join(f"{name}: {message}" for name, message in errors.items())
+        + ")"
+    )
