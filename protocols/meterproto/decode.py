@@ -13,6 +13,10 @@ from typing import Any
 
 from meterproto.compat import from_hex
 from meterproto.dlt645.frame import DecodeError
+from meterproto.link.frame import LinkError
+
+# What each codec raises for bytes that are not one of its frames.
+_DECODE_ERRORS = (DecodeError, LinkError)
 
 # protocol name -> (module holding decode_frame, module holding describe)
 _CODECS: dict[str, tuple[str, str]] = {
@@ -54,7 +58,7 @@ def decode_bytes(data: bytes, protocol: str = "auto") -> dict[str, Any]:
         decode, describe = _codec(name)
         try:
             frame = decode(data)
-        except DecodeError as exc:
+        except _DECODE_ERRORS as exc:
             errors[name] = str(exc)
             continue
         return describe(frame)

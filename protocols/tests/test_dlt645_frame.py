@@ -9,6 +9,7 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from meterproto.dlt645.frame import (
     MAX_FRAME_LEN,
     DecodeError,

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from meterproto.dlt645 import messages as m
 from meterproto.dlt645.frame import DecodeError, EncodeError, Frame, decode_frame
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from meterproto.dlt645 import di
 from meterproto.dlt645.describe import decode_item
 from meterproto.dlt645.frame import DecodeError, EncodeError
