@@ -1,0 +1,81 @@
+"""Clocks the runner and the simulator share.
+
+A real bench runs on the wall clock. A simulated bench may run faster than real time
+(``time_scale`` in the bench config): then runner and simulator read one ScaledClock, so a
+2-hour creep test takes seconds of wall time while every pulse count stays physically
+consistent with the simulated seconds that passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Seconds since an arbitrary origin, and a way to wait for a number of them."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class WallClock:
+    """Real time (monotonic)."""
+
+    time_scale = 1.0
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+    def wall_seconds(self, seconds: float) -> float:
+        return seconds
+
+
+class ScaledClock:
+    """Simulated time running ``time_scale`` times faster than the monotonic wall clock."""
+
+    def __init__(self, time_scale: float = 1.0, start: float = 0.0) -> None:
+        if time_scale <= 0:
+            raise ValueError(f"time_scale must be positive, got {time_scale}")
+        self.time_scale = float(time_scale)
+        self._origin_wall = time.monotonic()
+        self._origin_sim = float(start)
+
+    def now(self) -> float:
+        return self._origin_sim + (time.monotonic() - self._origin_wall) * self.time_scale
+
+    def wall_seconds(self, seconds: float) -> float:
+        """How long ``seconds`` of simulated time last on the wall clock."""
+        return max(0.0, seconds) / self.time_scale
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(self.wall_seconds(seconds))
+
+
+class ManualClock:
+    """A clock that moves only when told to: deterministic tests of time-based logic."""
+
+    time_scale = float("inf")
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = float(start)
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("time does not run backwards")
+        self._now += seconds
+
+    def wall_seconds(self, seconds: float) -> float:
+        return 0.0
+
+    async def sleep(self, seconds: float) -> None:
+        self.advance(max(0.0, seconds))
+        await asyncio.sleep(0)
