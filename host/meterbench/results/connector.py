@@ -1,0 +1,159 @@
+"""The database seam: everything dialect-specific about the results store lives here.
+
+The store speaks a small portable SQL (CREATE TABLE with TEXT/INTEGER columns, INSERT, SELECT
+with WHERE/ORDER BY/LIMIT, scalar sub-queries) with ``?`` placeholders, and needs five things
+from a connector:
+
+- ``execute(sql, params)`` returning all result rows as tuples;
+- ``write()``: a transaction that holds the database's write lock from its first statement
+  (SQLite: ``BEGIN IMMEDIATE``), so appends read the chain head and insert atomically;
+- ``snapshot()``: a read transaction with one consistent view for multi-query reads;
+- ``table_names()`` and ``install_append_only_guards(tables)``;
+- ``integrity_check()`` and ``close()``.
+
+A PostgreSQL connector (psycopg) would translate ``?`` to ``%s``, implement ``write()`` as
+``BEGIN`` plus ``SELECT pg_advisory_xact_lock(<constant>)`` (or SERIALIZABLE with retries),
+``snapshot()`` as ``BEGIN ISOLATION LEVEL REPEATABLE READ``, ``table_names()`` from
+``information_schema.tables``, the guards as ``BEFORE UPDATE OR DELETE`` triggers raising an
+exception, and run the same migrations. PRAGMAs and SQLite triggers stay in this module.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Protocol
+
+from meterbench.results.errors import (
+    CorruptDatabaseError,
+    DatabaseMissingError,
+    MissingReferenceError,
+    StoreError,
+)
+
+Params = Sequence[object]
+
+
+class Connector(Protocol):
+    """What the store needs from a database (see the module docstring)."""
+
+    dialect: str
+    location: str
+
+    def execute(self, sql: str, params: Params = ()) -> list[tuple[object, ...]]: ...
+
+    def write(self) -> AbstractContextManager[None]: ...
+
+    def snapshot(self) -> AbstractContextManager[None]: ...
+
+    def table_names(self) -> set[str]: ...
+
+    def install_append_only_guards(self, tables: Iterable[str]) -> None: ...
+
+    def integrity_check(self) -> list[str]: ...
+
+    def close(self) -> None: ...
+
+
+class SQLiteConnector:
+    """One SQLite file in WAL mode with full fsync on every commit.
+
+    WAL + ``synchronous=FULL`` make each committed append durable against power loss and
+    process kills, while readers (``meterbench runs``/``show``) never block the writing run.
+    The connection may be used from a worker thread (e.g. ``asyncio.to_thread``); a lock keeps
+    one transaction at a time.
+    """
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path, *, create: bool, busy_timeout_s: float = 30.0) -> None:
+        self.location = str(path)
+        file = Path(path)
+        if not file.exists():
+            if not create:
+                raise DatabaseMissingError(self.location)
+            file.parent.mkdir(parents=True, exist_ok=True)
+        elif file.is_dir():
+            raise CorruptDatabaseError(self.location, "it is a directory")
+        self._lock = threading.RLock()
+        try:
+            self._conn = sqlite3.connect(
+                file, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
+            )
+        except sqlite3.Error as exc:
+            raise CorruptDatabaseError(self.location, str(exc)) from None
+        try:
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._conn.execute("PRAGMA journal_mode = WAL").fetchall()
+            self._conn.execute("PRAGMA synchronous = FULL")
+            self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise CorruptDatabaseError(self.location, str(exc)) from None
+
+    def execute(self, sql: str, params: Params = ()) -> list[tuple[object, ...]]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, tuple(params)).fetchall()
+            except sqlite3.IntegrityError as exc:
+                raise MissingReferenceError(f"the database refused a row: {exc}") from None
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"{self.location}: {exc}") from None
+            except sqlite3.DatabaseError as exc:
+                raise CorruptDatabaseError(self.location, str(exc)) from None
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[None]:
+        with self._lock:
+            self.execute(begin)
+            try:
+                yield
+                self.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+
+    def write(self) -> AbstractContextManager[None]:
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        return self._transaction("BEGIN")
+
+    def table_names(self) -> set[str]:
+        rows = self.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {str(name) for (name,) in rows if not str(name).startswith("sqlite_")}
+
+    def install_append_only_guards(self, tables: Iterable[str]) -> None:
+        """Triggers that make UPDATE and DELETE fail: the store never issues either.
+
+        They stop mistakes, not a determined editor (who can drop them): the hash chain is
+        what detects that.
+        """
+        rows = self.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        present = {str(name) for (name,) in rows}
+        wanted = [
+            (f"{table}_no_{action.lower()}", table, action)
+            for table in tables
+            for action in ("UPDATE", "DELETE")
+        ]
+        missing = [guard for guard in wanted if guard[0] not in present]
+        if not missing:
+            return
+        with self.write():
+            for name, table, action in missing:
+                self.execute(
+                    f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {action} ON {table} "
+                    "BEGIN SELECT RAISE(ABORT, 'results are append-only'); END"
+                )
+
+    def integrity_check(self) -> list[str]:
+        """SQLite's own check: ``["ok"]`` for a sound file."""
+        return [str(row[0]) for row in self.execute("PRAGMA integrity_check")]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

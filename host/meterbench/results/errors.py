@@ -1,0 +1,69 @@
+"""Errors of the results store, each with a one-line message an operator can act on."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base class: anything the store refuses or cannot do."""
+
+
+class DatabaseMissingError(StoreError):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no results database at {path} (give --db PATH or set METERBENCH_DB)")
+        self.path = path
+
+
+class CorruptDatabaseError(StoreError):
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(f"{path} is not a readable results database: {detail}")
+        self.path = path
+
+
+class NotAResultsDatabaseError(StoreError):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path} is an SQLite database, but not a meterbench results database")
+        self.path = path
+
+
+class SchemaTooNewError(StoreError):
+    """The database was written by a newer meterbench: never guess at its meaning."""
+
+    def __init__(self, path: str, found: int, supported: int) -> None:
+        super().__init__(
+            f"{path} has results schema version {found}, but this meterbench supports up to "
+            f"{supported}: upgrade meterbench to read it (the database was left untouched)"
+        )
+        self.found = found
+        self.supported = supported
+
+
+class UnknownRunError(StoreError):
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"no run {run_id!r} in this database (`meterbench runs` lists them)")
+        self.run_id = run_id
+
+
+class ConflictError(StoreError):
+    """A row with the same key exists with different content: a record is never overwritten."""
+
+    def __init__(self, what: str, columns: list[str]) -> None:
+        super().__init__(
+            f"{what} is already stored with different {', '.join(columns)}; "
+            "records are append-only (take a new attempt or a new run instead)"
+        )
+        self.columns = columns
+
+
+class ClosedRunError(StoreError):
+    def __init__(self, run_id: str, status: str) -> None:
+        super().__init__(f"run {run_id!r} is {status}: its record is closed to new rows")
+        self.run_id = run_id
+
+
+class StatusTransitionError(StoreError):
+    def __init__(self, run_id: str, current: str | None, new: str) -> None:
+        super().__init__(f"run {run_id!r}: status cannot change from {current} to {new}")
+
+
+class MissingReferenceError(StoreError):
+    """A row refers to a run, position or step that was not appended first."""
