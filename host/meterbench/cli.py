@@ -7,9 +7,12 @@ import sys
 from typing import Annotated
 
 import typer
-from meterproto.decode import PROTOCOLS, decode_hex
 from rich.console import Console
 from rich.table import Table
+
+from meterbench.meter_cli import meter_app, sim_app
+from meterbench.results.cli import records_app, runs, show
+from meterproto.decode import PROTOCOLS, decode_hex
 
 app = typer.Typer(
     name="meterbench",
@@ -92,6 +95,13 @@ def _print_decoded(results: list[dict[str, object]]) -> None:
                 else str(value),
             )
         console.print(table)
+
+
+app.command("runs")(runs)
+app.command("show")(show)
+app.add_typer(records_app, name="records")
+app.add_typer(meter_app, name="meter")
+app.add_typer(sim_app, name="sim")
 
 
 def main() -> None:

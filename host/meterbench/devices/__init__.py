@@ -1,0 +1,1 @@
+"""Drivers for the devices on a bench: meters, bench controllers, source and reference."""

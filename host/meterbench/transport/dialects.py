@@ -1,0 +1,141 @@
+"""What the bus needs to know about a meter protocol, and nothing more: how to cut the byte
+stream into frames, its reply timing, where the control code sits (for echo removal) and which
+bytes of a frame are secret (for masked traces).
+
+The bus itself is protocol-neutral; DL/T 645 and CJ/T 188 meters may even share one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from meterproto.cjt188 import frame as cjt188_frame
+from meterproto.dlt645 import frame as dlt645_frame
+
+
+class FrameDecoder(Protocol):
+    """The shape of the meterproto stream decoders."""
+
+    bad_checksum: int
+    bad_end: int
+
+    @property
+    def pending(self) -> int: ...
+
+    def feed(self, chunk: bytes) -> list[Any]: ...
+
+    def flush(self) -> list[Any]: ...
+
+
+class Dialect(Protocol):
+    name: str
+    td_min: float  # shortest response delay a meter may use (bus turn-around)
+    td_max: float  # longest response delay: request end -> first reply byte
+    tb: float  # longest gap between two bytes of one frame
+    max_preamble: int
+
+    def decoder(self) -> FrameDecoder: ...
+
+    def control_index(self, raw: bytes) -> int:
+        """Index of the control code in ``raw`` (wire bytes, preamble included)."""
+        ...
+
+    def secret_positions(self, raw: bytes) -> list[int]:
+        """Indexes of ``raw`` (wire bytes of one frame, preamble allowed) to mask in traces."""
+        ...
+
+
+def _skip_preamble(raw: bytes) -> int:
+    i = 0
+    while i < len(raw) and raw[i] == 0xFE:
+        i += 1
+    return i
+
+
+# DL/T 645 functions whose DATA carries a password (and operator code): offset of the secret
+# part inside DATA and its length. 2007: 14H DI+PA..+C0..; 18H DI+old+new; 19H-1CH PA..+C0..
+# 1997: 04H DI(2)+PA.. (no operator code), 0FH change password.
+_DLT645_SECRETS_2007 = {
+    0x14: (4, 8),
+    0x18: (4, 8),
+    0x19: (0, 8),
+    0x1A: (0, 8),
+    0x1B: (0, 8),
+    0x1C: (0, 8),
+    0x03: (4, 4),  # ESAM: operator code
+}
+_DLT645_SECRETS_1997 = {0x04: (2, 4), 0x0F: (2, 8)}
+
+
+@dataclass(frozen=True)
+class Dlt645Dialect:
+    """DL/T 645-2007 and -1997: Td 20-500 ms, Tb 500 ms, up to 4 FEH preamble bytes."""
+
+    name: str = "dlt645"
+    td_min: float = 0.020
+    td_max: float = 0.500
+    tb: float = 0.500
+    max_preamble: int = 4
+
+    def decoder(self) -> FrameDecoder:
+        return dlt645_frame.StreamDecoder()
+
+    def control_index(self, raw: bytes) -> int:
+        return _skip_preamble(raw) + 8
+
+    def secret_positions(self, raw: bytes) -> list[int]:
+        start = _skip_preamble(raw)
+        if len(raw) < start + 12:
+            return []
+        control = raw[start + 8]
+        function = control & dlt645_frame.FUNCTION_MASK
+        length = raw[start + 9]
+        data_at = start + 10
+        if control & dlt645_frame.DIR_RESPONSE:
+            # 98H: the meter repeats the new password.
+            if function == 0x18 and not control & dlt645_frame.ABNORMAL:
+                return _with_checksum(raw, data_at, 0, length, length)
+            return []
+        table = _DLT645_SECRETS_2007
+        if function in dlt645_frame.FUNCTIONS_1997 and function != 0x03:
+            table = _DLT645_SECRETS_1997
+        if function not in table:
+            return []
+        offset, size = table[function]
+        return _with_checksum(raw, data_at, offset, size, length)
+
+
+def _with_checksum(raw: bytes, data_at: int, offset: int, size: int, length: int) -> list[int]:
+    """Positions data_at+offset .. +size (inside DATA) plus the checksum byte."""
+    first = data_at + offset
+    last = min(first + size, data_at + length, len(raw))
+    positions = list(range(first, last))
+    if positions and data_at + length < len(raw):
+        positions.append(data_at + length)
+    return positions
+
+
+@dataclass(frozen=True)
+class Cjt188Dialect:
+    """CJ/T 188: no timing figures published; the DL/T 645 values with a longer Td for
+    battery-powered M-Bus meters (reference section 8.6)."""
+
+    name: str = "cjt188"
+    td_min: float = 0.020
+    td_max: float = 1.000
+    tb: float = 0.500
+    max_preamble: int = 4
+
+    def decoder(self) -> FrameDecoder:
+        return cjt188_frame.StreamDecoder()
+
+    def control_index(self, raw: bytes) -> int:
+        return _skip_preamble(raw) + 9
+
+    def secret_positions(self, raw: bytes) -> list[int]:
+        return []
+
+
+DLT645 = Dlt645Dialect()
+CJT188 = Cjt188Dialect()
