@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from meterbench.meter_cli import meter_app, sim_app
+from meterbench.plan.cli import plan_app
 from meterbench.results.cli import records_app, runs, show
 from meterproto.decode import PROTOCOLS, decode_hex
 
@@ -102,6 +103,7 @@ app.command("show")(show)
 app.add_typer(records_app, name="records")
 app.add_typer(meter_app, name="meter")
 app.add_typer(sim_app, name="sim")
+app.add_typer(plan_app, name="plan")
 
 
 def main() -> None:

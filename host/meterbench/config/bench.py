@@ -1,0 +1,259 @@
+"""Bench configuration: the hardware of one bench, its ports and the traceability of its standard.
+
+A bench file says what is wired where (controllers, positions, meter buses, the source and
+reference standard, the time base), not what to test (that is the plan). A simulated bench is
+the same file with ``sim://`` endpoints and a ``[sim]`` section that describes the simulated
+meters; without ``[sim]``, ``sim://`` endpoints are an error. Every problem is reported as a
+ConfigError naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from meterbench.config.errors import ConfigError
+
+SIM_SCHEME = "sim://"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BenchInfo(_Strict):
+    id: str = Field(min_length=1, description="bench (device) number printed on records")
+    name: str = ""
+    kind: Literal["electricity", "water"] = "electricity"
+    wiring: Literal["1p", "3p4w", "3p3w"] = "1p"
+    location: str = ""
+    max_current_a: float = Field(120.0, gt=0)
+    max_voltage_v: float = Field(480.0, gt=0)
+
+
+class StandardInfo(_Strict):
+    """The reference standard and its traceability, printed on every record and certificate."""
+
+    name: str = "reference standard"
+    model: str = ""
+    serial: str = ""
+    accuracy_class: str = Field(min_length=1)
+    certificate: str = Field(min_length=1, description="certificate number of the standard")
+    valid_until: dt.date
+    constant_imp_per_kwh: float = Field(gt=0, description="nominal constant on the range used")
+    ct_ratio: float = Field(1.0, gt=0, description="K_I of the standard's connection")
+    vt_ratio: float = Field(1.0, gt=0, description="K_U of the standard's connection")
+
+
+class TimeBaseInfo(_Strict):
+    """External reference frequency the controllers count for the clock test."""
+
+    name: str = "external time base"
+    frequency_hz: float = Field(10e6, gt=0)
+    certificate: str = ""
+
+
+class SourceInfo(_Strict):
+    driver: Literal["scpi"] = "scpi"
+    url: str = Field(min_length=1)
+    baudrate: int = Field(9600, gt=0)
+    parity: Literal["N", "E", "O"] = "N"
+    timeout_s: float = Field(2.0, gt=0)
+    settle_timeout_s: float = Field(60.0, gt=0, description="wait this long for stable output")
+
+
+class ControllerInfo(_Strict):
+    id: str = Field(min_length=1)
+    url: str = Field(min_length=1)
+    baudrate: int = Field(115200, gt=0)
+    board: str = ""
+
+
+class BusInfo(_Strict):
+    """One physical RS-485 (or IR) bus to the meters."""
+
+    id: str = Field(min_length=1)
+    url: str = Field(min_length=1)
+    baudrate: int = Field(2400, gt=0)
+    parity: Literal["N", "E", "O"] = "E"
+    bytesize: int = 8
+    stopbits: float = 1
+    response_delay_max_s: float = Field(0.5, gt=0)
+
+
+def parse_numbers(text: str | int | list[int]) -> list[int]:
+    """"1-12", "1,3,5-7", 4 or [1, 2] -> sorted position numbers."""
+    if isinstance(text, int):
+        return [text]
+    if isinstance(text, list):
+        return [int(n) for n in text]
+    numbers: list[int] = []
+    for part in str(text).split(","):
+        part = part.strip()
+        match = re.fullmatch(r"(\d+)\s*-\s*(\d+)", part)
+        if match:
+            first, last = int(match.group(1)), int(match.group(2))
+            if last < first:
+                raise ValueError(f"range {part!r} runs backwards")
+            numbers.extend(range(first, last + 1))
+        elif part.isdigit():
+            numbers.append(int(part))
+        else:
+            raise ValueError(f"not a position number or range: {part!r}")
+    return numbers
+
+
+class PositionGroup(_Strict):
+    """Positions wired alike: ``numbers = "1-12"`` on controller C1, channels 0..11 in order."""
+
+    numbers: list[int]
+    controller: str
+    first_channel: int = Field(0, ge=0)
+    bus: str | None = None
+    second_pulse: bool = True
+    relay: bool = False
+
+    @field_validator("numbers", mode="before")
+    @classmethod
+    def _numbers(cls, value: Any) -> list[int]:
+        return parse_numbers(value)
+
+
+class Position(_Strict):
+    number: int = Field(gt=0)
+    controller: str
+    channel: int = Field(ge=0)
+    bus: str | None = None
+    second_pulse: bool = True
+    relay: bool = False
+
+
+class CertificateScheme(_Strict):
+    """How certificate and result-notice numbers are made: a format with {bench}, {year},
+    {seq} (a counter per bench and year) and {kind} (C certificate, N notice)."""
+
+    number_format: str = "{bench}-{year}-{kind}{seq:05d}"
+    issuer: str = "meterbench verification laboratory"
+
+
+class BenchConfig(_Strict):
+    bench: BenchInfo
+    standard: StandardInfo
+    source: SourceInfo
+    timebase: TimeBaseInfo = TimeBaseInfo()
+    controllers: list[ControllerInfo] = Field(min_length=1)
+    buses: list[BusInfo] = []
+    position_groups: list[PositionGroup] = []
+    positions_: list[Position] = Field([], alias="positions")
+    certificates: CertificateScheme = CertificateScheme()
+    sim: dict[str, Any] | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def positions(self) -> list[Position]:
+        """Every position, groups expanded, sorted by number."""
+        out = list(self.positions_)
+        for group in self.position_groups:
+            for index, number in enumerate(group.numbers):
+                out.append(Position(number=number, controller=group.controller,
+                                    channel=group.first_channel + index, bus=group.bus,
+                                    second_pulse=group.second_pulse, relay=group.relay))
+        return sorted(out, key=lambda p: p.number)
+
+    @property
+    def simulated(self) -> bool:
+        return self.sim is not None
+
+    def controller(self, controller_id: str) -> ControllerInfo:
+        return next(c for c in self.controllers if c.id == controller_id)
+
+    def bus(self, bus_id: str) -> BusInfo:
+        return next(b for b in self.buses if b.id == bus_id)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BenchConfig:
+        positions = self.positions
+        if not positions:
+            raise ValueError("positions: the bench has no positions")
+        seen: dict[int, str] = {}
+        channels: set[tuple[str, int]] = set()
+        controllers = {c.id for c in self.controllers}
+        buses = {b.id for b in self.buses}
+        for p in positions:
+            if p.number in seen:
+                raise ValueError(f"positions: position {p.number} is defined twice")
+            seen[p.number] = p.controller
+            if p.controller not in controllers:
+                raise ValueError(f"positions: position {p.number} names controller "
+                                 f"{p.controller!r}, which is not in [[controllers]]")
+            if p.bus is not None and p.bus not in buses:
+                raise ValueError(f"positions: position {p.number} names bus {p.bus!r}, "
+                                 "which is not in [[buses]]")
+            if (p.controller, p.channel) in channels:
+                raise ValueError(f"positions: channel {p.channel} of controller {p.controller} "
+                                 "is used twice")
+            channels.add((p.controller, p.channel))
+        for kind, items in (("controllers", self.controllers), ("buses", self.buses)):
+            ids = [item.id for item in items]
+            if len(ids) != len(set(ids)):
+                raise ValueError(f"{kind}: ids must be unique")
+        if not self.simulated:
+            for name, url in self.endpoints().items():
+                if url.startswith(SIM_SCHEME):
+                    raise ValueError(f"{name}: url {url!r} is a simulated endpoint but the bench "
+                                     "has no [sim] section")
+        return self
+
+    def endpoints(self) -> dict[str, str]:
+        """Every endpoint URL, by the config path that names it."""
+        out = {"source.url": self.source.url}
+        out.update({f"controllers[{c.id}].url": c.url for c in self.controllers})
+        out.update({f"buses[{b.id}].url": b.url for b in self.buses})
+        return out
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+        else:
+            parts.append("positions" if item == "positions_" else str(item))
+    return ".".join(parts)
+
+
+def validation_error(path: Path | str, exc: ValidationError) -> ConfigError:
+    """A pydantic error as a ConfigError naming file and field(s)."""
+    problems = []
+    for err in exc.errors():
+        field = _field_path(tuple(err["loc"]))
+        message = err["msg"].removeprefix("Value error, ")
+        problems.append(f"field '{field}': {message}" if field else message)
+    return ConfigError(f"{path}: " + "; ".join(problems))
+
+
+def read_toml(path: Path | str) -> dict[str, Any]:
+    """A TOML file as a dict; a missing or malformed file is a ConfigError naming it."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_bench(path: Path | str) -> BenchConfig:
+    """Load and validate a bench file; raises ConfigError naming the file and field."""
+    data = read_toml(path)
+    try:
+        return BenchConfig.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(path, exc) from None

@@ -1,0 +1,1 @@
+"""Plan expansion: plan x meter type x profile -> concrete steps."""

@@ -1,0 +1,192 @@
+"""Plan x meter type x regulation profile (x bench) -> ``PlanExpansion``.
+
+Pure: no hardware, no clock, nothing but the three (four) inputs, so the same expansion is what
+``meterbench plan show`` prints, what the runner executes and what a record snapshots.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+from meterbench.config.meter_types import (
+    ElectricityMeterType,
+    MeterType,
+    WaterMeterType,
+    load_meter_type,
+)
+from meterbench.config.plans import (
+    BasicErrorItem,
+    ClockItem,
+    CommunicationItem,
+    CreepItem,
+    Plan,
+    RegisterItem,
+    StartingItem,
+    StdDevItem,
+    TimeSettingItem,
+    WaterErrorItem,
+    load_plan,
+    meter_matches_plan,
+    plan_profile,
+)
+from meterbench.plan import electricity, water
+from meterbench.plan.bench import BenchContext
+from meterbench.plan.context import Expansion, duration, num
+from meterbench.plan.model import (
+    BenchRef,
+    PlanExpansion,
+    PlanRef,
+    ProfileRef,
+    Skipped,
+    Step,
+)
+from meterbench.regulations.profile import RegulationProfile
+
+
+def expand_plan(
+    plan: Plan,
+    meter: MeterType,
+    profile: RegulationProfile | None = None,
+    bench: BenchContext | None = None,
+) -> PlanExpansion:
+    """The concrete steps of ``plan`` for ``meter``. ``profile`` defaults to the plan's
+    regulation with its overrides; ``bench`` adds the reference constant and setpoint range.
+    Raises ConfigError naming the plan or meter-type file and field when they do not fit."""
+    meter_matches_plan(plan, meter)
+    ctx = Expansion(
+        plan=plan,
+        meter=meter,
+        profile=profile if profile is not None else plan_profile(plan),
+        bench=bench or BenchContext(),
+    )
+    if isinstance(meter, ElectricityMeterType):
+        electricity.check_meter(ctx)
+    else:
+        water.check_meter(ctx)
+    steps: list[Step] = []
+    skipped: list[Skipped] = []
+    for index, item in enumerate(plan.items):
+        result = _expand_item(ctx, item, index)
+        if isinstance(result, Skipped):
+            skipped.append(result)
+        else:
+            steps.append(result)
+    total_min = sum((s.time.min_s for s in steps if s.time), Decimal(0))
+    total_max = sum((s.time.max_s for s in steps if s.time), Decimal(0))
+    return PlanExpansion(
+        plan=PlanRef(
+            id=plan.id,
+            title=plan.plan.title,
+            file=plan.source_path,
+            verification=plan.plan.verification,
+            points_confidence=plan.plan.points_confidence,
+        ),
+        profile=ProfileRef(
+            id=ctx.profile.id,
+            title=ctx.profile.profile.title,
+            basis=ctx.profile.profile.basis,
+            version=str(ctx.profile.profile.version),
+            overrides={k: str(v) for k, v in plan.profile_overrides.items()},
+        ),
+        meter_type=_meter_summary(meter),
+        bench=_bench_summary(ctx.bench),
+        batch_statistics=_batch_enabled(ctx),
+        steps=steps,
+        skipped=skipped,
+        warnings=ctx.warnings,
+        unconfirmed=sorted(ctx.unconfirmed),
+        time=duration(total_min, total_max),
+    )
+
+
+def expand_files(
+    plan_path: str | os.PathLike[str],
+    meter_type_path: str | os.PathLike[str],
+    bench: BenchContext | None = None,
+) -> PlanExpansion:
+    """Load a plan and a meter type from files and expand them."""
+    plan = load_plan(plan_path, check_profile=False)
+    meter = load_meter_type(meter_type_path)
+    return expand_plan(plan, meter, bench=bench)
+
+
+def _expand_item(ctx: Expansion, item: object, index: int) -> Step | Skipped:
+    if isinstance(item, CreepItem):
+        return electricity.creep(ctx, item)
+    if isinstance(item, StartingItem):
+        return electricity.starting(ctx, item)
+    if isinstance(item, BasicErrorItem):
+        return electricity.basic_error(ctx, item, index)
+    if isinstance(item, StdDevItem):
+        return electricity.std_dev(ctx, item, index)
+    if isinstance(item, RegisterItem):
+        return electricity.register(ctx, item, index)
+    if isinstance(item, ClockItem):
+        return electricity.clock(ctx, item)
+    if isinstance(item, CommunicationItem):
+        return electricity.communication(ctx, item)
+    if isinstance(item, TimeSettingItem):
+        return electricity.time_setting(ctx, item)
+    if isinstance(item, WaterErrorItem):
+        return water.water_error(ctx, item, index)
+    raise TypeError(f"no expansion for plan item {item!r}")  # pragma: no cover
+
+
+def _batch_enabled(ctx: Expansion) -> bool:
+    if ctx.meter.batch_statistics is not None:
+        return ctx.meter.batch_statistics
+    return bool(ctx.profile.batch.mean_not_above_zero.value)
+
+
+def _meter_summary(meter: MeterType) -> dict[str, str | int | bool | list[str] | None]:
+    common: dict[str, str | int | bool | list[str] | None] = {
+        "id": meter.id,
+        "file": meter.source_path,
+        "kind": meter.kind,
+        "class": meter.meter_class,
+        "manufacturer": meter.manufacturer,
+        "model": meter.model,
+    }
+    if isinstance(meter, ElectricityMeterType):
+        common.update(
+            connection=meter.connection,
+            wiring=meter.wiring,
+            un_v=str(meter.un_v),
+            base_current=meter.base_current_name,
+            base_current_a=str(meter.base_current_a),
+            imax_a=str(meter.imax_a),
+            constant_imp_per_kwh=str(meter.constant_imp_per_kwh),
+            protocol=meter.protocol,
+            clock=meter.clock,
+            tariffs=meter.tariffs,
+            bidirectional=meter.bidirectional,
+            rating=meter.rating or None,
+        )
+    elif isinstance(meter, WaterMeterType):
+        common.update(
+            q3_m3h=str(meter.q3_m3h),
+            r=str(meter.ratio),
+            orientation=meter.orientation,
+            dn=meter.dn,
+            scale_interval_l=str(meter.scale_interval_l),
+            pulse_value_l=None if meter.pulse_volume_l is None else str(num(meter.pulse_volume_l)),
+            protocol=meter.protocol,
+        )
+    return common
+
+
+def _bench_summary(bench: BenchContext) -> BenchRef:
+    def opt(value: Decimal | None) -> Decimal | None:
+        return None if value is None else num(value)
+
+    return BenchRef(
+        reference_constant=opt(bench.reference_constant),
+        k_i=num(bench.k_i),
+        k_u=num(bench.k_u),
+        max_current_a=opt(bench.max_current_a),
+        max_voltage_v=opt(bench.max_voltage_v),
+        min_flow_l_h=opt(bench.min_flow_l_h),
+        max_flow_l_h=opt(bench.max_flow_l_h),
+        reference_resolution_l=opt(bench.reference_resolution_l),
+    )

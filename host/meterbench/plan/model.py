@@ -1,0 +1,294 @@
+"""The concrete, serialisable expansion of plan x meter type x profile (x bench).
+
+Every number a runner needs is here (currents, PF, voltages, durations, pulses per reading,
+readings, limits, rounding intervals) together with ``why``: the formula, its inputs and the
+profile entries it rests on, so an operator can check any value without reading code. Decimals
+serialise as strings in JSON (exact); ``PlanExpansion.model_dump(mode="json")`` is the
+``meterbench plan show --json`` output.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA = "meterbench/plan-expansion/1"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Why(_Frozen):
+    """How a step's numbers were obtained."""
+
+    formula: str = ""
+    inputs: dict[str, str] = {}
+    basis: list[str] = Field(default=[], description="Profile entries used, 'path [tag: source]'")
+    notes: list[str] = []
+
+
+class LimitSet(_Frozen):
+    """Symmetric limits in %: the regulatory MPE and, separately, an acceptance limit."""
+
+    mpe: Decimal
+    acceptance: Decimal | None = None
+    acceptance_basis: str | None = None
+
+
+class ReadingRule(_Frozen):
+    """Readings per point: ``base`` first; ``extra`` more when |mean| is within
+    [low, high] x MPE and the rule is enabled; never more than ``max``."""
+
+    base: int
+    borderline_enabled: bool
+    borderline_low: Decimal
+    borderline_high: Decimal
+    extra: int
+    max: int
+    judge_on: Literal["rounded", "unrounded"]
+
+
+class PulsePlan(_Frozen):
+    """Meter pulses per reading and the two bounds that set it."""
+
+    pulses_per_reading: int
+    for_resolution: int | None
+    for_time: int
+    min_pulses: int
+    reference_constant: Decimal | None
+    expected_reference_pulses: Decimal | None
+    resolution_pct: Decimal | None
+    reading_time_s: Decimal
+
+
+class Duration(_Frozen):
+    """Estimated measuring time (no settling): shortest and longest case."""
+
+    min_s: Decimal
+    max_s: Decimal
+
+
+class ErrorPoint(_Frozen):
+    """One load point of the basic-error (or std-dev) item, for one element and direction."""
+
+    key: str
+    direction: str
+    element: str
+    current_expr: str
+    current_a: Decimal
+    pf: str
+    voltage_v: Decimal
+    power_w: Decimal
+    limits: LimitSet
+    rounding_interval: Decimal
+    readings: ReadingRule
+    pulses: PulsePlan
+    time: Duration
+    feasible: bool = True
+    problems: list[str] = []
+    why: Why
+
+
+class _Step(_Frozen):
+    id: str
+    title: str = ""
+    unconfirmed: list[str] = []
+    time: Duration | None = None
+    why: Why = Why()
+
+
+class CreepStep(_Step):
+    type: Literal["creep"] = "creep"
+    voltage_v: Decimal
+    voltage_factor: Decimal
+    current_a: Decimal
+    duration_min: Decimal
+    duration_s: int
+    max_pulses: int
+    feasible: bool = True
+    problems: list[str] = []
+
+
+class StartingStep(_Step):
+    type: Literal["starting"] = "starting"
+    directions: list[str]
+    current_a: Decimal
+    current_factor: Decimal
+    pf: str
+    voltage_v: Decimal
+    t0_min: Decimal
+    t0_s: Decimal
+    required_pulses: int
+    window_s: Decimal
+    feasible: bool = True
+    problems: list[str] = []
+
+
+class BasicErrorStep(_Step):
+    type: Literal["basic_error"] = "basic_error"
+    points: list[ErrorPoint]
+    skipped_points: list[str] = []
+
+
+class StdDevPoint(_Frozen):
+    point: ErrorPoint
+    readings: int
+    limit: Decimal
+    std_dev_interval: Decimal
+
+
+class StdDevStep(_Step):
+    type: Literal["std_dev"] = "std_dev"
+    points: list[StdDevPoint]
+
+
+class RegisterStep(_Step):
+    type: Literal["register"] = "register"
+    current_expr: str
+    current_a: Decimal
+    pf: str
+    voltage_v: Decimal
+    power_w: Decimal
+    energy_kwh: Decimal
+    duration_s: Decimal
+    register_resolution_kwh: Decimal
+    limits: LimitSet
+    error_rounding: Decimal
+    ahead_tolerance_kwh: Decimal
+    tariffs: int
+    tariff_tolerance_digits_per_extra_tariff: int
+    feasible: bool = True
+    problems: list[str] = []
+
+
+class ClockStep(_Step):
+    type: Literal["clock"] = "clock"
+    voltage_v: Decimal
+    readings: int
+    gate_pulses: int
+    gate_s: Decimal
+    total_s: Decimal
+    limit_s_per_day: Decimal
+    rounding_s_per_day: Decimal
+    timebase_max_ppm: Decimal
+
+
+class CommunicationStep(_Step):
+    type: Literal["communication"] = "communication"
+    protocol: str
+    checks: list[str]
+
+
+class TimeSettingStep(_Step):
+    type: Literal["time_setting"] = "time_setting"
+    protocol: str
+    max_deviation_s: Decimal | None
+
+
+class FlowRatesOut(_Frozen):
+    q1_m3h: Decimal
+    q2_m3h: Decimal
+    q3_m3h: Decimal
+    q4_m3h: Decimal
+
+
+class WaterPoint(_Frozen):
+    key: str
+    flow: str
+    nominal_l_h: Decimal
+    target_l_h: Decimal
+    band_low_l_h: Decimal
+    band_high_l_h: Decimal
+    zone: str
+    temperature_c: Decimal
+    limits: LimitSet
+    rounding_interval: Decimal
+    runs: int
+    resolution_l: Decimal
+    volume_l: Decimal
+    duration_s: Decimal
+    feasible: bool = True
+    problems: list[str] = []
+    why: Why
+
+
+class WaterErrorStep(_Step):
+    type: Literal["water_error"] = "water_error"
+    ratio_r: Decimal
+    orientation: str
+    rates: FlowRatesOut
+    points: list[WaterPoint]
+
+
+Step = Annotated[
+    CreepStep
+    | StartingStep
+    | BasicErrorStep
+    | StdDevStep
+    | RegisterStep
+    | ClockStep
+    | CommunicationStep
+    | TimeSettingStep
+    | WaterErrorStep,
+    Field(discriminator="type"),
+]
+
+
+class Skipped(_Frozen):
+    """A plan item that does not apply to this meter, and why."""
+
+    id: str
+    type: str
+    reason: str
+
+
+class PlanRef(_Frozen):
+    id: str
+    title: str
+    file: str | None
+    verification: str
+    points_confidence: str | None
+
+
+class ProfileRef(_Frozen):
+    id: str
+    title: str
+    basis: str
+    version: str
+    overrides: dict[str, str]
+
+
+class BenchRef(_Frozen):
+    reference_constant: Decimal | None
+    k_i: Decimal
+    k_u: Decimal
+    max_current_a: Decimal | None
+    max_voltage_v: Decimal | None
+    min_flow_l_h: Decimal | None
+    max_flow_l_h: Decimal | None
+    reference_resolution_l: Decimal | None
+
+
+class PlanExpansion(_Frozen):
+    """The whole expansion; ``steps`` in plan order."""
+
+    schema_: str = Field(default=SCHEMA, alias="schema")
+    plan: PlanRef
+    profile: ProfileRef
+    meter_type: dict[str, str | int | bool | list[str] | None]
+    bench: BenchRef
+    batch_statistics: bool
+    steps: list[Step]
+    skipped: list[Skipped]
+    warnings: list[str]
+    unconfirmed: list[str]
+    time: Duration
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def to_json_dict(self) -> dict[str, object]:
+        """JSON-ready dict (Decimals as strings, key ``schema``)."""
+        return self.model_dump(mode="json", by_alias=True)
