@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from meterbench.firmware_tools.cli import app as firmware_app
 from meterbench.meter_cli import meter_app, sim_app
 from meterbench.plan.cli import plan_app
 from meterbench.results.cli import records_app, runs, show
@@ -101,6 +102,7 @@ def _print_decoded(results: list[dict[str, object]]) -> None:
 app.command("runs")(runs)
 app.command("show")(show)
 app.add_typer(records_app, name="records")
+app.add_typer(firmware_app, name="firmware")
 app.add_typer(meter_app, name="meter")
 app.add_typer(sim_app, name="sim")
 app.add_typer(plan_app, name="plan")

@@ -3,6 +3,7 @@
 import crcmod.predefined
 from hypothesis import given
 from hypothesis import strategies as st
+
 from meterproto.crc import CRC16_X25_CHECK, CRC16_X25_RESIDUE, crc16_x25, crc16_x25_update
 
 REFERENCE = crcmod.predefined.mkPredefinedCrcFun("x-25")

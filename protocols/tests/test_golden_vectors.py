@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from meterproto.decode import decode_hex
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "frames.json"

@@ -7,6 +7,7 @@ import contextlib
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from meterproto import link
 from meterproto.link import messages
 

@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from meterbench.firmware_tools import unixport
+from meterbench.firmware_tools.build import MICROPYTHON_SAFE_PROTOCOLS
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -19,17 +21,8 @@ MP_DIR = HERE / "mp"
 PATHS = [ROOT / "protocols", MP_DIR]
 MIN_TESTS = 30
 
-# Every module the controllers import from meterproto: they must compile for the boards.
-MICROPYTHON_SAFE = [
-    "protocols/meterproto/__init__.py",
-    "protocols/meterproto/compat.py",
-    "protocols/meterproto/crc.py",
-    "protocols/meterproto/link/__init__.py",
-    "protocols/meterproto/link/frame.py",
-    "protocols/meterproto/link/messages.py",
-    "protocols/meterproto/dlt645/__init__.py",
-    "protocols/meterproto/dlt645/frame.py",
-]
+# Every module the controllers import from meterproto (the firmware build's list).
+MICROPYTHON_SAFE = [f"protocols/{rel}" for rel in MICROPYTHON_SAFE_PROTOCOLS]
 
 
 @pytest.mark.parametrize("interpreter", unixport.INTERPRETERS)

@@ -105,6 +105,7 @@ FLAG_HOST = const(0x04)  # a host has said HELLO since boot
 RESET_SOFT = const(0)
 RESET_HARD = const(1)
 RESET_SAFE = const(2)  # reboot into safe mode
+RESET_REPL = const(3)  # leave the link and return to the REPL (so mpremote can get in)
 
 FN_ERROR = const(0x01)  # STOP.functions bits
 FN_PERIOD = const(0x02)

@@ -2,11 +2,15 @@
 
 Runs unchanged on CPython and on MicroPython. Test modules hold plain ``test_*`` functions
 (``async def`` ones are run with asyncio). Output: the implementation name first, then
-``PASS name`` / ``FAIL name: error`` per test, then exactly one closing line
+``PASS name`` / ``FAIL name: error`` / ``SKIP name: why`` per test, then exactly one closing line
 ``N passed, N failed``. Exit status 1 when anything failed.
 """
 
 import sys
+
+
+class Skip(Exception):
+    """Raise in a test that cannot run on this interpreter; it prints SKIP and is not counted."""
 
 
 def raises(exc_type, func, *args, **kwargs):
@@ -50,6 +54,9 @@ def run_module(module, counts):
         label = module.__name__ + "." + name
         try:
             _run_one(func)
+        except Skip as e:
+            print("SKIP %s: %s" % (label, e.args[0] if e.args else ""))
+            continue
         except Exception as e:  # noqa: BLE001 - a runner reports every failure
             print("FAIL %s: %r" % (label, e))
             _traceback(e)

@@ -1,5 +1,7 @@
 """meterproto.crc on CPython and MicroPython."""
 
+from mptest import Lcg
+
 from meterproto.crc import (
     CRC16_X25_CHECK,
     CRC16_X25_RESIDUE,
@@ -7,7 +9,6 @@ from meterproto.crc import (
     crc16_x25,
     crc16_x25_update,
 )
-from mptest import Lcg
 
 
 def test_check_value():

@@ -1,8 +1,9 @@
 """meterproto.dlt645.frame golden frames (shared/reference/protocols.md section 14)."""
 
+from mptest import raises
+
 from meterproto.compat import from_hex
 from meterproto.dlt645 import frame as f
-from mptest import raises
 
 ADDRESS = from_hex("42 00 00 15 07 23")
 

@@ -1,8 +1,9 @@
 """meterproto.link (frame codec, stream decoder, message table) on CPython and MicroPython."""
 
+from mptest import Lcg, raises
+
 from meterproto import link
 from meterproto.link import messages
-from mptest import Lcg, raises
 
 _MAX = {"b": 0x7F, "B": 0xFF, "h": 0x7FFF, "H": 0xFFFF, "i": 0x7FFFFFFF, "I": 0xFFFFFFFF}
 

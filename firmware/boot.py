@@ -1,0 +1,1 @@
+# Runs on every reset. Kept trivial: a blocking boot.py would lock out mpremote.

@@ -1,0 +1,1 @@
+"""Build, flash and inspect the bench-controller firmware (``meterbench firmware ...``)."""

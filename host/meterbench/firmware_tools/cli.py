@@ -1,0 +1,110 @@
+"""``meterbench firmware build|flash|info``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from meterbench.firmware_tools import build as build_mod
+
+app = typer.Typer(
+    help="Build, flash and inspect the bench-controller firmware.", no_args_is_help=True
+)
+
+OutOption = Annotated[Path, typer.Option("--out", help="Build directory.")]
+ArchOption = Annotated[str, typer.Option("--arch", help=f"Target: {', '.join(build_mod.ARCHES)}.")]
+BaudOption = Annotated[int, typer.Option("--baudrate", help="Link and REPL baud rate.")]
+DEFAULT_OUT = Path("build/firmware")
+
+
+@app.command()
+def build(out: OutOption = DEFAULT_OUT, arch: ArchOption = "bytecode") -> None:
+    """Compile the firmware and its meterproto modules to .mpy and write manifest.json."""
+    result = _build(out, arch)
+    typer.echo(
+        f"built {len(result.files)} files into {result.out}: version {result.version}, "
+        f"hash {result.hash}"
+    )
+
+
+def _build(out: Path, arch: str) -> build_mod.Build:
+    try:
+        return build_mod.build(out, arch)
+    except (ValueError, RuntimeError) as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@app.command()
+def flash(
+    port: Annotated[str | None, typer.Option("--port", help="Controller URL or device.")] = None,
+    bench: Annotated[
+        Path | None, typer.Option("--bench", help="Flash every controller of this bench file.")
+    ] = None,
+    out: OutOption = DEFAULT_OUT,
+    arch: ArchOption = "bytecode",
+    baudrate: BaudOption = 115200,
+) -> None:
+    """Build, upload with mpremote, reset, and confirm the new version over the link HELLO."""
+    from meterbench.firmware_tools.flash import flash as do_flash
+
+    targets = _targets(port, bench, baudrate)
+    result = _build(out, arch)
+    failed = 0
+    for name, url, baud in targets:
+        report = do_flash(url, result, baud)
+        state = "confirmed" if report.confirmed else "MISMATCH"
+        typer.echo(
+            f"{name}: wrote {report.written} files, HELLO reports {report.reported_hash} "
+            f"(expected {report.expected_hash}): {state}"
+        )
+        failed += not report.confirmed
+    if failed:
+        raise typer.Exit(1)
+
+
+def _targets(port: str | None, bench: Path | None, baudrate: int) -> list[tuple[str, str, int]]:
+    if (port is None) == (bench is None):
+        raise typer.BadParameter("give exactly one of --port or --bench")
+    if port is not None:
+        return [(port, port, baudrate)]
+    from meterbench.config.bench import load_bench
+
+    config = load_bench(bench)  # type: ignore[arg-type]
+    return [(c.id, c.url, c.baudrate) for c in config.controllers]
+
+
+@app.command()
+def info(
+    port: Annotated[str, typer.Option("--port", help="Controller URL or device.")],
+    baudrate: BaudOption = 115200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print what a controller reports: HELLO (versions, board, capabilities) and STATUS."""
+    data = asyncio.run(_info(port, baudrate))
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    for section, fields in data.items():
+        typer.echo(f"[{section}]")
+        for key, value in fields.items():
+            typer.echo(f"  {key:16} {value}")
+
+
+async def _info(port: str, baudrate: int) -> dict[str, dict[str, Any]]:
+    from meterbench.devices.controller import ControllerClient
+
+    client = await ControllerClient.open(port, baudrate)
+    try:
+        hello = await client.hello()
+        status = await client.status()
+    finally:
+        await client.close()
+
+    def plain(fields: dict[str, Any]) -> dict[str, Any]:
+        return {k: v.decode() if isinstance(v, bytes) else v for k, v in fields.items()}
+
+    return {"hello": plain(hello.fields), "status": plain(status.fields)}

@@ -1,0 +1,71 @@
+"""The firmware type-checks with pyright against the MicroPython stubs of its boards.
+
+Skips only when node/npx is absent. Uses the repository's pinned pyright (``npm ci``) when
+installed, else ``npx pyright@<pinned>``; installs the board stubs with
+tools/firmware_stubs.sh when typings/ is missing. A deliberately wrong ``machine`` call must be
+reported, so a broken stub setup cannot pass silently.
+"""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRMWARE = ROOT / "firmware"
+CONFIGS = ["pyrightconfig.json", "pyrightconfig.esp32.json"]
+
+
+def _pyright() -> list[str]:
+    local = ROOT / "node_modules" / ".bin" / "pyright"
+    if local.exists() and shutil.which("node"):
+        return [str(local)]
+    if shutil.which("npx") is None or shutil.which("node") is None:
+        pytest.skip("node/npx not installed: pyright cannot run")
+    version = json.loads((ROOT / "package.json").read_text())["devDependencies"]["pyright"]
+    return ["npx", "--yes", f"pyright@{version}"]
+
+
+@pytest.fixture(scope="module")
+def pyright() -> list[str]:
+    cmd = _pyright()
+    subprocess.run(["bash", str(ROOT / "tools/firmware_stubs.sh")], check=True, timeout=300)
+    return cmd
+
+
+def _run(cmd: list[str], config: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*cmd, "-p", str(config)], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_firmware_type_checks(pyright: list[str], config: str) -> None:
+    result = _run(pyright, FIRMWARE / config)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 errors" in result.stdout
+
+
+def test_wrong_machine_call_is_caught(pyright: list[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "from machine import UART\n"
+        "u = UART(0, baudrate=2400, parity='E')\n"  # parity is None, 0 or 1
+        "u.send(b'x')\n"  # no such method
+    )
+    config = tmp_path / "pyrightconfig.json"
+    config.write_text(
+        json.dumps(
+            {
+                "include": [str(bad)],
+                "typeshedPath": str(ROOT / "typings/rp2"),
+                "stubPath": str(ROOT / "typings/rp2"),
+                "pythonVersion": "3.8",
+            }
+        )
+    )
+    result = _run(pyright, config)
+    assert result.returncode != 0
+    assert "parity" in result.stdout and "send" in result.stdout, result.stdout
