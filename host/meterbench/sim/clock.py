@@ -9,6 +9,7 @@ consistent with the simulated seconds that passed.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from typing import Protocol
 
@@ -18,7 +19,13 @@ class Clock(Protocol):
 
     def now(self) -> float: ...
 
+    def datetime(self) -> dt.datetime: ...
+
     async def sleep(self, seconds: float) -> None: ...
+
+
+def _local_now() -> dt.datetime:
+    return dt.datetime.now().astimezone()
 
 
 class WallClock:
@@ -28,6 +35,10 @@ class WallClock:
 
     def now(self) -> float:
         return time.monotonic()
+
+    def datetime(self) -> dt.datetime:
+        """The wall-clock date and time (timezone-aware)."""
+        return _local_now()
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
@@ -45,9 +56,14 @@ class ScaledClock:
         self.time_scale = float(time_scale)
         self._origin_wall = time.monotonic()
         self._origin_sim = float(start)
+        self._origin_datetime = _local_now()
 
     def now(self) -> float:
         return self._origin_sim + (time.monotonic() - self._origin_wall) * self.time_scale
+
+    def datetime(self) -> dt.datetime:
+        """Date and time on the simulated time line (starts at the wall time of creation)."""
+        return self._origin_datetime + dt.timedelta(seconds=self.now() - self._origin_sim)
 
     def wall_seconds(self, seconds: float) -> float:
         """How long ``seconds`` of simulated time last on the wall clock."""
@@ -64,9 +80,14 @@ class ManualClock:
 
     def __init__(self, start: float = 0.0) -> None:
         self._now = float(start)
+        self._origin = float(start)
+        self._origin_datetime = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
     def now(self) -> float:
         return self._now
+
+    def datetime(self) -> dt.datetime:
+        return self._origin_datetime + dt.timedelta(seconds=self._now - self._origin)
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:

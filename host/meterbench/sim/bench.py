@@ -1,0 +1,394 @@
+"""The simulated bench: one physics world, and every device a real bench has, each on its own
+pseudo-terminal speaking its real wire protocol.
+
+Controllers run the firmware logic (``sim.controller``), meters answer DL/T 645 on their buses
+(``sim.line`` + ``sim.servers``) with registers and clocks driven by the physics, and the source
+and reference standard answer SCPI (``sim.source``). ``start()`` returns the bench config with
+every ``sim://`` endpoint replaced by the path of its pty, so drivers open a simulated bench
+exactly as they open a real one. Faults from ``[sim.faults]`` fire at their simulated times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from meterbench.config.bench import SIM_SCHEME, BenchConfig, load_bench
+from meterbench.config.errors import ConfigError
+from meterbench.config.meter_types import ElectricityMeterType, load_meter_type
+from meterbench.sim.answer import Answer
+from meterbench.sim.clock import ScaledClock
+from meterbench.sim.config import FaultEvent, MeterSim, SimSection, load_sim_section
+from meterbench.sim.controller import SimulatedController
+from meterbench.sim.faults import Fault, FaultPlan
+from meterbench.sim.line import SimLine
+from meterbench.sim.meter_dlt645 import Dlt645Meter
+from meterbench.sim.physics import (
+    ElectricityWorld,
+    ErrorModel,
+    ErrorPoint,
+    MeterBehaviour,
+    MeterPhysics,
+    ReferenceStandard,
+    TimeBase,
+)
+from meterbench.sim.pty import LineNoise, PtyDevice
+from meterbench.sim.servers import PtyMeterServer
+from meterbench.sim.source import LineStream, SimulatedSource, SourceFaults
+from meterproto.dlt645.frame import Frame
+from meterproto.dlt645.messages import MultiFunctionOutput
+
+DEFAULT_START_FACTOR = 0.002  # a sound meter starts well below the regulation's Ist
+
+
+def resolve_meter_type_path(name: str, bench_path: Path) -> Path:
+    """A meter type named in a bench file: relative to the bench file, or a bare name under
+    ``meter_types/`` next to it."""
+    base = bench_path.parent
+    for candidate in (
+        base / name,
+        base / "meter_types" / name,
+        base / "meter_types" / f"{name}.toml",
+    ):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"{bench_path}: field 'sim.meter_defaults.type': meter type {name!r} not "
+        f"found next to the bench file or in {base / 'meter_types'}"
+    )
+
+
+def behaviour_for(sim: MeterSim, meter_type: ElectricityMeterType, seed: int) -> MeterBehaviour:
+    """The physics of one simulated meter from its type and its [sim] settings."""
+    base = float(meter_type.ib_a or meter_type.in_a or 1)
+    start = sim.start_current_a
+    if start is None:
+        start = base * (sim.start_current_factor or DEFAULT_START_FACTOR)
+    table = tuple(ErrorPoint(p.current_ib, p.pf, p.error_pct) for p in sim.error_table or ())
+    model = ErrorModel(
+        constant_pct=sim.error_pct or 0.0,
+        table=table,
+        curve=tuple(sim.error_curve or ()),
+        noise_pct=sim.noise_pct or 0.0,
+        noise_interval_s=sim.noise_interval_s or 5.0,
+    )
+    return MeterBehaviour(
+        constant_imp_per_kwh=float(meter_type.constant_imp_per_kwh),
+        ib_a=base,
+        error=model,
+        start_current_a=start,
+        creep_pulses_per_hour=sim.creep_pulses_per_hour or 0.0,
+        clock_error_s_per_day=sim.clock_error_s_per_day or 0.0,
+        register_bias_pct=sim.register_bias_pct or 0.0,
+        pulse_jitter_s=sim.pulse_jitter_s or 0.0,
+        dead=bool(sim.dead),
+        seed=seed,
+    )
+
+
+class PhysicalMeter(Dlt645Meter):
+    """A simulated DL/T 645 meter whose registers, instantaneous values and clock follow the
+    physics: they are brought up to date before every answer."""
+
+    physics: MeterPhysics | None = None
+    world: ElectricityWorld | None = None
+    sim_clock: Any = None
+    silent_after_s: float | None = None
+
+    def sync(self) -> None:
+        assert self.physics is not None and self.world is not None and self.sim_clock is not None
+        t = self.sim_clock.now()
+        self.set_energy(Decimal(str(round(self.physics.register_kwh(t), 6))))
+        setpoint = self.world.setpoint
+        phases = list(setpoint.phases) + [setpoint.phases[-1]] * (3 - len(setpoint.phases))
+        on = setpoint.output_on
+        self.set_instantaneous(
+            voltage=[round(p.voltage_v if on else 0.0, 1) for p in phases[:3]],
+            current=[round(p.current_a if on else 0.0, 3) for p in phases[:3]],
+            power_factor=round(setpoint.power_factor, 3),
+            frequency=round(setpoint.frequency_hz, 2),
+        )
+
+    def respond(self, request: Frame) -> Answer | None:
+        if self.silent_after_s is not None and self.sim_clock.now() >= self.silent_after_s:
+            return None
+        self.sync()
+        return super().respond(request)
+
+
+def _meter_clock(clock: ScaledClock, error_s_per_day: float) -> Any:
+    """The meter's own time of day: true simulated time, running at its clock rate."""
+    origin = clock.datetime().replace(tzinfo=None)
+    start = clock.now()
+    rate = 1 + error_s_per_day / 86400.0
+
+    def now() -> dt.datetime:
+        return origin + dt.timedelta(seconds=(clock.now() - start) * rate)
+
+    return now
+
+
+class _SourceEndpoint:
+    """The SCPI source on a pty."""
+
+    def __init__(self, source: SimulatedSource, link: str) -> None:
+        self.stream = LineStream(source)
+        self.device = PtyDevice(link)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> str:
+        path = self.device.open()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return path
+
+    async def _run(self) -> None:
+        while True:
+            data = self.device.read()
+            if data:
+                reply = self.stream.feed(data)
+                if reply:
+                    self.device.send(reply)
+            else:
+                self.device.flush()
+            await asyncio.sleep(0.002)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.device.close()
+
+
+class SimulatedBench:
+    """Everything a bench file's ``[sim]`` section describes, started on ptys."""
+
+    def __init__(
+        self,
+        bench: BenchConfig,
+        bench_path: Path | str,
+        time_scale: float | None = None,
+        workdir: Path | None = None,
+    ) -> None:
+        self.bench_path = Path(bench_path)
+        self.config = bench
+        self.section: SimSection = load_sim_section(bench, self.bench_path)
+        self.clock = ScaledClock(time_scale or self.section.time_scale)
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="meterbench-sim-"))
+        self.meter_types: dict[int, ElectricityMeterType] = {}
+        self._build_world()
+        self._build_meters()
+        self._build_devices()
+        self._fault_tasks: list[asyncio.Task[None]] = []
+        self.fault_log: list[tuple[float, str]] = []
+        self.endpoints: dict[str, str] = {}
+
+    @classmethod
+    def from_file(cls, path: Path | str, **kwargs: Any) -> SimulatedBench:
+        return cls(load_bench(path), path, **kwargs)
+
+    # -- construction ---------------------------------------------------------------------------
+    def _build_world(self) -> None:
+        s = self.section
+        physics: dict[int, MeterPhysics] = {}
+        for position in self.config.positions:
+            sim = s.meter_for(position.number)
+            assert sim.type is not None
+            meter_type = load_meter_type(resolve_meter_type_path(sim.type, self.bench_path))
+            if not isinstance(meter_type, ElectricityMeterType):
+                raise ConfigError(
+                    f"{self.bench_path}: position {position.number}: meter type "
+                    f"{sim.type!r} is not an electricity meter"
+                )
+            self.meter_types[position.number] = meter_type
+            seed = s.seed * 1000 + position.number
+            physics[position.number] = MeterPhysics(behaviour_for(sim, meter_type, seed))
+        reference = ReferenceStandard(
+            self.config.standard.constant_imp_per_kwh, s.reference.error_pct
+        )
+        time_base = TimeBase(self.config.timebase.frequency_hz, s.timebase.error_ppm)
+        self.world = ElectricityWorld(reference, physics, time_base)
+
+    def _build_meters(self) -> None:
+        s = self.section
+        self.meters: dict[int, PhysicalMeter] = {}
+        for number, meter_type in self.meter_types.items():
+            if meter_type.protocol == "none":
+                continue
+            sim = s.meter_for(number)
+            plan = FaultPlan()
+            if sim.comm_fault and sim.comm_fault != "none":
+                plan = FaultPlan(
+                    Fault.parse(sim.comm_fault),
+                    probability=sim.comm_fault_probability or 1.0,
+                    seed=s.seed * 31 + number,
+                )
+            meter = PhysicalMeter(
+                address=s.address_for(number),
+                version=1997 if meter_type.protocol == "dlt645-1997" else 2007,
+                tariffs=meter_type.tariffs,
+                active_constant=int(meter_type.constant_imp_per_kwh),
+                clock_source=_meter_clock(self.clock, sim.clock_error_s_per_day or 0.0),
+                response_delay=sim.response_delay_s if sim.response_delay_s is not None else 0.03,
+                faults=plan,
+            )
+            meter.physics = self.world.meters[number]
+            meter.physics.register_origin_kwh = sim.energy_kwh or 0.0
+            meter.world = self.world
+            meter.sim_clock = self.clock
+            meter.silent_after_s = sim.silent_after_s
+            self.meters[number] = meter
+
+    def _second_pulse_enabled(self, position: int) -> bool:
+        meter = self.meters.get(position)
+        if meter is None:
+            return self.meter_types[position].clock
+        return (
+            self.meter_types[position].clock
+            and meter.output_mode == MultiFunctionOutput.CLOCK_SECOND_PULSE
+        )
+
+    def _build_devices(self) -> None:
+        bench = self.config
+        self.controllers: dict[str, SimulatedController] = {}
+        for controller in bench.controllers:
+            channels = {
+                p.channel: p.number for p in bench.positions if p.controller == controller.id
+            }
+            self.controllers[controller.id] = SimulatedController(
+                controller.id,
+                channels,
+                self.world,
+                self.clock,
+                second_pulse_enabled=self._second_pulse_enabled,
+                link=str(self.workdir / f"controller-{controller.id}"),
+                state_dir=self.workdir,
+            )
+        self.buses: dict[str, PtyMeterServer] = {}
+        for bus in bench.buses:
+            devices = [
+                self.meters[p.number]
+                for p in bench.positions
+                if p.bus == bus.id and p.number in self.meters
+            ]
+            line = SimLine(devices, baudrate=bus.baudrate)
+            self.buses[bus.id] = PtyMeterServer(
+                line, link=str(self.workdir / f"bus-{bus.id}"), check_line_format=False
+            )
+        s = self.section
+        self.source = SimulatedSource(
+            self.world,
+            self.clock,
+            reference_constant=bench.standard.constant_imp_per_kwh,
+            settle_s=s.source.settle_s,
+            noise_pct=s.source.noise_pct,
+            seed=s.seed,
+            faults=SourceFaults(),
+        )
+        self._source_endpoint = _SourceEndpoint(self.source, str(self.workdir / "source"))
+
+    # -- life cycle -----------------------------------------------------------------------------
+    async def start(self) -> BenchConfig:
+        """Open every pty, start every device; returns the bench config with real paths."""
+        self.endpoints["source"] = self._source_endpoint.start()
+        for cid, controller in self.controllers.items():
+            self.endpoints[f"controller:{cid}"] = controller.start()
+        for bid, server in self.buses.items():
+            self.endpoints[f"bus:{bid}"] = await server.start()
+        for fault in self.section.faults:
+            self._fault_tasks.append(asyncio.get_running_loop().create_task(self._fault(fault)))
+        return self.resolved_config()
+
+    async def stop(self) -> None:
+        for task in self._fault_tasks:
+            task.cancel()
+        for task in self._fault_tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for controller in self.controllers.values():
+            await controller.stop()
+        for server in self.buses.values():
+            await server.stop()
+        await self._source_endpoint.stop()
+
+    async def __aenter__(self) -> BenchConfig:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def resolved_config(self) -> BenchConfig:
+        """The bench config with every simulated endpoint replaced by its pty path."""
+
+        def url(current: str, key: str) -> str:
+            return self.endpoints.get(key, current) if current.startswith(SIM_SCHEME) else current
+
+        data = self.config.model_dump(by_alias=True)
+        data["source"]["url"] = url(self.config.source.url, "source")
+        for controller in data["controllers"]:
+            controller["url"] = url(controller["url"], f"controller:{controller['id']}")
+        for bus in data["buses"]:
+            bus["url"] = url(bus["url"], f"bus:{bus['id']}")
+        return BenchConfig.model_validate(data)
+
+    # -- faults ---------------------------------------------------------------------------------
+    async def _at(self, sim_seconds: float) -> None:
+        await self.clock.sleep(sim_seconds - self.clock.now())
+
+    async def _fault(self, fault: FaultEvent) -> None:
+        await self._at(fault.at_s)
+        self.fault_log.append((self.clock.now(), f"{fault.kind} begins"))
+        if fault.kind == "controller_reset":
+            for cid, controller in self.controllers.items():
+                if fault.controller in (None, cid):
+                    controller.reset()
+            return
+        if fault.kind == "source_unstable":
+            self.source.faults = SourceFaults(
+                fault.amount_pct or 1.0, self.clock.now(), self.clock.now() + fault.duration_s
+            )
+            return
+        await self._start_fault(fault)
+        await self._at(fault.at_s + fault.duration_s)
+        await self._end_fault(fault)
+        self.fault_log.append((self.clock.now(), f"{fault.kind} ends"))
+
+    def _controller_devices(self, fault: FaultEvent) -> list[PtyDevice]:
+        return [c.device for cid, c in self.controllers.items() if fault.controller in (None, cid)]
+
+    async def _start_fault(self, fault: FaultEvent) -> None:
+        if fault.kind == "port_vanish":
+            if fault.bus is not None:
+                await self.buses[fault.bus].vanish()
+            for device in self._controller_devices(fault) if fault.bus is None else []:
+                device.close()
+        elif fault.kind == "link_noise":
+            for device in self._controller_devices(fault):
+                device.noise = LineNoise(corrupt=fault.probability, seed=self.section.seed)
+        elif fault.kind == "bus_noise":
+            for bid, server in self.buses.items():
+                if fault.bus in (None, bid):
+                    for meter in server.line.devices:
+                        meter.faults = FaultPlan(
+                            Fault.CORRUPT, probability=fault.probability, seed=self.section.seed
+                        )
+
+    async def _end_fault(self, fault: FaultEvent) -> None:
+        if fault.kind == "port_vanish":
+            if fault.bus is not None:
+                await self.buses[fault.bus].reappear()
+            for device in self._controller_devices(fault) if fault.bus is None else []:
+                device.open()
+        elif fault.kind == "link_noise":
+            for device in self._controller_devices(fault):
+                device.noise = None
+        elif fault.kind == "bus_noise":
+            for bid, server in self.buses.items():
+                if fault.bus in (None, bid):
+                    for meter in server.line.devices:
+                        meter.faults = FaultPlan()
