@@ -1,0 +1,70 @@
+"""Everything a document is built from, read once from the store: the report context.
+
+Documents are pure functions of this context, so a record, a certificate and the batch report
+of one run can never disagree, and nothing is read from a bench, a simulator or a config file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from meterbench.reports.errors import UnknownMeterError
+from meterbench.reports.integrity import Integrity, OnBroken, check, require
+from meterbench.reports.labels import Labels
+from meterbench.reports.meters import MeterResult, find_meter, meter_results
+from meterbench.reports.numbering import document_number, first_seq
+from meterbench.reports.traceability import BenchFacts, bench_facts
+from meterbench.results import ResultsStore, RunRecord
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    record: RunRecord
+    integrity: Integrity
+    facts: BenchFacts
+    meters: list[MeterResult]
+    labels: Labels
+    first_seq: int
+    numbers: dict[int, str] = field(default_factory=dict)  # position -> certificate/notice no.
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run.run_id
+
+    @property
+    def lang(self) -> str:
+        return self.labels.lang
+
+    def meter(self, wanted: str) -> MeterResult:
+        found = find_meter(self.meters, wanted)
+        if found is None:
+            raise UnknownMeterError(self.run_id, wanted, [m.label for m in self.meters])
+        return found
+
+    def number_of(self, meter: MeterResult) -> str | None:
+        return self.numbers.get(meter.position.position)
+
+
+def load_context(
+    store: ResultsStore, run_id: str, lang: str = "zh", on_broken: OnBroken = "refuse"
+) -> ReportContext:
+    """Load a run, check its chain (refusing a broken one unless ``on_broken="mark"``)."""
+    labels = Labels(lang)
+    record = store.load_run(run_id)
+    integrity = check(store, record)
+    require(integrity, on_broken)
+    facts = bench_facts(record)
+    meters = meter_results(record)
+    start = first_seq(record, store.list_runs())
+    numbers: dict[int, str] = {}
+    for meter in meters:
+        kind = meter.document_kind
+        if kind is not None:
+            numbers[meter.position.position] = document_number(
+                facts.number_format,
+                bench=record.run.bench,
+                year=record.run.started_at.year,
+                kind=kind,
+                seq=start + meter.index,
+            )
+    return ReportContext(record, integrity, facts, meters, labels, start, numbers)

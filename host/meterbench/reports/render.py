@@ -1,0 +1,152 @@
+"""Which documents a request makes, and writing them: the entry points runner and CLI call.
+
+    with ResultsStore.open(db, create=False) as store:
+        paths = render_run(store, run_id, Path("out"), lang="zh")   # everything for a run
+
+All output comes from the stored run alone. File names carry the run id (or the certificate
+number), the position and serial number, and the language, so re-rendering overwrites the
+same files with the same content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from meterbench.reports.batch import build_batch
+from meterbench.reports.certificate import build_certificate
+from meterbench.reports.context import ReportContext, load_context
+from meterbench.reports.document import Document
+from meterbench.reports.errors import ReportError
+from meterbench.reports.export import run_export
+from meterbench.reports.exporters import FILE_EXPORTERS
+from meterbench.reports.integrity import OnBroken
+from meterbench.reports.record import build_record
+from meterbench.results import ResultsStore, RunStatus
+
+Format = Literal["html", "pdf", "csv", "json"]
+DOCUMENT_FORMATS: tuple[str, ...] = ("html", "pdf")
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "json")
+ALL_FORMATS: tuple[str, ...] = DOCUMENT_FORMATS + EXPORT_FORMATS
+# From this many PDFs on, cutting the font once beats letting each PDF parse all of it.
+SUBSET_FROM = 2
+
+
+def write_documents(docs: Sequence[Document], out_dir: Path, formats: Iterable[str]) -> list[Path]:
+    """Write each document in each of ``formats`` (html, pdf); return the paths."""
+    # Imported here: exports and error paths do not pay for the PDF and font libraries.
+    from meterbench.reports.fonts import subset_fonts
+    from meterbench.reports.html import font_face_css, html_text, render_html
+    from meterbench.reports.pdf import pdf_text, render_pdf
+
+    formats = [f for f in formats if f in DOCUMENT_FORMATS]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fonts = font_css = None
+    if "pdf" in formats and len(docs) >= SUBSET_FROM:
+        fonts = subset_fonts("".join(pdf_text(d) for d in docs))
+    if "html" in formats:
+        font_css = font_face_css("".join(html_text(d) for d in docs))
+    paths: list[Path] = []
+    for doc in docs:
+        if "html" in formats:
+            path = out_dir / f"{doc.stem}.html"
+            path.write_text(render_html(doc, font_css), encoding="utf-8")
+            paths.append(path)
+        if "pdf" in formats:
+            path = out_dir / f"{doc.stem}.pdf"
+            path.write_bytes(render_pdf(doc, fonts))
+            paths.append(path)
+    return paths
+
+
+def report_documents(ctx: ReportContext, meter: str | None = None) -> list[Document]:
+    """A meter's original record; without a meter, the batch report and every record."""
+    if meter is not None:
+        return [build_record(ctx, ctx.meter(meter))]
+    return [build_batch(ctx)] + [build_record(ctx, m) for m in ctx.meters]
+
+
+def export_files(ctx: ReportContext, out_dir: Path, fmt: str, meter: str | None = None) -> Path:
+    chosen = ctx.meter(meter) if meter is not None else None
+    return FILE_EXPORTERS[fmt](out_dir).write(run_export(ctx, chosen))
+
+
+def render_report(
+    store: ResultsStore,
+    run_id: str,
+    out_dir: Path,
+    fmt: str = "html",
+    *,
+    lang: str = "zh",
+    meter: str | None = None,
+    on_broken: OnBroken = "refuse",
+) -> list[Path]:
+    """`meterbench report`: records and batch report (html, pdf) or the export (csv, json)."""
+    if fmt not in ALL_FORMATS:
+        raise ReportError(f"format {fmt!r}: choose one of {', '.join(ALL_FORMATS)}")
+    ctx = load_context(store, run_id, lang, on_broken)
+    if fmt in EXPORT_FORMATS:
+        return [export_files(ctx, out_dir, fmt, meter)]
+    return write_documents(report_documents(ctx, meter), out_dir, [fmt])
+
+
+@dataclass
+class CertificateOutcome:
+    paths: list[Path] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # one line per meter without a document
+
+
+def certificate_documents(
+    ctx: ReportContext, meter: str | None = None
+) -> tuple[list[Document], list[str]]:
+    """Certificates and notices; a named meter without a verdict raises, others are skipped."""
+    if meter is not None:
+        return [build_certificate(ctx, ctx.meter(meter))], []
+    docs, skipped = [], []
+    for m in ctx.meters:
+        if m.document_kind is None:
+            verdict = m.verdict()
+            skipped.append(
+                f"meter {m.label} (position {m.position.position}): no certificate or notice "
+                f"({'legal verdict ' + verdict.value if verdict else 'no conclusion stored'})"
+            )
+            continue
+        docs.append(build_certificate(ctx, m))
+    return docs, skipped
+
+
+def render_certificates(
+    store: ResultsStore,
+    run_id: str,
+    out_dir: Path,
+    *,
+    lang: str = "zh",
+    meter: str | None = None,
+    formats: Sequence[str] = ("pdf",),
+) -> CertificateOutcome:
+    """`meterbench certificate`: a certificate (passed) or result notice (failed) per meter."""
+    ctx = load_context(store, run_id, lang, "refuse")
+    docs, skipped = certificate_documents(ctx, meter)
+    return CertificateOutcome(write_documents(docs, out_dir, formats), skipped)
+
+
+def render_run(
+    store: ResultsStore,
+    run_id: str,
+    out_dir: Path,
+    lang: str = "zh",
+    *,
+    formats: Sequence[str] = ALL_FORMATS,
+    on_broken: OnBroken = "refuse",
+) -> list[Path]:
+    """Everything for a run: batch report, every record, certificates and notices (for a
+    completed run with an intact chain), and the CSV/JSON exports. Returns the paths."""
+    ctx = load_context(store, run_id, lang, on_broken)
+    docs = report_documents(ctx)
+    if ctx.integrity.ok and ctx.integrity.status is RunStatus.COMPLETED:
+        docs += certificate_documents(ctx)[0]
+    paths = write_documents(docs, out_dir, formats)
+    paths += [export_files(ctx, out_dir, f) for f in EXPORT_FORMATS if f in formats]
+    return paths

@@ -1,0 +1,119 @@
+"""What the run's snapshots say about the bench, its standard and the certificate scheme.
+
+Snapshots are JSON copies of the inputs as they were used. The bench config snapshot is read
+in the shape of `meterbench.config.bench.BenchConfig` dumped to JSON (``bench.id``,
+``standard.certificate``, ``certificates.number_format`` ...); older or hand-made snapshots with
+flat keys (``name``, ``standard.cert``) are read too. A missing field prints as empty, it never
+stops a report: the record shows what was stored, nothing invented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from meterbench.results import RunRecord
+
+DEFAULT_NUMBER_FORMAT = "{bench}-{year}-{kind}{seq:05d}"
+DEFAULT_ISSUER = "meterbench verification laboratory"
+
+
+@dataclass(frozen=True, slots=True)
+class Standard:
+    """The reference standard and its traceability (printed on every record and certificate)."""
+
+    name: str = ""
+    model: str = ""
+    serial: str = ""
+    accuracy_class: str = ""
+    certificate: str = ""
+    valid_until: str = ""
+    constant: str = ""
+    timebase: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BenchFacts:
+    bench_id: str
+    bench_name: str
+    location: str
+    standard: Standard
+    number_format: str
+    issuer: str
+    regulation_basis: str
+    firmware: str
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(*candidates: Any) -> str:
+    for value in candidates:
+        if value is not None and value != "" and not isinstance(value, Mapping | list):
+            return str(value)
+    return ""
+
+
+def _standard(bench: Mapping[str, Any]) -> Standard:
+    std = _map(bench.get("standard"))
+    timebase = _map(bench.get("timebase"))
+    constant = _text(std.get("constant_imp_per_kwh"), std.get("constant"))
+    if constant and "constant_imp_per_kwh" in std:
+        constant += " imp/kWh"
+    tb = _text(timebase.get("name"))
+    if tb and timebase.get("frequency_hz"):
+        tb += f" ({timebase['frequency_hz']} Hz)"
+    if tb and timebase.get("certificate"):
+        tb += f", {timebase['certificate']}"
+    return Standard(
+        name=_text(std.get("name")),
+        model=_text(std.get("model")),
+        serial=_text(std.get("serial"), std.get("serial_no")),
+        accuracy_class=_text(std.get("accuracy_class"), std.get("class")),
+        certificate=_text(std.get("certificate"), std.get("cert"), std.get("certificate_no")),
+        valid_until=_text(std.get("valid_until")),
+        constant=constant,
+        timebase=tb,
+    )
+
+
+def _basis(record: RunRecord) -> str:
+    """The verification basis string: the profile's ``basis``/``title``, else the run's."""
+    profile = _map(record.snapshots.get("regulation_profile"))
+    head = _map(profile.get("profile")) or profile
+    text = _text(head.get("basis"), head.get("title"))
+    version = record.run.regulation_version
+    if not text:
+        text = record.run.regulation + (f" (v{version})" if version else "")
+    return text
+
+
+def _firmware(record: RunRecord) -> str:
+    versions = _map(record.snapshots.get("firmware_versions"))
+    return ", ".join(f"{k} {_text(v) or v}" for k, v in sorted(versions.items()))
+
+
+def bench_facts(record: RunRecord) -> BenchFacts:
+    bench = _map(record.snapshots.get("bench_config"))
+    head = _map(bench.get("bench"))
+    scheme = _map(bench.get("certificates"))
+    return BenchFacts(
+        bench_id=_text(head.get("id"), bench.get("id"), record.run.bench),
+        bench_name=_text(head.get("name"), bench.get("name")),
+        location=_text(head.get("location"), bench.get("location")),
+        standard=_standard(bench),
+        number_format=_text(scheme.get("number_format")) or DEFAULT_NUMBER_FORMAT,
+        issuer=_text(scheme.get("issuer")) or DEFAULT_ISSUER,
+        regulation_basis=_basis(record),
+        firmware=_firmware(record),
+    )
+
+
+def nameplate(record: RunRecord, meter_type: str, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """The meter type's fields from the snapshot, overridden by the position's own nameplate."""
+    types = _map(record.snapshots.get("meter_types"))
+    merged: dict[str, Any] = dict(_map(types.get(meter_type)))
+    merged.update(stored)
+    return merged
