@@ -38,8 +38,9 @@ def make_capture(frames: int, seed: int = 645) -> tuple[bytes, int]:
         garbage = rng.randint(0, 24)
         out += rng.randbytes(garbage)
         if n % 10 == 0:  # a corrupted frame: one byte flipped after the header
-            broken = bytearray(messages.read_reply(address, 0x00010000, b"\x01\x02\x03\x04")
-                               .encode(preamble=0))
+            broken = bytearray(
+                messages.read_reply(address, 0x00010000, b"\x01\x02\x03\x04").encode(preamble=0)
+            )
             broken[rng.randrange(10, len(broken) - 1)] ^= 0x5A
             out += broken
     return bytes(out), frames
@@ -70,8 +71,9 @@ def run_dlt645(capture: bytes, chunk: int) -> int:
     return count
 
 
-def best_rate(fn: Callable[[bytes, int], int], capture: bytes, chunk: int,
-              repeat: int) -> tuple[float, int]:
+def best_rate(
+    fn: Callable[[bytes, int], int], capture: bytes, chunk: int, repeat: int
+) -> tuple[float, int]:
     best = float("inf")
     found = 0
     for _ in range(repeat):
@@ -89,8 +91,10 @@ def main() -> None:
     args = parser.parse_args()
 
     capture, embedded = make_capture(args.frames)
-    print(f"capture: {len(capture)} bytes, {embedded} valid frames embedded, "
-          f"read in {args.chunk}-byte chunks")
+    print(
+        f"capture: {len(capture)} bytes, {embedded} valid frames embedded, "
+        f"read in {args.chunk}-byte chunks"
+    )
     ours, ours_found = best_rate(run_meterbench, capture, args.chunk, args.repeat)
     theirs, theirs_found = best_rate(run_dlt645, capture, args.chunk, args.repeat)
     print(f"meterbench StreamDecoder : {ours:12,.0f} frames/s  ({ours_found} frames found)")

@@ -13,7 +13,9 @@ from rich.table import Table
 from meterbench.firmware_tools.cli import app as firmware_app
 from meterbench.meter_cli import meter_app, sim_app
 from meterbench.plan.cli import plan_app
+from meterbench.reports.cli import certificate, report
 from meterbench.results.cli import records_app, runs, show
+from meterbench.runner.cli import demo, resume, run
 from meterproto.decode import PROTOCOLS, decode_hex
 
 app = typer.Typer(
@@ -99,8 +101,13 @@ def _print_decoded(results: list[dict[str, object]]) -> None:
         console.print(table)
 
 
+app.command("run")(run)
+app.command("resume")(resume)
+app.command("demo")(demo)
 app.command("runs")(runs)
 app.command("show")(show)
+app.command("report")(report)
+app.command("certificate")(certificate)
 app.add_typer(records_app, name="records")
 app.add_typer(firmware_app, name="firmware")
 app.add_typer(meter_app, name="meter")

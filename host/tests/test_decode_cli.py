@@ -25,8 +25,9 @@ def _meterbench() -> list[str]:
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_meterbench(), "decode", *args], input=stdin, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [*_meterbench(), "decode", *args], input=stdin, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_every_golden_vector_through_the_command_json() -> None:
@@ -70,8 +71,7 @@ def test_bad_hex_is_a_clear_error(text: str) -> None:
 
 
 def test_link_frames_decode_with_field_names() -> None:
-    wire = link.encode(link.HELLO, 9, protocol=link.PROTOCOL_VERSION, host_caps=0,
-                       heartbeat_ms=500)
+    wire = link.encode(link.HELLO, 9, protocol=link.PROTOCOL_VERSION, host_caps=0, heartbeat_ms=500)
     result = run("--json", wire.hex())
     decoded = json.loads(result.stdout)
     assert result.returncode == 0

@@ -87,7 +87,7 @@ class BusInfo(_Strict):
 
 
 def parse_numbers(text: str | int | list[int]) -> list[int]:
-    """"1-12", "1,3,5-7", 4 or [1, 2] -> sorted position numbers."""
+    """ "1-12", "1,3,5-7", 4 or [1, 2] -> sorted position numbers."""
     if isinstance(text, int):
         return [text]
     if isinstance(text, list):
@@ -161,9 +161,16 @@ class BenchConfig(_Strict):
         out = list(self.positions_)
         for group in self.position_groups:
             for index, number in enumerate(group.numbers):
-                out.append(Position(number=number, controller=group.controller,
-                                    channel=group.first_channel + index, bus=group.bus,
-                                    second_pulse=group.second_pulse, relay=group.relay))
+                out.append(
+                    Position(
+                        number=number,
+                        controller=group.controller,
+                        channel=group.first_channel + index,
+                        bus=group.bus,
+                        second_pulse=group.second_pulse,
+                        relay=group.relay,
+                    )
+                )
         return sorted(out, key=lambda p: p.number)
 
     @property
@@ -190,14 +197,18 @@ class BenchConfig(_Strict):
                 raise ValueError(f"positions: position {p.number} is defined twice")
             seen[p.number] = p.controller
             if p.controller not in controllers:
-                raise ValueError(f"positions: position {p.number} names controller "
-                                 f"{p.controller!r}, which is not in [[controllers]]")
+                raise ValueError(
+                    f"positions: position {p.number} names controller "
+                    f"{p.controller!r}, which is not in [[controllers]]"
+                )
             if p.bus is not None and p.bus not in buses:
-                raise ValueError(f"positions: position {p.number} names bus {p.bus!r}, "
-                                 "which is not in [[buses]]")
+                raise ValueError(
+                    f"positions: position {p.number} names bus {p.bus!r}, which is not in [[buses]]"
+                )
             if (p.controller, p.channel) in channels:
-                raise ValueError(f"positions: channel {p.channel} of controller {p.controller} "
-                                 "is used twice")
+                raise ValueError(
+                    f"positions: channel {p.channel} of controller {p.controller} is used twice"
+                )
             channels.add((p.controller, p.channel))
         for kind, items in (("controllers", self.controllers), ("buses", self.buses)):
             ids = [item.id for item in items]
@@ -206,8 +217,10 @@ class BenchConfig(_Strict):
         if not self.simulated:
             for name, url in self.endpoints().items():
                 if url.startswith(SIM_SCHEME):
-                    raise ValueError(f"{name}: url {url!r} is a simulated endpoint but the bench "
-                                     "has no [sim] section")
+                    raise ValueError(
+                        f"{name}: url {url!r} is a simulated endpoint but the bench "
+                        "has no [sim] section"
+                    )
         return self
 
     def endpoints(self) -> dict[str, str]:

@@ -51,6 +51,7 @@ class ControllerClient:
         self._results_seen: set[int] = set()
         self._acked = 0
         self._reader: asyncio.Task[None] | None = None
+        self._ack_task: asyncio.Task[None] | None = None
         self.logs: list[link.Message] = []
         self.heartbeat: link.Message | None = None
         self.boot_id: int | None = None
@@ -66,6 +67,10 @@ class ControllerClient:
         self._reader = asyncio.get_running_loop().create_task(self._read_loop())
 
     async def close(self) -> None:
+        if self._ack_task is not None:
+            self._ack_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ack_task
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -156,20 +161,32 @@ class ControllerClient:
 
     # -- results -------------------------------------------------------------------------------
     async def next_result(self, timeout: float | None = None) -> link.Message:
-        """The next new result event (reading, window pulse or end); acknowledges it."""
+        """The next new result event (reading, window pulse or end); acknowledges it.
+
+        The acknowledgement goes out in the background, coalesced with later ones, so a burst
+        of results is handed over at once instead of one link round trip per result."""
         msg = await asyncio.wait_for(self._events.get(), timeout)
-        await self._ack_contiguous()
+        if self._ack_task is None or self._ack_task.done():
+            self._ack_task = asyncio.get_running_loop().create_task(self._ack_loop())
         return msg
+
+    async def _ack_loop(self) -> None:
+        with contextlib.suppress(ControllerError):
+            while await self._ack_contiguous():
+                pass
 
     async def results(self) -> AsyncIterator[link.Message]:
         while True:
             yield await self.next_result()
 
-    async def _ack_contiguous(self) -> None:
+    async def _ack_contiguous(self) -> bool:
+        """Acknowledge every result received in sequence so far; False when none was new."""
         upto = self._acked
         while upto + 1 in self._results_seen:
             upto += 1
-        if upto > self._acked:
-            self._acked = upto
-            self._results_seen = {r for r in self._results_seen if r > upto}
-            await self.request(m.RESULT_ACK, upto=upto)
+        if upto <= self._acked:
+            return False
+        self._acked = upto
+        self._results_seen = {r for r in self._results_seen if r > upto}
+        await self.request(m.RESULT_ACK, upto=upto)
+        return True

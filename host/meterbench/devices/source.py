@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 from meterbench.electrical import PhaseSetpoint, Setpoint
@@ -36,6 +37,9 @@ MEAS:VOLT:L<n>? / MEAS:CURR:L<n>? / MEAS:PHAS:L<n>?
 MEAS:POW?                   total active power, W
 MEAS:FREQ?
 REF:CONS?                   reference standard constant on the range in use, imp/kWh
+REF:ENER:STAR               start integrating active energy in the reference standard
+REF:ENER:STOP               stop integrating (the value is kept)
+REF:ENER?                   energy integrated since the last start, kWh
 """
 
 
@@ -68,6 +72,10 @@ class SourceDriver(Protocol):
     async def wait_stable(self, timeout_s: float) -> Measured: ...
 
     async def reference_constant(self) -> float: ...
+
+    async def start_energy(self) -> None: ...
+
+    async def stop_energy(self) -> Decimal: ...
 
     async def close(self) -> None: ...
 
@@ -212,6 +220,19 @@ class ScpiSource:
 
     async def reference_constant(self) -> float:
         return await self._float("REF:CONS?")
+
+    async def start_energy(self) -> None:
+        """Start the reference standard's energy integration (the register test's W_ref)."""
+        await self.command("REF:ENER:STAR")
+
+    async def stop_energy(self) -> Decimal:
+        """Stop the integration; the energy since the start, kWh, exactly as reported."""
+        await self.command("REF:ENER:STOP")
+        reply = await self.query("REF:ENER?")
+        try:
+            return Decimal(reply)
+        except ArithmeticError:
+            raise SourceError(f"source answered REF:ENER? with {reply!r}") from None
 
 
 def setpoint_from_measured(measured: Measured, wiring: str) -> Setpoint:

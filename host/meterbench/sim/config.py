@@ -42,7 +42,8 @@ class MeterSim(_Strict):
     pulse_jitter_s: float | None = Field(None, ge=0)
     start_current_a: float | None = Field(None, ge=0)
     start_current_factor: float | None = Field(
-        None, gt=0, description="starting threshold as a fraction of Ib (e.g. 0.004)")
+        None, gt=0, description="starting threshold as a fraction of Ib (e.g. 0.004)"
+    )
     creep_pulses_per_hour: float | None = Field(None, ge=0)
     clock_error_s_per_day: float | None = None
     register_bias_pct: float | None = None
@@ -50,8 +51,21 @@ class MeterSim(_Strict):
     dead: bool | None = None
     # communication
     response_delay_s: float | None = Field(None, ge=0)
-    comm_fault: Literal["none", "silent", "slow", "corrupt", "wrong-checksum", "echo",
-                        "partial-echo", "garbage", "split", "merge"] | None = None
+    comm_fault: (
+        Literal[
+            "none",
+            "silent",
+            "slow",
+            "corrupt",
+            "wrong-checksum",
+            "echo",
+            "partial-echo",
+            "garbage",
+            "split",
+            "merge",
+        ]
+        | None
+    ) = None
     comm_fault_probability: float | None = Field(None, ge=0, le=1)
     silent_after_s: float | None = Field(None, ge=0, description="stops answering from then on")
 
@@ -68,8 +82,7 @@ class PositionSim(MeterSim):
 class FaultEvent(_Strict):
     """A fault the simulated bench injects at a simulated time."""
 
-    kind: Literal["controller_reset", "port_vanish", "link_noise", "bus_noise",
-                  "source_unstable"]
+    kind: Literal["controller_reset", "port_vanish", "link_noise", "bus_noise", "source_unstable"]
     at_s: float = Field(0.0, ge=0)
     duration_s: float = Field(0.0, ge=0)
     controller: str | None = None
@@ -133,18 +146,24 @@ def load_sim_section(bench: BenchConfig, path: Path | str) -> SimSection:
     for index, override in enumerate(section.meters):
         unknown = sorted(set(override.positions) - numbers)
         if unknown:
-            raise ConfigError(f"{path}: field 'sim.meters[{index}].positions': positions "
-                              f"{unknown} are not on this bench")
+            raise ConfigError(
+                f"{path}: field 'sim.meters[{index}].positions': positions "
+                f"{unknown} are not on this bench"
+            )
     controllers = {c.id for c in bench.controllers}
     buses = {b.id for b in bench.buses}
     for index, fault in enumerate(section.faults):
         if fault.controller is not None and fault.controller not in controllers:
-            raise ConfigError(f"{path}: field 'sim.faults[{index}].controller': no controller "
-                              f"{fault.controller!r} on this bench")
+            raise ConfigError(
+                f"{path}: field 'sim.faults[{index}].controller': no controller "
+                f"{fault.controller!r} on this bench"
+            )
         if fault.bus is not None and fault.bus not in buses:
             raise ConfigError(f"{path}: field 'sim.faults[{index}].bus': no bus {fault.bus!r}")
     for position in sorted(numbers):
         if section.meter_for(position).type is None:
-            raise ConfigError(f"{path}: field 'sim.meter_defaults.type': no meter type for "
-                              f"position {position} (set a default or a per-position type)")
+            raise ConfigError(
+                f"{path}: field 'sim.meter_defaults.type': no meter type for "
+                f"position {position} (set a default or a per-position type)"
+            )
     return section

@@ -65,6 +65,8 @@ class SimulatedSource:
         self._changed_at = -math.inf
         self._wandering = False
         self.commands_seen = 0
+        self._energy_start: float | None = None
+        self._energy_kwh = 0.0
 
     # -- state ------------------------------------------------------------------------------------
     @property
@@ -168,7 +170,7 @@ class SimulatedSource:
             return "1" if self.stable() else "0"
         return self._query_measurement(text)
 
-    def _query_measurement(self, text: str) -> str:
+    def _query_measurement(self, text: str) -> str | None:
         target = self.target if self._output else Setpoint.off()
         match = self._MEAS_CMD.match(text)
         if match:
@@ -186,6 +188,21 @@ class SimulatedSource:
             return f"{self._frequency:.4g}"
         if text == "REF:CONS?":
             return f"{self.reference_constant:.10g}"
+        if text == "REF:ENER:STAR":
+            self._energy_start = self.world.reference.energy_kwh(self.clock.now())
+            self._energy_kwh = 0.0
+            return None
+        if text == "REF:ENER:STOP":
+            if self._energy_start is not None:
+                now = self.world.reference.energy_kwh(self.clock.now())
+                self._energy_kwh = now - self._energy_start
+                self._energy_start = None
+            return None
+        if text == "REF:ENER?":
+            energy = self._energy_kwh
+            if self._energy_start is not None:
+                energy = self.world.reference.energy_kwh(self.clock.now()) - self._energy_start
+            return f"{energy:.9f}"
         raise ValueError(f"undefined header {text}")
 
 

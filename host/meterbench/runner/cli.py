@@ -1,0 +1,197 @@
+"""``meterbench run``, ``meterbench resume`` and ``meterbench demo``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from meterbench.config.errors import ConfigError
+from meterbench.results import ResultsStore, StoreError
+from meterbench.results.paths import default_db_path
+from meterbench.runner.engine import RunError, Runner, RunOptions, prepare
+from meterbench.runner.progress import LiveProgress, PlainProgress, summary_table
+from meterproto.dlt645.messages import Password
+
+REPO = Path(__file__).resolve().parents[3]
+DEMO_BENCH = REPO / "bench_configs" / "sim-1p-24.toml"
+DEMO_PLAN = REPO / "bench_configs" / "plans" / "jjg596-2012-initial.toml"
+DEMO_METERS = REPO / "bench_configs" / "meters" / "sim-1p-24.csv"
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db", help="Results database (default: $METERBENCH_DB or the user's data directory)."
+    ),
+]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    Console(stderr=True, highlight=False).print(f"meterbench: {message}", markup=False)
+    return typer.Exit(code)
+
+
+def _password(text: str | None) -> Password:
+    text = text or os.environ.get("METERBENCH_METER_PASSWORD") or "02:000000"
+    level, _, digits = text.partition(":")
+    try:
+        return Password(int(level), digits)
+    except (ValueError, TypeError) as exc:
+        raise _fail(f"meter password must be LL:DDDDDD (level:6 digits): {exc}") from None
+
+
+def _decimal(text: str | None, name: str) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise _fail(f"{name} must be a number, got {text!r}") from None
+
+
+def _execute(options: RunOptions, resume: str | None, plain: bool) -> str:
+    console = Console(highlight=False)
+    try:
+        store = ResultsStore.open(options.db)
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        positions: list[int] = []
+        if resume is None:
+            prepared = prepare(options)
+            positions = [m.position for m in prepared.meters]
+        use_live = not plain and console.is_terminal and positions
+        observer = LiveProgress(positions, console) if use_live else PlainProgress(console)
+        runner = Runner(store, observer)
+        try:
+            if isinstance(observer, LiveProgress):
+                with observer:
+                    run_id = asyncio.run(runner.start(options))
+            else:
+                run_id = asyncio.run(
+                    runner.resume(resume, options) if resume else runner.start(options)
+                )
+        except RunError as exc:
+            raise _fail(str(exc), 1) from None
+        console.print(summary_table(store, run_id))
+        return run_id
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+
+
+def run(
+    bench: Annotated[Path, typer.Option("--bench", help="Bench config (.toml).")],
+    plan: Annotated[Path, typer.Option("--plan", help="Test plan (.toml).")],
+    meters: Annotated[Path, typer.Option("--meters", help="Meter list (.csv or .toml).")],
+    db: DbOption = None,
+    verifier: Annotated[str | None, typer.Option(help="Verifier (检定员).")] = None,
+    checker: Annotated[str | None, typer.Option(help="Checker (核验员).")] = None,
+    task: Annotated[str | None, typer.Option(help="Task number.")] = None,
+    temperature: Annotated[str | None, typer.Option(help="Room temperature, °C.")] = None,
+    humidity: Annotated[str | None, typer.Option(help="Relative humidity, %.")] = None,
+    time_scale: Annotated[
+        float | None,
+        typer.Option(help="Simulated benches only: simulated seconds per wall second."),
+    ] = None,
+    meter_password: Annotated[
+        str | None,
+        typer.Option(
+            help="LL:DDDDDD for writes (default $METERBENCH_METER_PASSWORD or 02:000000)."
+        ),
+    ] = None,
+    plain: Annotated[bool, typer.Option(help="Line-by-line progress instead of a table.")] = False,
+) -> None:
+    """Verify every meter on a bench with a plan; exit 0 only when the run completed."""
+    options = RunOptions(
+        bench,
+        plan,
+        meters,
+        db,
+        verifier,
+        checker,
+        task,
+        _decimal(temperature, "--temperature"),
+        _decimal(humidity, "--humidity"),
+        time_scale,
+        _password(meter_password),
+    )
+    run_id = _execute(options, None, plain)
+    typer.echo(f"run {run_id} completed; records: meterbench report {run_id}")
+
+
+def resume(
+    run_id: Annotated[str, typer.Argument(help="The interrupted run.")],
+    db: DbOption = None,
+    time_scale: Annotated[float | None, typer.Option(help="Simulated benches only.")] = None,
+    meter_password: Annotated[str | None, typer.Option(help="LL:DDDDDD for writes.")] = None,
+) -> None:
+    """Continue an interrupted run from its last stored step; nothing is lost or repeated."""
+    options = RunOptions(
+        Path("."),
+        Path("."),
+        Path("."),
+        db,
+        time_scale=time_scale,
+        password=_password(meter_password),
+    )
+    _execute(options, run_id, plain=True)
+    typer.echo(f"run {run_id} completed")
+
+
+def demo(
+    db: DbOption = None,
+    out: Annotated[Path, typer.Option(help="Where the records and reports go.")] = Path(
+        "meterbench-demo"
+    ),
+    time_scale: Annotated[
+        float | None,
+        typer.Option(help="Simulated seconds per wall second (default: the bench file's)."),
+    ] = None,
+    plain: Annotated[bool, typer.Option(help="Line-by-line progress.")] = False,
+) -> None:
+    """Run the default plan on the simulated 24-position bench, then write the reports."""
+    for path in (DEMO_BENCH, DEMO_PLAN, DEMO_METERS):
+        if not path.is_file():
+            raise _fail(f"{path} not found: the demo needs the repository's bench_configs/")
+    out.mkdir(parents=True, exist_ok=True)
+    database = db or Path(os.environ.get("METERBENCH_DB") or out / "results.db")
+    options = RunOptions(
+        DEMO_BENCH,
+        DEMO_PLAN,
+        DEMO_METERS,
+        database,
+        verifier="demo",
+        checker="demo",
+        task="DEMO",
+        temperature_c=Decimal("23.0"),
+        humidity_pct=Decimal("45"),
+        time_scale=time_scale,
+    )
+    run_id = _execute(options, None, plain)
+    from meterbench.reports import render_run
+
+    store = ResultsStore.open(database)
+    try:
+        paths = render_run(store, run_id, out / run_id, lang="zh")
+        paths += render_run(store, run_id, out / run_id / "en", lang="en", formats=("html",))
+    finally:
+        store.close()
+    batch = next((p for p in paths if p.name.startswith("batch") and p.suffix == ".html"), None)
+    typer.echo(f"run {run_id} completed; database {database}")
+    typer.echo(f"records, certificates and reports: {(out / run_id).resolve()}")
+    if batch is not None:
+        typer.echo(f"batch report: {batch.resolve()}")
+    sys.stdout.flush()
+
+
+__all__ = ["default_db_path", "demo", "resume", "run"]

@@ -1,0 +1,220 @@
+"""What every item of a run shares: the store it appends to, the clock, the devices, the
+routing of controller results to the position waiting for them, and the error log.
+
+Results stream from each controller on one queue; a router task per controller sorts them by
+channel so every position's measurement waits only for its own readings. Time limits are in
+the shared clock's seconds, so a simulated bench running faster than real time keeps the same
+budgets as a real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from meterbench.config.meter_types import MeterType
+from meterbench.devices.controller import ControllerClient
+from meterbench.electrical import Setpoint
+from meterbench.results import Conclusion, Event, Reading, ResultsStore, Severity
+from meterbench.runner.meters import MeterEntry
+from meterbench.runner.session import BenchSession
+from meterbench.sim.clock import Clock
+from meterproto.link import messages as m
+
+
+class Observer(Protocol):
+    """Live progress for an operator (the CLI's table) or nobody (tests)."""
+
+    def step(self, title: str, index: int, total: int) -> None: ...
+
+    def position(self, position: int, text: str) -> None: ...
+
+    def event(self, severity: str, message: str) -> None: ...
+
+
+class NullObserver:
+    def step(self, title: str, index: int, total: int) -> None:
+        pass
+
+    def position(self, position: int, text: str) -> None:
+        pass
+
+    def event(self, severity: str, message: str) -> None:
+        pass
+
+
+class ResultRouter:
+    """One task per controller that hands result events to per-channel queues."""
+
+    def __init__(self, client: ControllerClient) -> None:
+        self.client = client
+        self._queues: dict[int, asyncio.Queue[Any]] = defaultdict(asyncio.Queue)
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            msg = await self.client.next_result()
+            self._queues[msg["position"]].put_nowait(msg)
+
+    def drain(self, channel: int) -> None:
+        """Forget results of earlier functions on this channel."""
+        queue = self._queues[channel]
+        while not queue.empty():
+            queue.get_nowait()
+
+    async def get(self, channel: int, timeout_s: float, clock: Clock) -> Any:
+        """The next result of ``channel``; TimeoutError once ``timeout_s`` of the shared
+        clock's seconds have passed (a simulated clock may run slower than its scale)."""
+        deadline = clock.now() + timeout_s
+        queue = self._queues[channel]
+        while True:
+            try:
+                return await asyncio.wait_for(queue.get(), 0.1)
+            except TimeoutError:
+                if clock.now() >= deadline:
+                    raise
+
+    async def close(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    store: ResultsStore
+    session: BenchSession
+    clock: Clock
+    meters: dict[int, MeterEntry]
+    observer: Observer = field(default_factory=NullObserver)
+    routers: dict[str, ResultRouter] = field(default_factory=dict)
+    setpoint: Setpoint | None = None
+    on_source_change: Callable[[Setpoint], None] | None = None
+
+    # -- time ------------------------------------------------------------------------------------
+    def now(self) -> dt.datetime:
+        """Timestamps of records: the shared clock's date and time, in UTC."""
+        return self.clock.datetime().astimezone(dt.UTC)
+
+    def wall(self, sim_seconds: float) -> float:
+        """Wall seconds a budget in the clock's seconds lasts at full speed."""
+        scale = getattr(self.clock, "time_scale", 1.0)
+        return max(0.05, sim_seconds / scale) if scale != float("inf") else 0.05
+
+    async def result(self, position: int, timeout_s: float) -> Any:
+        """The next controller result for ``position``, within ``timeout_s`` clock seconds."""
+        router, channel = self.router(position)
+        return await router.get(channel, timeout_s, self.clock)
+
+    # -- devices ---------------------------------------------------------------------------------
+    def meter_type(self, position: int) -> MeterType:
+        return self.meters[position].meter_type
+
+    def channel(self, position: int) -> tuple[str, int]:
+        p = self.session.positions[position]
+        return p.controller, p.channel
+
+    async def request(self, position: int, msg_type: int, **fields: Any) -> Any:
+        controller_id, channel = self.channel(position)
+        client = self.session.controllers[controller_id]
+        return await client.request(msg_type, position=channel, **fields)
+
+    def router(self, position: int) -> tuple[ResultRouter, int]:
+        controller_id, channel = self.channel(position)
+        if controller_id not in self.routers:
+            self.routers[controller_id] = ResultRouter(self.session.controllers[controller_id])
+        return self.routers[controller_id], channel
+
+    async def stop_functions(self, position: int) -> None:
+        with contextlib.suppress(Exception):
+            await self.request(position, m.STOP, functions=m.FN_ALL)
+
+    async def apply(self, setpoint: Setpoint) -> None:
+        """Set the source once and wait until it is stable (SourceError if it never is)."""
+        if self.setpoint == setpoint:
+            return
+        source = self.session.source
+        await source.apply(setpoint)
+        self.setpoint = setpoint
+        if self.on_source_change is not None:
+            self.on_source_change(setpoint)
+        await source.wait_stable(self.wall(self.session.config.source.settle_timeout_s) + 2.0)
+
+    def trace(self, position: int, count: int = 12) -> list[dict[str, Any]]:
+        """The last raw frames on this position's meter bus, for the error log."""
+        client = self.session.meters.get(position)
+        if client is None:
+            return []
+        return [entry.to_dict() for entry in client.bus.trace.last(count)]
+
+    # -- records ---------------------------------------------------------------------------------
+    def append(self, *records: Any) -> None:
+        self.store.append(*records)
+
+    def log(
+        self,
+        severity: Severity,
+        kind: str,
+        message: str,
+        position: int | None = None,
+        step_key: str | None = None,
+        trace: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.append(
+            Event(
+                run_id=self.run_id,
+                at=self.now(),
+                severity=severity,
+                kind=kind,
+                message=message,
+                position=position,
+                step_key=step_key,
+                trace=tuple(trace or ()),
+            )
+        )
+        self.observer.event(
+            severity.value, message if position is None else f"position {position}: {message}"
+        )
+
+    def reading(
+        self,
+        position: int,
+        step_key: str,
+        index: int,
+        raw: dict[str, Any],
+        value: Any = None,
+        unit: str = "",
+        attempt: int = 0,
+        status: Any = None,
+    ) -> Reading:
+        kwargs: dict[str, Any] = {}
+        if status is not None:
+            kwargs["status"] = status
+        return Reading(
+            run_id=self.run_id,
+            position=position,
+            step_key=step_key,
+            index=index,
+            at=self.now(),
+            raw=raw,
+            value=value,
+            unit=unit,
+            attempt=attempt,
+            **kwargs,
+        )
+
+    def conclusion(self, position: int, step_key: str, outcome: Any, **kwargs: Any) -> Conclusion:
+        return Conclusion(
+            run_id=self.run_id,
+            position=position,
+            step_key=step_key,
+            at=self.now(),
+            outcome=outcome,
+            **kwargs,
+        )

@@ -1,0 +1,460 @@
+"""A verification run from start to finish, and its resumption after a crash.
+
+Before anything is switched on, the bench, plan and meter list are validated and the plan is
+expanded for every meter type; the expansions, bench config and meter list are snapshotted into
+the run record, so ``resume`` continues from the record alone, exactly as planned, even if the
+files changed since. Steps run in plan order; positions that already have a conclusion for a
+step are skipped, and a step interrupted half-way keeps its stored readings and takes only the
+ones still missing. At the end, batch statistics are computed from the stored conclusions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from meterbench import __version__
+from meterbench.config.bench import BenchConfig, load_bench
+from meterbench.config.errors import ConfigError
+from meterbench.config.meter_types import ElectricityMeterType
+from meterbench.config.plans import load_plan
+from meterbench.devices.source import SourceError
+from meterbench.plan.bench import BenchContext
+from meterbench.plan.expand import expand_plan
+from meterbench.plan.model import BasicErrorStep, PlanExpansion, StdDevStep
+from meterbench.regulations.batch import MeterPointValue, batch_statistics
+from meterbench.results import (
+    BatchStatistic,
+    Environment,
+    Outcome,
+    Position,
+    ResultsStore,
+    Run,
+    RunStatus,
+    Severity,
+    Step,
+    new_run_id,
+)
+from meterbench.runner.context import NullObserver, Observer, RunContext
+from meterbench.runner.items import EXECUTORS, PlannedStep
+from meterbench.runner.meters import MeterEntry, load_meters
+from meterbench.runner.session import BenchOpenError, open_session
+from meterbench.sim.clock import Clock, WallClock
+from meterproto.dlt645.messages import Password
+
+
+class RunError(Exception):
+    """The run could not start or had to stop; the message says why."""
+
+
+@dataclass
+class RunOptions:
+    bench: Path
+    plan: Path
+    meters: Path
+    db: Path | None = None
+    verifier: str | None = None
+    checker: str | None = None
+    task: str | None = None
+    temperature_c: Decimal | None = None
+    humidity_pct: Decimal | None = None
+    time_scale: float | None = None
+    password: Password = field(default_factory=lambda: Password(2, "000000"))
+    operator: int = 0
+
+
+@dataclass
+class Prepared:
+    """Everything validated and expanded, nothing switched on yet."""
+
+    bench: BenchConfig
+    bench_path: Path
+    meters: list[MeterEntry]
+    expansions: dict[str, PlanExpansion]
+    plan_id: str
+    regulation: str
+
+
+def prepare(options: RunOptions) -> Prepared:
+    """Validate bench, plan and meter list and expand the plan per meter type; ConfigError
+    names the file and field of the first problem."""
+    bench = load_bench(options.bench)
+    plan = load_plan(options.plan)
+    meters = load_meters(options.meters)
+    numbers = {p.number for p in bench.positions}
+    for entry in meters:
+        if entry.position not in numbers:
+            raise ConfigError(
+                options.meters,
+                "position",
+                f"position {entry.position} does not exist on bench "
+                f"{bench.bench.id} (it has {min(numbers)}-{max(numbers)})",
+            )
+        if not isinstance(entry.meter_type, ElectricityMeterType):
+            raise ConfigError(
+                options.meters,
+                "type",
+                f"{entry.type_name} is not an electricity meter; this bench is "
+                f"an {bench.bench.kind} bench",
+            )
+    context = BenchContext(
+        reference_constant=Decimal(str(bench.standard.constant_imp_per_kwh)),
+        k_i=Decimal(str(bench.standard.ct_ratio)),
+        k_u=Decimal(str(bench.standard.vt_ratio)),
+        max_current_a=Decimal(str(bench.bench.max_current_a)),
+        max_voltage_v=Decimal(str(bench.bench.max_voltage_v)),
+    )
+    expansions: dict[str, PlanExpansion] = {}
+    for entry in meters:
+        if entry.type_id not in expansions:
+            expansions[entry.type_id] = expand_plan(plan, entry.meter_type, bench=context)
+    return Prepared(bench, Path(options.bench), meters, expansions, plan.id, plan.plan.regulation)
+
+
+def planned_steps(
+    expansions: dict[str, PlanExpansion], meters: list[MeterEntry]
+) -> list[PlannedStep]:
+    """Plan order, one PlannedStep per step or load point, shared by the types that have it."""
+    order: list[str] = []
+    steps: dict[str, PlannedStep] = {}
+
+    def add(key: str, item: str, point: str, title: str, type_id: str, model: Any) -> None:
+        if key not in steps:
+            order.append(key)
+            steps[key] = PlannedStep(key, item, point, len(order) - 1, title, {})
+        steps[key].by_type[type_id] = model
+
+    for type_id, expansion in expansions.items():
+        for step in expansion.steps:
+            if isinstance(step, BasicErrorStep):
+                for point in step.points:
+                    add(
+                        f"{step.id}/{point.key}",
+                        "basic_error",
+                        point.key,
+                        f"{step.title}: {point.key}",
+                        type_id,
+                        point,
+                    )
+            elif isinstance(step, StdDevStep):
+                for sd in step.points:
+                    add(
+                        f"{step.id}/{sd.point.key}",
+                        "std_dev",
+                        sd.point.key,
+                        f"{step.title}: {sd.point.key}",
+                        type_id,
+                        sd,
+                    )
+            elif step.type in EXECUTORS:
+                add(step.id, step.type, step.id, step.title or step.id, type_id, step)
+    for step in steps.values():
+        step.positions = [m.position for m in meters if m.type_id in step.by_type]
+    return [steps[key] for key in order]
+
+
+def _parameters(step: PlannedStep) -> dict[str, Any]:
+    return {
+        type_id: model.model_dump(mode="json", exclude={"why"})
+        for type_id, model in step.by_type.items()
+    }
+
+
+@contextlib.asynccontextmanager
+async def bench_endpoints(
+    prepared: Prepared, time_scale: float | None
+) -> AsyncIterator[tuple[BenchConfig, Clock]]:
+    """The bench to open and the clock to run on: a simulated bench is started here (its
+    devices on ptys, sharing its accelerated clock); a real one is used as configured."""
+    if not prepared.bench.simulated:
+        yield prepared.bench, WallClock()
+        return
+    from meterbench.sim.bench import SimulatedBench
+
+    simulated = SimulatedBench(prepared.bench, prepared.bench_path, time_scale=time_scale)
+    config = await simulated.start()
+    try:
+        yield config, simulated.clock
+    finally:
+        await simulated.stop()
+
+
+class Runner:
+    def __init__(self, store: ResultsStore, observer: Observer | None = None) -> None:
+        self.store = store
+        self.observer = observer or NullObserver()
+
+    async def start(self, options: RunOptions) -> str:
+        """A new run; returns its id. RunError/ConfigError before anything is switched on."""
+        prepared = prepare(options)
+        return await self._execute(prepared, options, None)
+
+    async def resume(self, run_id: str, options: RunOptions) -> str:
+        """Continue an interrupted run from its record."""
+        run = self.store.get_run(run_id)
+        status = self.store.status(run_id)
+        if status in (RunStatus.COMPLETED, RunStatus.ABORTED):
+            raise RunError(f"run {run_id} is {status.value}; there is nothing to resume")
+        snapshots = self.store.snapshots(run_id)
+        extra = dict(run.extra)
+        options = RunOptions(
+            bench=Path(extra["bench_file"]),
+            plan=Path(extra["plan_file"]),
+            meters=Path(extra["meters_file"]),
+            db=options.db,
+            time_scale=options.time_scale,
+            password=options.password,
+            operator=options.operator,
+        )
+        bench = BenchConfig.model_validate(snapshots["bench_config"])
+        meters = load_meters(options.meters)
+        expansions = {k: PlanExpansion.model_validate(v) for k, v in snapshots["plan"].items()}
+        prepared = Prepared(bench, options.bench, meters, expansions, run.plan, run.regulation)
+        return await self._execute(prepared, options, run_id)
+
+    async def _execute(self, prepared: Prepared, options: RunOptions, resume_id: str | None) -> str:
+        async with bench_endpoints(prepared, options.time_scale) as (config, clock):
+            try:
+                session = await open_session(
+                    config, prepared.meters, options.password, options.operator
+                )
+            except BenchOpenError as exc:
+                raise RunError(f"cannot open the bench: {exc}") from exc
+            try:
+                for client in session.meters.values():
+                    client.clock = lambda: clock.datetime().astimezone().replace(tzinfo=None)
+                run_id = resume_id or self._create_run(prepared, options, session.firmware, clock)
+                if resume_id is not None:
+                    self._mark_resumed(run_id, clock)
+                ctx = RunContext(
+                    run_id,
+                    self.store,
+                    session,
+                    clock,
+                    {m.position: m for m in prepared.meters},
+                    self.observer,
+                )
+                try:
+                    await self._steps(ctx, prepared)
+                    self._batch_statistics(ctx, prepared)
+                    await self._safe_off(ctx)
+                    self.store.set_status(run_id, RunStatus.COMPLETED, ctx.now())
+                except SourceError as exc:
+                    ctx.log(Severity.ERROR, "source_unstable", f"run stopped: {exc}")
+                    await self._safe_off(ctx)
+                    self.store.set_status(run_id, RunStatus.INTERRUPTED, ctx.now(), str(exc))
+                    raise RunError(
+                        f"run {run_id} stopped: {exc}; fix the source and "
+                        f"'meterbench resume {run_id}'"
+                    ) from exc
+                finally:
+                    for router in ctx.routers.values():
+                        await router.close()
+                return run_id
+            finally:
+                await session.close()
+
+    async def _safe_off(self, ctx: RunContext) -> None:
+        with contextlib.suppress(Exception):
+            await ctx.session.source.output_off()
+
+    def _create_run(
+        self, prepared: Prepared, options: RunOptions, firmware: dict[str, Any], clock: Clock
+    ) -> str:
+        started = clock.datetime()
+        run_id = new_run_id(started, prepared.bench.bench.id)
+        profiles = {t: e.profile.model_dump(mode="json") for t, e in prepared.expansions.items()}
+        run = Run(
+            run_id=run_id,
+            started_at=started,
+            bench=prepared.bench.bench.id,
+            plan=prepared.plan_id,
+            regulation=prepared.regulation,
+            regulation_version=next(iter(profiles.values()))["version"] if profiles else None,
+            software_version=__version__,
+            verifier=options.verifier,
+            checker=options.checker,
+            task=options.task,
+            environment=Environment(
+                temperature_c=options.temperature_c,
+                humidity_pct=options.humidity_pct,
+                place=prepared.bench.bench.location or None,
+            ),
+            extra={
+                "bench_file": os.fspath(options.bench.resolve()),
+                "plan_file": os.fspath(options.plan.resolve()),
+                "meters_file": os.fspath(options.meters.resolve()),
+                "simulated": prepared.bench.simulated,
+            },
+        )
+        meter_types = {
+            m.type_id: json.loads(m.meter_type.model_dump_json(by_alias=True))
+            for m in prepared.meters
+        }
+        self.store.create_run(
+            run,
+            snapshots={
+                "bench_config": prepared.bench.model_dump(mode="json", by_alias=True),
+                "plan": {t: e.to_json_dict() for t, e in prepared.expansions.items()},
+                "meter_types": meter_types,
+                "meters": [
+                    {
+                        "position": m.position,
+                        "type": m.type_id,
+                        "serial": m.serial,
+                        "asset": m.asset,
+                        "address": m.address,
+                    }
+                    for m in prepared.meters
+                ],
+                "regulation_profile": profiles,
+                "firmware_versions": firmware,
+            },
+        )
+        self.store.append(
+            *(
+                Position(
+                    run_id=run_id,
+                    position=m.position,
+                    meter_type=m.type_id,
+                    serial_no=m.serial,
+                    asset_no=m.asset or None,
+                    address=m.address,
+                    customer=m.customer or None,
+                    nameplate=meter_types[m.type_id],
+                )
+                for m in prepared.meters
+            )
+        )
+        return run_id
+
+    def _mark_resumed(self, run_id: str, clock: Clock) -> None:
+        now = clock.datetime()
+        if self.store.status(run_id) == RunStatus.RUNNING:
+            self.store.set_status(run_id, RunStatus.INTERRUPTED, now, "process ended mid-run")
+        self.store.set_status(run_id, RunStatus.RUNNING, now, "resumed")
+
+    async def _steps(self, ctx: RunContext, prepared: Prepared) -> None:
+        steps = planned_steps(prepared.expansions, prepared.meters)
+        done = self.store.completed_steps(ctx.run_id)
+        for index, step in enumerate(steps):
+            todo = [p for p in step.positions if step.key not in done.get(p, frozenset())]
+            if not todo:
+                continue
+            self.observer.step(step.title, index + 1, len(steps))
+            ctx.append(
+                Step(
+                    run_id=ctx.run_id,
+                    step_key=step.key,
+                    ordinal=step.ordinal,
+                    item=step.item,
+                    point=step.point,
+                    parameters=_parameters(step),
+                )
+            )
+            pending = PlannedStep(
+                step.key, step.item, step.point, step.ordinal, step.title, step.by_type, todo
+            )
+            await self._with_source_retries(ctx, pending)
+
+    async def _with_source_retries(self, ctx: RunContext, step: PlannedStep) -> None:
+        """An unstable source gets two more chances (it may settle) before the run stops."""
+        for attempt in range(3):
+            try:
+                await EXECUTORS[step.item](ctx, step)
+                return
+            except SourceError as exc:
+                if attempt == 2:
+                    raise
+                ctx.log(
+                    Severity.WARNING,
+                    "source_unstable",
+                    f"{exc}; setting the source again",
+                    step_key=step.key,
+                )
+                ctx.setpoint = None
+                done = self.store.completed_steps(ctx.run_id)
+                step.positions = [
+                    p for p in step.positions if step.key not in done.get(p, frozenset())
+                ]
+                await ctx.clock.sleep(5.0)
+
+    def _batch_statistics(self, ctx: RunContext, prepared: Prepared) -> None:
+        by_type = {t: e for t, e in prepared.expansions.items() if e.batch_statistics}
+        if not by_type:
+            return
+        values: list[MeterPointValue] = []
+        intervals: dict[str, Decimal] = {}
+        for conclusion in self.store.conclusions(ctx.run_id):
+            if conclusion.limit_kind.value != "mpe" or not conclusion.step_key.startswith(
+                "basic_error"
+            ):
+                continue
+            meter = ctx.meters.get(conclusion.position)
+            if meter is None or meter.type_id not in by_type:
+                continue
+            has_value = conclusion.outcome in (Outcome.PASS, Outcome.FAIL)
+            values.append(
+                MeterPointValue(
+                    meter_id=meter.serial,
+                    type_id=meter.type_id,
+                    point_id=conclusion.step_key,
+                    mean_error=conclusion.mean if has_value else None,
+                    position=meter.position,
+                    rounded=conclusion.rounded,
+                    verdict=conclusion.outcome.value,
+                )
+            )
+            interval = conclusion.details.get("interval") if conclusion.details else None
+            if interval:
+                intervals[meter.type_id] = Decimal(str(interval))
+        records = []
+        for stat in batch_statistics(values, intervals or None):
+            records.append(
+                BatchStatistic(
+                    run_id=ctx.run_id,
+                    meter_type=stat.type_id,
+                    step_key=stat.point_id,
+                    at=ctx.now(),
+                    n=stat.n,
+                    verdict={"pass": Outcome.PASS, "fail": Outcome.FAIL}.get(
+                        stat.verdict, Outcome.NO_RESULT
+                    ),
+                    mean=stat.mean,
+                    std=stat.std,
+                    minimum=stat.min,
+                    maximum=stat.max,
+                    unit="%",
+                    members=tuple(
+                        {
+                            "serial": v.meter_id,
+                            "position": v.position,
+                            "mean": None if v.mean_error is None else str(v.mean_error),
+                            "verdict": v.verdict,
+                        }
+                        for v in stat.meters + stat.no_result
+                    ),
+                )
+            )
+        if records:
+            self.store.append(*records)
+
+
+async def run_batch(options: RunOptions, observer: Observer | None = None) -> str:
+    """Open the store, run, close the store."""
+    store = ResultsStore.open(options.db)
+    try:
+        return await Runner(store, observer).start(options)
+    finally:
+        store.close()
+
+
+def run_sync(options: RunOptions, observer: Observer | None = None) -> str:
+    return asyncio.run(run_batch(options, observer))
