@@ -54,6 +54,7 @@ from meterproto.link import messages as m
 
 DEC = Decimal
 MARGIN = 1.5  # budget factor over the physically expected time of a measurement
+WINDOW_LIMIT_MS = 7 * 86_400_000  # a pulse count the runner stops itself
 
 
 @dataclass
@@ -681,44 +682,44 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
     for (wiring, voltage, current, pf), positions in groups.items():
         idle = Setpoint.balanced(wiring, voltage, 0.0, 1.0)
         load = Setpoint.balanced(wiring, voltage, current, pf)
-        await ctx.apply(idle)  # no energy flows while registers are read
+        await ctx.apply(idle)  # no load current while registers are read
+        # Pulses and reference energy are counted from before the first register read to after
+        # the last one, so whatever the meter registers in between (a creeping meter does so
+        # even without load) is in both indications.
+        counting = list(positions)
+        for position in counting:
+            router, channel = ctx.router(position)
+            router.drain(channel)
+            await ctx.request(position, m.WINDOW_START, input=m.INPUT_METER,
+                              duration_ms=WINDOW_LIMIT_MS, max_events=1)
+        source = ctx.session.source
+        await source.start_energy()
         before: dict[int, Decimal] = {}
         for position in positions:
             try:
                 before[position] = await _read_energy(ctx, position)
             except Exception as exc:  # noqa: BLE001
-                ctx.log(
-                    Severity.ERROR,
-                    "timeout",
-                    f"register read before the run: {exc}",
-                    position,
-                    step.key,
-                    ctx.trace(position),
-                )
+                ctx.log(Severity.ERROR, "timeout", f"register read before the run: {exc}",
+                        position, step.key, ctx.trace(position))
                 _failed(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
         running = [p for p in positions if p in before]
-        if not running:
-            continue
-        # One run for the group: the largest energy any of the meters' plans asks for.
-        energy = max(step.for_position(ctx, p).energy_kwh for p in running)
-        run_s = float(energy) * 3.6e6 / max(load.active_power_w, 1e-9)
-        window_s = run_s * 3 + 600.0
+        if running:
+            # One run for the group: the largest energy any of the meters' plans asks for.
+            energy = max(step.for_position(ctx, p).energy_kwh for p in running)
+            run_s = float(energy) * 3.6e6 / max(load.active_power_w, 1e-9)
+            ctx.setpoint = None
+            await source.apply(load)
+            await ctx.clock.sleep(run_s)
+            await source.apply(idle)
+            ctx.setpoint = idle
+        after: dict[int, Decimal] = {}
         for position in running:
-            ctx.router(position)[0].drain(ctx.router(position)[1])
-            await ctx.request(
-                position,
-                m.WINDOW_START,
-                input=m.INPUT_METER,
-                duration_ms=int(window_s * 1000),
-                max_events=1,
-            )
-        source = ctx.session.source
-        await source.start_energy()
-        ctx.setpoint = None
-        await source.apply(load)
-        await ctx.clock.sleep(run_s)
-        await source.apply(idle)
-        ctx.setpoint = idle
+            try:
+                after[position] = await _read_energy(ctx, position)
+            except Exception as exc:  # noqa: BLE001
+                ctx.log(Severity.ERROR, "timeout", f"register read after the run: {exc}",
+                        position, step.key, ctx.trace(position))
+                _failed(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
         reference_kwh = await source.stop_energy()
         counts: dict[int, int] = {}
 
@@ -731,35 +732,21 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
                         counts[position] = msg["count"]
                         return
             except TimeoutError:
-                ctx.log(Severity.ERROR, "timeout", "no end of the pulse count", position, step.key)
+                ctx.log(Severity.ERROR, "timeout", "no end of the pulse count", position,
+                        step.key)
 
-        await asyncio.gather(*(window_end(p) for p in running))
+        await asyncio.gather(*(window_end(p) for p in counting))
         for position in running:
+            if position not in after:
+                continue
             pulses = counts.get(position)
             if not pulses:
-                ctx.log(
-                    Severity.ERROR,
-                    "isolated",
-                    "no pulses during the register run",
-                    position,
-                    step.key,
-                )
+                ctx.log(Severity.ERROR, "isolated", "no pulses during the register run",
+                        position, step.key)
                 _failed(ctx, position, step.key, Outcome.NO_RESULT, "meter did not pulse")
                 continue
-            try:
-                after = await _read_energy(ctx, position)
-            except Exception as exc:  # noqa: BLE001
-                ctx.log(
-                    Severity.ERROR,
-                    "timeout",
-                    f"register read after the run: {exc}",
-                    position,
-                    step.key,
-                    ctx.trace(position),
-                )
-                _failed(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
-                continue
-            _register_result(ctx, step, position, before[position], after, pulses, reference_kwh)
+            _register_result(ctx, step, position, before[position], after[position], pulses,
+                             reference_kwh)
 
 
 def _register_result(
