@@ -96,6 +96,7 @@ class RunContext:
     routers: dict[str, ResultRouter] = field(default_factory=dict)
     setpoint: Setpoint | None = None
     on_source_change: Callable[[Setpoint], None] | None = None
+    _attempts: dict[tuple[int, str], int] = field(default_factory=dict)
 
     # -- time ------------------------------------------------------------------------------------
     def now(self) -> dt.datetime:
@@ -182,6 +183,13 @@ class RunContext:
             severity.value, message if position is None else f"position {position}: {message}"
         )
 
+    def _attempt(self, position: int, step_key: str) -> int:
+        key = (position, step_key)
+        if key not in self._attempts:
+            stored = self.store.readings(self.run_id, step_key=step_key, position=position)
+            self._attempts[key] = max((r.attempt for r in stored), default=-1) + 1
+        return self._attempts[key]
+
     def reading(
         self,
         position: int,
@@ -190,9 +198,14 @@ class RunContext:
         raw: dict[str, Any],
         value: Any = None,
         unit: str = "",
-        attempt: int = 0,
+        attempt: int | None = None,
         status: Any = None,
     ) -> Reading:
+        """A reading record. ``attempt`` None means: this measurement started from scratch in
+        this process, so it gets a fresh attempt number if an interrupted run already stored
+        readings for the position and step (they are kept, under their own attempt)."""
+        if attempt is None:
+            attempt = self._attempt(position, step_key)
         kwargs: dict[str, Any] = {}
         if status is not None:
             kwargs["status"] = status

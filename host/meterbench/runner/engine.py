@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from meterbench.regulations.batch import MeterPointValue, batch_statistics
 from meterbench.results import (
     BatchStatistic,
     Environment,
+    Event,
     Outcome,
     Position,
     ResultsStore,
@@ -340,6 +342,16 @@ class Runner:
         if self.store.status(run_id) == RunStatus.RUNNING:
             self.store.set_status(run_id, RunStatus.INTERRUPTED, now, "process ended mid-run")
         self.store.set_status(run_id, RunStatus.RUNNING, now, "resumed")
+        done = sum(len(steps) for steps in self.store.completed_steps(run_id).values())
+        self.store.append(
+            Event(
+                run_id=run_id,
+                at=now.astimezone(UTC),
+                severity=Severity.INFO,
+                kind="resumed",
+                message=f"run resumed; {done} position-steps were already concluded and are kept",
+            )
+        )
 
     async def _steps(self, ctx: RunContext, prepared: Prepared) -> None:
         steps = planned_steps(prepared.expansions, prepared.meters)

@@ -513,7 +513,14 @@ async def _gated_readings(
             if msg["flags"] & m.RF_OVERRUN or msg["ref_count"] <= 0:
                 ctx.append(
                     ctx.reading(
-                        position, step_key, index, raw, None, unit, status=ReadingStatus.INVALID
+                        position,
+                        step_key,
+                        index,
+                        raw,
+                        None,
+                        unit,
+                        attempt=0,
+                        status=ReadingStatus.INVALID,
                     )
                 )
                 ctx.log(
@@ -531,7 +538,13 @@ async def _gated_readings(
             values.append(error)
             ctx.append(
                 ctx.reading(
-                    position, step_key, index, raw, round_to_interval(error, DEC("0.0001")), unit
+                    position,
+                    step_key,
+                    index,
+                    raw,
+                    round_to_interval(error, DEC("0.0001")),
+                    unit,
+                    attempt=0,  # a gated point keeps its readings across a resume
                 )
             )
             ctx.observer.position(
@@ -690,8 +703,13 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
         for position in counting:
             router, channel = ctx.router(position)
             router.drain(channel)
-            await ctx.request(position, m.WINDOW_START, input=m.INPUT_METER,
-                              duration_ms=WINDOW_LIMIT_MS, max_events=1)
+            await ctx.request(
+                position,
+                m.WINDOW_START,
+                input=m.INPUT_METER,
+                duration_ms=WINDOW_LIMIT_MS,
+                max_events=1,
+            )
         source = ctx.session.source
         await source.start_energy()
         before: dict[int, Decimal] = {}
@@ -699,8 +717,14 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
             try:
                 before[position] = await _read_energy(ctx, position)
             except Exception as exc:  # noqa: BLE001
-                ctx.log(Severity.ERROR, "timeout", f"register read before the run: {exc}",
-                        position, step.key, ctx.trace(position))
+                ctx.log(
+                    Severity.ERROR,
+                    "timeout",
+                    f"register read before the run: {exc}",
+                    position,
+                    step.key,
+                    ctx.trace(position),
+                )
                 _failed(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
         running = [p for p in positions if p in before]
         if running:
@@ -717,8 +741,14 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
             try:
                 after[position] = await _read_energy(ctx, position)
             except Exception as exc:  # noqa: BLE001
-                ctx.log(Severity.ERROR, "timeout", f"register read after the run: {exc}",
-                        position, step.key, ctx.trace(position))
+                ctx.log(
+                    Severity.ERROR,
+                    "timeout",
+                    f"register read after the run: {exc}",
+                    position,
+                    step.key,
+                    ctx.trace(position),
+                )
                 _failed(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
         reference_kwh = await source.stop_energy()
         counts: dict[int, int] = {}
@@ -732,8 +762,7 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
                         counts[position] = msg["count"]
                         return
             except TimeoutError:
-                ctx.log(Severity.ERROR, "timeout", "no end of the pulse count", position,
-                        step.key)
+                ctx.log(Severity.ERROR, "timeout", "no end of the pulse count", position, step.key)
 
         await asyncio.gather(*(window_end(p) for p in counting))
         for position in running:
@@ -741,12 +770,18 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
                 continue
             pulses = counts.get(position)
             if not pulses:
-                ctx.log(Severity.ERROR, "isolated", "no pulses during the register run",
-                        position, step.key)
+                ctx.log(
+                    Severity.ERROR,
+                    "isolated",
+                    "no pulses during the register run",
+                    position,
+                    step.key,
+                )
                 _failed(ctx, position, step.key, Outcome.NO_RESULT, "meter did not pulse")
                 continue
-            _register_result(ctx, step, position, before[position], after[position], pulses,
-                             reference_kwh)
+            _register_result(
+                ctx, step, position, before[position], after[position], pulses, reference_kwh
+            )
 
 
 def _register_result(
