@@ -16,6 +16,7 @@ from meterbench.plan.cli import plan_app
 from meterbench.reports.cli import certificate, report
 from meterbench.results.cli import records_app, runs, show
 from meterbench.runner.cli import demo, resume, run
+from meterbench.sim.serve import serve as sim_serve
 from meterproto.decode import PROTOCOLS, decode_hex
 
 app = typer.Typer(
@@ -111,6 +112,7 @@ app.command("certificate")(certificate)
 app.add_typer(records_app, name="records")
 app.add_typer(firmware_app, name="firmware")
 app.add_typer(meter_app, name="meter")
+sim_app.command("serve")(sim_serve)
 app.add_typer(sim_app, name="sim")
 app.add_typer(plan_app, name="plan")
 

@@ -36,6 +36,8 @@ class Observer(Protocol):
 
     def event(self, severity: str, message: str) -> None: ...
 
+    def step_done(self, key: str, started: float, finished: float) -> None: ...
+
 
 class NullObserver:
     def step(self, title: str, index: int, total: int) -> None:
@@ -45,6 +47,9 @@ class NullObserver:
         pass
 
     def event(self, severity: str, message: str) -> None:
+        pass
+
+    def step_done(self, key: str, started: float, finished: float) -> None:
         pass
 
 

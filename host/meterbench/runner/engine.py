@@ -374,7 +374,9 @@ class Runner:
             pending = PlannedStep(
                 step.key, step.item, step.point, step.ordinal, step.title, step.by_type, todo
             )
+            started = ctx.clock.now()
             await self._with_source_retries(ctx, pending)
+            self.observer.step_done(step.key, started, ctx.clock.now())
 
     async def _with_source_retries(self, ctx: RunContext, step: PlannedStep) -> None:
         """An unstable source gets two more chances (it may settle) before the run stops."""

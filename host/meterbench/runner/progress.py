@@ -64,6 +64,9 @@ class LiveProgress:
         self.events.append(f"{severity}: {message}")
         self._live.update(self._render())
 
+    def step_done(self, key: str, started: float, finished: float) -> None:
+        pass
+
 
 class PlainProgress:
     """Line-by-line progress for logs and non-terminal output."""
@@ -79,6 +82,9 @@ class PlainProgress:
 
     def event(self, severity: str, message: str) -> None:
         self.console.print(f"  {severity}: {message}")
+
+    def step_done(self, key: str, started: float, finished: float) -> None:
+        pass
 
 
 def summary_table(store: ResultsStore, run_id: str) -> Table:
