@@ -124,7 +124,7 @@ def test_batch_statistics_match_a_direct_computation(finished: Any) -> None:
         mean = sum(means, Decimal(0)) / n
         stat = stats[step]
         assert stat.n == n
-        assert abs(stat.mean - mean) < Decimal("1e-9")
+        assert abs(stat.mean - mean) <= Decimal("0.0000005")  # stored to 1e-6 %
         assert stat.minimum == min(means) and stat.maximum == max(means)
         variance = sum((m - mean) ** 2 for m in means) / (n - 1)
         assert abs(stat.std - variance.sqrt()) < Decimal("1e-6")

@@ -162,6 +162,11 @@ def planned_steps(
     return [steps[key] for key in order]
 
 
+def _places(value: Decimal | None) -> Decimal | None:
+    """Batch figures to a millionth of a percent: exact enough, readable in reports."""
+    return None if value is None else value.quantize(Decimal("0.000001"))
+
+
 def _parameters(step: PlannedStep) -> dict[str, Any]:
     return {
         type_id: model.model_dump(mode="json", exclude={"why"})
@@ -441,8 +446,8 @@ class Runner:
                     verdict={"pass": Outcome.PASS, "fail": Outcome.FAIL}.get(
                         stat.verdict, Outcome.NO_RESULT
                     ),
-                    mean=stat.mean,
-                    std=stat.std,
+                    mean=_places(stat.mean),
+                    std=_places(stat.std),
                     minimum=stat.min,
                     maximum=stat.max,
                     unit="%",

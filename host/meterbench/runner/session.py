@@ -39,7 +39,7 @@ class BenchSession:
     controllers: dict[str, ControllerClient]
     buses: dict[str, Bus]
     meters: dict[int, Dlt645Client] = field(default_factory=dict)
-    firmware: dict[str, dict[str, Any]] = field(default_factory=dict)
+    firmware: dict[str, Any] = field(default_factory=dict)
     reference_constant: float = 0.0
 
     @property
@@ -84,7 +84,7 @@ async def open_session(
         except (SourceError, TransportError, OSError) as exc:
             raise BenchOpenError(f"source at {src.url}: {exc}") from exc
         controllers: dict[str, ControllerClient] = {}
-        firmware: dict[str, dict[str, Any]] = {"source": {"identity": identity}}
+        firmware: dict[str, Any] = {"source": identity}
         for info in config.controllers:
             try:
                 client = await ControllerClient.open(info.url, baudrate=info.baudrate)
@@ -93,9 +93,11 @@ async def open_session(
             except (ControllerError, OSError, Exception) as exc:  # noqa: BLE001 - name the device
                 raise BenchOpenError(f"controller {info.id} at {info.url}: {exc}") from exc
             controllers[info.id] = client
-            firmware[info.id] = {
-                k: _text(v) if isinstance(v, bytes) else v for k, v in hello.fields.items()
-            }
+            fields = {k: _text(v) for k, v in hello.fields.items()}
+            firmware[info.id] = (
+                f"firmware {fields['fw_version']} ({fields['fw_hash']}) on {fields['board']}, "
+                f"MicroPython {fields['mp_version']}, link {int(fields['protocol']):#06x}"
+            )
         buses: dict[str, Bus] = {}
         for info in config.buses:
             bus = Bus(
