@@ -49,6 +49,8 @@ from meterbench.regulations.starting import judge_starting
 from meterbench.regulations.std_dev import judge_std_dev
 from meterbench.results import LimitKind, Outcome, ReadingStatus, Severity
 from meterbench.runner.context import RunContext
+from meterbench.runner.recovery import generation, restarted, together
+from meterbench.runner.source_watch import source_watch
 from meterproto.dlt645.messages import MultiFunctionOutput
 from meterproto.link import messages as m
 
@@ -327,9 +329,15 @@ async def time_setting(ctx: RunContext, step: PlannedStep) -> None:
 
 
 async def _window(
-    ctx: RunContext, position: int, duration_s: float, max_events: int
+    ctx: RunContext,
+    position: int,
+    duration_s: float,
+    max_events: int,
+    enough: int | None = None,
 ) -> tuple[list[int], int, int]:
-    """Count the meter's pulses over a window of the shared clock; (stamps µs, count, flags)."""
+    """Count the meter's pulses over a window of the shared clock; (stamps µs, count, flags).
+    With ``enough``, the window is stopped as soon as that many pulses arrived: the starting
+    test needs no more, so the bench does not idle for the rest of t0."""
     router, channel = ctx.router(position)
     router.drain(channel)
     await ctx.request(
@@ -341,10 +349,14 @@ async def _window(
     )
     stamps: list[int] = []
     budget = duration_s * MARGIN + 60.0
+    stopped = False
     while True:
         msg = await ctx.result(position, budget)
         if msg.msg_type == m.WINDOW_PULSE:
             stamps.append(msg["t_us"])
+            if enough is not None and len(stamps) >= enough and not stopped:
+                stopped = True
+                await ctx.request(position, m.STOP, functions=m.FN_WINDOW)
         elif msg.msg_type == m.WINDOW_END:
             return stamps, msg["count"], msg["flags"]
 
@@ -412,7 +424,7 @@ async def starting(ctx: RunContext, step: PlannedStep) -> None:
             ctx.observer.position(position, f"starting: up to {window:.0f} s at {current:g} A")
             try:
                 stamps, count, flags = await _window(
-                    ctx, position, window, plan.required_pulses + 1
+                    ctx, position, window, plan.required_pulses + 1, plan.required_pulses
                 )
             except TimeoutError:
                 ctx.log(
@@ -498,7 +510,12 @@ async def _gated_readings(
         return values, None
     router, channel = ctx.router(position)
     router.drain(channel)
+    since = generation(ctx, position)
     await ctx.request(position, m.ERR_START, pulses=pulses, readings=0, skip=0)
+    gate_from = ctx.clock.now()
+    retried = False  # the reading in flight was lost in a controller restart
+    watch = await source_watch(ctx).join()
+    settle_limit = float(ctx.session.config.source.settle_timeout_s)
     reading_s = float(point.pulses.reading_time_s) or 1.0
     budget = reading_s * 2 * MARGIN + 30.0
     try:
@@ -506,10 +523,35 @@ async def _gated_readings(
             try:
                 msg = await ctx.result(position, budget)
             except TimeoutError:
+                if await restarted(ctx, position, since, step_key):
+                    since, retried = generation(ctx, position), True
+                    await ctx.request(position, m.ERR_START, pulses=pulses, readings=0, skip=0)
+                    gate_from = ctx.clock.now()
+                    continue
                 return values, "no reading arrived (meter not pulsing?)"
             if msg.msg_type != m.ERR_READING:
                 continue
             raw = {k: msg[k] for k in ("pulses", "ref_count", "gate_ticks", "index", "flags")}
+            gate_to = ctx.clock.now()
+            unstable = await watch.unstable_between(gate_from, gate_to)
+            gate_from = gate_to
+            if unstable:
+                invalid = ReadingStatus.INVALID
+                ctx.append(
+                    ctx.reading(
+                        position, step_key, index, raw, None, unit, attempt=0, status=invalid
+                    )
+                )
+                ctx.log(
+                    Severity.WARNING,
+                    "source_unstable",
+                    f"reading {index} was taken while {watch.problem}; taken again",
+                    position,
+                    step_key,
+                )
+                index += 1
+                watch.check_endurance(gate_to, settle_limit)
+                continue
             if msg["flags"] & m.RF_OVERRUN or msg["ref_count"] <= 0:
                 ctx.append(
                     ctx.reading(
@@ -545,21 +587,25 @@ async def _gated_readings(
                     round_to_interval(error, DEC("0.0001")),
                     unit,
                     attempt=0,  # a gated point keeps its readings across a resume
+                    status=ReadingStatus.RETRIED if retried else None,
                 )
             )
+            retried = False
             ctx.observer.position(
                 position, f"{step_key}: reading {len(values)} {float(error):+.4f} %"
             )
             index += 1
     finally:
         await ctx.stop_functions(position)
+        await watch.leave()
     return values, None
 
 
 def _stored_values(ctx: RunContext, position: int, step_key: str) -> list[Fraction]:
     out = []
     for r in ctx.store.readings(ctx.run_id, step_key=step_key, position=position):
-        if r.status in (ReadingStatus.OK, ReadingStatus.MARKED) and r.value is not None:
+        usable = (ReadingStatus.OK, ReadingStatus.RETRIED, ReadingStatus.MARKED)
+        if r.status in usable and r.value is not None:
             out.append(Fraction(r.value))
     return out
 
@@ -614,7 +660,7 @@ async def basic_error(ctx: RunContext, step: PlannedStep) -> None:
             )
             ctx.observer.position(position, f"{step.point}: {judged.display} %")
 
-        await asyncio.gather(*(one(p) for p in positions))
+        await together(one(p) for p in positions)
 
 
 async def std_dev(ctx: RunContext, step: PlannedStep) -> None:
@@ -658,7 +704,7 @@ async def std_dev(ctx: RunContext, step: PlannedStep) -> None:
             )
             ctx.observer.position(position, f"std dev: {judged.display} %")
 
-        await asyncio.gather(*(one(p) for p in positions))
+        await together(one(p) for p in positions)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -860,23 +906,28 @@ async def clock(ctx: RunContext, step: PlannedStep) -> None:
     positions = step.positions
     await ctx.apply(_voltage_only(ctx, positions))
     timebase_hz = ctx.session.config.timebase.frequency_hz
-    ready: list[int] = []
-    for position in positions:
+
+    async def switch(position: int) -> None:
+        """1DH: the multi-function output to the clock second pulse (a meter without a bus is
+        assumed wired to it already)."""
         client = ctx.session.meters.get(position)
-        if client is not None:
-            try:
-                await client.set_multi_function_output(MultiFunctionOutput.CLOCK_SECOND_PULSE)
-            except Exception as exc:  # noqa: BLE001
-                ctx.log(
-                    Severity.WARNING,
-                    "fault",
-                    f"could not switch the output to the second pulse: {exc}",
-                    position,
-                    step.key,
-                )
-        ready.append(position)
+        if client is None:
+            return
+        try:
+            await client.set_multi_function_output(MultiFunctionOutput.CLOCK_SECOND_PULSE)
+        except Exception as exc:  # noqa: BLE001
+            ctx.log(
+                Severity.WARNING,
+                "fault",
+                f"could not switch the output to the second pulse: {exc}",
+                position,
+                step.key,
+            )
 
     async def one(position: int) -> None:
+        # Each meter's timing starts as soon as its own output is switched; the buses switch
+        # the other meters meanwhile.
+        await switch(position)
         plan: ClockStep = step.for_position(ctx, position)
         router, channel = ctx.router(position)
         router.drain(channel)
@@ -941,7 +992,7 @@ async def clock(ctx: RunContext, step: PlannedStep) -> None:
         )
         ctx.observer.position(position, f"clock: {judged.display} s/d")
 
-    await asyncio.gather(*(one(p) for p in ready))
+    await asyncio.gather(*(one(p) for p in positions))
 
 
 EXECUTORS = {
