@@ -64,6 +64,7 @@ def required_seconds(
     bench: SimulatedBench,
     readings: dict[tuple[int, str], int],
     settle: float,
+    first_pulse: dict[int, float],
 ) -> float:
     """What physics needs for one step on these positions."""
     item, key = step.item, step.key  # type: ignore[attr-defined]
@@ -71,7 +72,16 @@ def required_seconds(
     if item == "creep":
         return settle + max(float(m.duration_s) for m in by_type.values())
     if item == "starting":
-        return settle + max(float(m.window_s) for m in by_type.values())
+        # One window per starting current (types differ); a window may end when its slowest
+        # meter has started, and must run to t0 when a meter does not start.
+        groups: dict[float, float] = {}
+        for p in positions:
+            model = by_type[_type_id(bench, p)]
+            first = first_pulse.get(p)
+            need = float(model.window_s) if first is None else min(float(model.window_s), first)
+            current = float(model.current_a)
+            groups[current] = max(groups.get(current, 0.0), need)
+        return sum(settle + need for need in groups.values())
     if item == "clock":
         return settle + max(float(m.gate_s) * m.readings + 2.0 for m in by_type.values())
     if item == "register":
@@ -127,9 +137,12 @@ def main() -> None:
     reference = SimulatedBench(load_bench(BENCH), BENCH)  # the same physics, not started
     settle = reference.section.source.settle_s
     readings: dict[tuple[int, str], int] = {}
+    first_pulse: dict[int, float] = {}
     for r in store.readings(run_id):
         if r.status == ReadingStatus.OK:
             readings[(r.position, r.step_key)] = readings.get((r.position, r.step_key), 0) + 1
+        if r.step_key == "starting" and r.raw.get("pulse_times_us"):
+            first_pulse[r.position] = r.raw["pulse_times_us"][0] / 1e6
     required = measured = wire_steps = 0.0
     print(f"\n{'step':44} {'required s':>11} {'measured s':>11} {'ratio':>7}")
     for step in steps:
@@ -141,7 +154,7 @@ def main() -> None:
             wire_steps += took
             print(f"{step.key:44} {'(wire)':>11} {took:11.1f}")
             continue
-        need = required_seconds(step, step.positions, reference, readings, settle)
+        need = required_seconds(step, step.positions, reference, readings, settle, first_pulse)
         required += need
         measured += took
         print(f"{step.key:44} {need:11.1f} {took:11.1f} {took / need:7.3f}")
