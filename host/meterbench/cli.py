@@ -16,6 +16,7 @@ from meterbench.plan.cli import plan_app
 from meterbench.reports.cli import certificate, report
 from meterbench.results.cli import records_app, runs, show
 from meterbench.runner.cli import demo, resume, run
+from meterbench.selftest_cli import selftest
 from meterbench.sim.serve import serve as sim_serve
 from meterproto.decode import PROTOCOLS, decode_hex
 
@@ -105,6 +106,7 @@ def _print_decoded(results: list[dict[str, object]]) -> None:
 app.command("run")(run)
 app.command("resume")(resume)
 app.command("demo")(demo)
+app.command("selftest")(selftest)
 app.command("runs")(runs)
 app.command("show")(show)
 app.command("report")(report)

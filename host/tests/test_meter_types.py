@@ -39,6 +39,8 @@ def test_example_types_load():
         "3p4w-class0.5s-ct-1.5-6a",
         "3p4w-class1-5-60a",
         "water-dn15-q3-2.5-r160",
+        "water-dn15-q3-2.5-r160-photo",
+        "water-dn15-q3-2.5-r160-e",
     }
     sp = types["1p-class2-5-60a"]
     assert isinstance(sp, ElectricityMeterType)

@@ -27,15 +27,13 @@ BASIC = ("basic_error/P+/all/Ib/1.0", "basic_error/P+/all/Imax/0.5L")
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> tuple[ResultsStore, Any]:
     db = tmp_path_factory.mktemp("runner") / "results.db"
-    run_id = asyncio.run(asyncio.wait_for(run_batch(RunOptions(BENCH, PLAN, METERS, db=db)),
-                                          600))
+    run_id = asyncio.run(asyncio.wait_for(run_batch(RunOptions(BENCH, PLAN, METERS, db=db)), 600))
     store = ResultsStore.open(db)
     return store, store.load_run(run_id)
 
 
 def _mpe(record: Any) -> dict[tuple[int, str], Any]:
-    return {(c.position, c.step_key): c for c in record.conclusions
-            if c.limit_kind.value == "mpe"}
+    return {(c.position, c.step_key): c for c in record.conclusions if c.limit_kind.value == "mpe"}
 
 
 def test_run_completes_with_a_conclusion_for_every_position_and_step(finished: Any) -> None:
@@ -43,8 +41,15 @@ def test_run_completes_with_a_conclusion_for_every_position_and_step(finished: A
     assert record.status == RunStatus.COMPLETED
     conclusions = _mpe(record)
     steps = {s.step_key for s in record.steps}
-    assert steps == {"communication", "creep", "starting", *BASIC, "register", "clock",
-                     "time_setting"}
+    assert steps == {
+        "communication",
+        "creep",
+        "starting",
+        *BASIC,
+        "register",
+        "clock",
+        "time_setting",
+    }
     assert len(conclusions) == 8 * len(steps)
     assert store.verify_chain(record.run.run_id).ok
     assert store.integrity_check() == ["ok"]
@@ -52,11 +57,16 @@ def test_run_completes_with_a_conclusion_for_every_position_and_step(finished: A
 
 @pytest.mark.parametrize(
     ("position", "rounded", "outcome"),
-    [(1, Decimal("0.4"), Outcome.PASS), (2, Decimal("-1.2"), Outcome.PASS),
-     (3, Decimal("2.2"), Outcome.FAIL), (4, Decimal("0.0"), Outcome.PASS)],
+    [
+        (1, Decimal("0.4"), Outcome.PASS),
+        (2, Decimal("-1.2"), Outcome.PASS),
+        (3, Decimal("2.2"), Outcome.FAIL),
+        (4, Decimal("0.0"), Outcome.PASS),
+    ],
 )
-def test_known_errors_give_exact_rounded_values(finished: Any, position: int, rounded: Decimal,
-                                                outcome: Outcome) -> None:
+def test_known_errors_give_exact_rounded_values(
+    finished: Any, position: int, rounded: Decimal, outcome: Outcome
+) -> None:
     _, record = finished
     for step in BASIC:
         conclusion = _mpe(record)[(position, step)]
@@ -71,11 +81,14 @@ def test_readings_recompute_to_the_stored_conclusion(finished: Any) -> None:
     for (position, step), conclusion in _mpe(record).items():
         if step not in BASIC:
             continue
-        readings = [r for r in record.readings
-                    if r.position == position and r.step_key == step
-                    and r.status == ReadingStatus.OK]
-        judged = judge_point([Fraction(r.value) for r in readings], Limits(Decimal(2)),
-                             Decimal("0.2"))
+        readings = [
+            r
+            for r in record.readings
+            if r.position == position and r.step_key == step and r.status == ReadingStatus.OK
+        ]
+        judged = judge_point(
+            [Fraction(r.value) for r in readings], Limits(Decimal(2)), Decimal("0.2")
+        )
         assert judged.rounded == conclusion.rounded
         # the +2.25 % meter is borderline (0.8..1.2 x MPE): two extra readings were taken
         assert len(readings) == (4 if position == 3 else 2)
@@ -93,8 +106,11 @@ def test_each_defective_meter_fails_its_item_and_only_that(finished: Any) -> Non
         8: {"communication"},
     }
     for position in range(1, 9):
-        failed = {step for (p, step), c in conclusions.items()
-                  if p == position and c.outcome == Outcome.FAIL}
+        failed = {
+            step
+            for (p, step), c in conclusions.items()
+            if p == position and c.outcome == Outcome.FAIL
+        }
         if position == 3:
             # A +2.25 % meter's register is as fast as its pulses; with 0.01 kWh register
             # digits over about 2.6 kWh its register error rounds either side of 2 %.

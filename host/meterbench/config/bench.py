@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from meterbench.config.errors import ConfigError
+from meterbench.config.water_bench import WaterBench, check_water
 
 SIM_SCHEME = "sim://"
 
@@ -45,7 +46,9 @@ class StandardInfo(_Strict):
     accuracy_class: str = Field(min_length=1)
     certificate: str = Field(min_length=1, description="certificate number of the standard")
     valid_until: dt.date
-    constant_imp_per_kwh: float = Field(gt=0, description="nominal constant on the range used")
+    constant_imp_per_kwh: float | None = Field(
+        None, gt=0, description="nominal constant on the range used (electricity benches)"
+    )
     ct_ratio: float = Field(1.0, gt=0, description="K_I of the standard's connection")
     vt_ratio: float = Field(1.0, gt=0, description="K_U of the standard's connection")
 
@@ -144,13 +147,14 @@ class CertificateScheme(_Strict):
 class BenchConfig(_Strict):
     bench: BenchInfo
     standard: StandardInfo
-    source: SourceInfo
+    source: SourceInfo | None = None
     timebase: TimeBaseInfo = TimeBaseInfo()
     controllers: list[ControllerInfo] = Field(min_length=1)
     buses: list[BusInfo] = []
     position_groups: list[PositionGroup] = []
     positions_: list[Position] = Field([], alias="positions")
     certificates: CertificateScheme = CertificateScheme()
+    water: WaterBench | None = None
     sim: dict[str, Any] | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -210,6 +214,12 @@ class BenchConfig(_Strict):
                     f"positions: channel {p.channel} of controller {p.controller} is used twice"
                 )
             channels.add((p.controller, p.channel))
+        if self.bench.kind == "electricity":
+            if self.source is None:
+                raise ValueError("source: an electricity bench needs a [source]")
+            if self.standard.constant_imp_per_kwh is None:
+                raise ValueError("standard.constant_imp_per_kwh: required for an electricity bench")
+        check_water(self)
         for kind, items in (("controllers", self.controllers), ("buses", self.buses)):
             ids = [item.id for item in items]
             if len(ids) != len(set(ids)):
@@ -225,9 +235,11 @@ class BenchConfig(_Strict):
 
     def endpoints(self) -> dict[str, str]:
         """Every endpoint URL, by the config path that names it."""
-        out = {"source.url": self.source.url}
+        out = {"source.url": self.source.url} if self.source is not None else {}
         out.update({f"controllers[{c.id}].url": c.url for c in self.controllers})
         out.update({f"buses[{b.id}].url": b.url for b in self.buses})
+        if self.water is not None:
+            out.update(self.water.endpoints())
         return out
 
 

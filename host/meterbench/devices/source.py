@@ -71,6 +71,8 @@ class SourceDriver(Protocol):
 
     async def wait_stable(self, timeout_s: float) -> Measured: ...
 
+    async def is_stable(self) -> bool: ...
+
     async def reference_constant(self) -> float: ...
 
     async def start_energy(self) -> None: ...
@@ -208,7 +210,7 @@ class ScpiSource:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
-            if (await self.query("STAT:STAB?")).strip() == "1":
+            if await self.is_stable():
                 return await self.measure()
             if loop.time() >= deadline:
                 measured = await self.measure()
@@ -217,6 +219,10 @@ class ScpiSource:
                     f"I={measured.currents_a}"
                 )
             await asyncio.sleep(self._poll)
+
+    async def is_stable(self) -> bool:
+        """Is the output within tolerance of its setpoint right now?"""
+        return (await self.query("STAT:STAB?")).strip() == "1"
 
     async def reference_constant(self) -> float:
         return await self._float("REF:CONS?")

@@ -62,7 +62,14 @@ def _standard(bench: Mapping[str, Any]) -> Standard:
     constant = _text(std.get("constant_imp_per_kwh"), std.get("constant"))
     if constant and "constant_imp_per_kwh" in std:
         constant += " imp/kWh"
-    tb = _text(timebase.get("name"))
+    water = _map(bench.get("water"))
+    if water and not constant:  # a water bench's reference: master meter or balance
+        scale = _map(water.get("scale"))
+        if water.get("method") == "gravimetric" and scale.get("resolution_kg"):
+            constant = f"d = {scale['resolution_kg']} kg"
+        elif _map(water.get("reference")).get("pulses_per_l"):
+            constant = f"{float(water['reference']['pulses_per_l']):g} imp/L"
+    tb = "" if water else _text(timebase.get("name"))
     if tb and timebase.get("frequency_hz"):
         tb += f" ({timebase['frequency_hz']} Hz)"
     if tb and timebase.get("certificate"):

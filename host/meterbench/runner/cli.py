@@ -33,7 +33,10 @@ DbOption = Annotated[
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    Console(stderr=True, highlight=False).print(f"meterbench: {message}", markup=False)
+    # One line however long (no wrapping at the terminal width): scripts and logs read it.
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"meterbench: {message}", markup=False
+    )
     return typer.Exit(code)
 
 

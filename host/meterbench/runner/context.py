@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from meterbench.config.meter_types import MeterType
-from meterbench.devices.controller import ControllerClient
+from meterbench.devices.controller import ControllerClient, LinkTimeout
 from meterbench.electrical import Setpoint
 from meterbench.results import Conclusion, Event, Reading, ResultsStore, Severity
 from meterbench.runner.meters import MeterEntry
@@ -129,7 +129,10 @@ class RunContext:
     async def request(self, position: int, msg_type: int, **fields: Any) -> Any:
         controller_id, channel = self.channel(position)
         client = self.session.controllers[controller_id]
-        return await client.request(msg_type, position=channel, **fields)
+        try:
+            return await client.request(msg_type, position=channel, **fields)
+        except LinkTimeout as exc:
+            raise LinkTimeout(f"controller {controller_id}: {exc}") from exc
 
     def router(self, position: int) -> tuple[ResultRouter, int]:
         controller_id, channel = self.channel(position)

@@ -24,12 +24,13 @@ from typing import Any
 from meterbench import __version__
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
-from meterbench.config.meter_types import ElectricityMeterType
+from meterbench.config.meter_types import ElectricityMeterType, WaterMeterType
 from meterbench.config.plans import load_plan
+from meterbench.devices.controller import ControllerError
 from meterbench.devices.source import SourceError
 from meterbench.plan.bench import BenchContext
 from meterbench.plan.expand import expand_plan
-from meterbench.plan.model import BasicErrorStep, PlanExpansion, StdDevStep
+from meterbench.plan.model import BasicErrorStep, PlanExpansion, StdDevStep, WaterErrorStep
 from meterbench.regulations.batch import MeterPointValue, batch_statistics
 from meterbench.results import (
     BatchStatistic,
@@ -45,9 +46,11 @@ from meterbench.results import (
     new_run_id,
 )
 from meterbench.runner.context import NullObserver, Observer, RunContext
+from meterbench.runner.health import LinkHealth
 from meterbench.runner.items import EXECUTORS, PlannedStep
 from meterbench.runner.meters import MeterEntry, load_meters
 from meterbench.runner.session import BenchOpenError, open_session
+from meterbench.runner.water_session import open_water_session
 from meterbench.sim.clock import Clock, WallClock
 from meterproto.dlt645.messages import Password
 
@@ -99,25 +102,40 @@ def prepare(options: RunOptions) -> Prepared:
                 f"position {entry.position} does not exist on bench "
                 f"{bench.bench.id} (it has {min(numbers)}-{max(numbers)})",
             )
-        if not isinstance(entry.meter_type, ElectricityMeterType):
+        kind = bench.bench.kind
+        wanted = WaterMeterType if kind == "water" else ElectricityMeterType
+        if not isinstance(entry.meter_type, wanted):
+            article = "a" if kind == "water" else "an"
             raise ConfigError(
                 options.meters,
                 "type",
-                f"{entry.type_name} is not an electricity meter; this bench is "
-                f"an {bench.bench.kind} bench",
+                f"{entry.type_name} is not {article} {kind} meter; this bench is "
+                f"{article} {kind} bench",
             )
-    context = BenchContext(
+    context = bench_context(bench)
+    expansions: dict[str, PlanExpansion] = {}
+    for entry in meters:
+        if entry.type_id not in expansions:
+            expansions[entry.type_id] = expand_plan(plan, entry.meter_type, bench=context)
+    return Prepared(bench, Path(options.bench), meters, expansions, plan.id, plan.plan.regulation)
+
+
+def bench_context(bench: BenchConfig) -> BenchContext:
+    """What the plan expansion needs to know about this bench."""
+    if bench.water is not None:
+        water = bench.water
+        return BenchContext(
+            min_flow_l_h=Decimal(str(water.min_flow_l_h)),
+            max_flow_l_h=Decimal(str(water.max_flow_l_h)),
+            reference_resolution_l=Decimal(str(water.reference_resolution_l())),
+        )
+    return BenchContext(
         reference_constant=Decimal(str(bench.standard.constant_imp_per_kwh)),
         k_i=Decimal(str(bench.standard.ct_ratio)),
         k_u=Decimal(str(bench.standard.vt_ratio)),
         max_current_a=Decimal(str(bench.bench.max_current_a)),
         max_voltage_v=Decimal(str(bench.bench.max_voltage_v)),
     )
-    expansions: dict[str, PlanExpansion] = {}
-    for entry in meters:
-        if entry.type_id not in expansions:
-            expansions[entry.type_id] = expand_plan(plan, entry.meter_type, bench=context)
-    return Prepared(bench, Path(options.bench), meters, expansions, plan.id, plan.plan.regulation)
 
 
 def planned_steps(
@@ -145,6 +163,10 @@ def planned_steps(
                         type_id,
                         point,
                     )
+            elif isinstance(step, WaterErrorStep):
+                for flow in step.points:
+                    key, title = f"{step.id}/{flow.key}", f"{step.title}: {flow.key}"
+                    add(key, "water_error", flow.key, title, type_id, flow)
             elif isinstance(step, StdDevStep):
                 for sd in step.points:
                     add(
@@ -184,8 +206,10 @@ async def bench_endpoints(
         yield prepared.bench, WallClock()
         return
     from meterbench.sim.bench import SimulatedBench
+    from meterbench.sim.water_bench import SimulatedWaterBench
 
-    simulated = SimulatedBench(prepared.bench, prepared.bench_path, time_scale=time_scale)
+    kind = SimulatedWaterBench if prepared.bench.water is not None else SimulatedBench
+    simulated = kind(prepared.bench, prepared.bench_path, time_scale=time_scale)
     config = await simulated.start()
     try:
         yield config, simulated.clock
@@ -229,9 +253,12 @@ class Runner:
     async def _execute(self, prepared: Prepared, options: RunOptions, resume_id: str | None) -> str:
         async with bench_endpoints(prepared, options.time_scale) as (config, clock):
             try:
-                session = await open_session(
-                    config, prepared.meters, options.password, options.operator
-                )
+                if config.water is not None:
+                    session = await open_water_session(config, prepared.meters)
+                else:
+                    session = await open_session(
+                        config, prepared.meters, options.password, options.operator
+                    )
             except BenchOpenError as exc:
                 raise RunError(f"cannot open the bench: {exc}") from exc
             try:
@@ -257,8 +284,16 @@ class Runner:
                     ctx.log(Severity.ERROR, "source_unstable", f"run stopped: {exc}")
                     await self._safe_off(ctx)
                     self.store.set_status(run_id, RunStatus.INTERRUPTED, ctx.now(), str(exc))
+                    what = "the water bench" if config.water is not None else "the source"
                     raise RunError(
-                        f"run {run_id} stopped: {exc}; fix the source and "
+                        f"run {run_id} stopped: {exc}; fix {what} and 'meterbench resume {run_id}'"
+                    ) from exc
+                except ControllerError as exc:
+                    ctx.log(Severity.ERROR, "controller_lost", f"run stopped: {exc}")
+                    await self._safe_off(ctx)
+                    self.store.set_status(run_id, RunStatus.INTERRUPTED, ctx.now(), str(exc))
+                    raise RunError(
+                        f"run {run_id} stopped: {exc}; reconnect it and "
                         f"'meterbench resume {run_id}'"
                     ) from exc
                 finally:
@@ -269,6 +304,10 @@ class Runner:
                 await session.close()
 
     async def _safe_off(self, ctx: RunContext) -> None:
+        water = getattr(ctx.session, "water", None)
+        if water is not None:
+            await water.safe_off()
+            return
         with contextlib.suppress(Exception):
             await ctx.session.source.output_off()
 
@@ -361,6 +400,7 @@ class Runner:
     async def _steps(self, ctx: RunContext, prepared: Prepared) -> None:
         steps = planned_steps(prepared.expansions, prepared.meters)
         done = self.store.completed_steps(ctx.run_id)
+        links = LinkHealth(ctx.session)
         for index, step in enumerate(steps):
             todo = [p for p in step.positions if step.key not in done.get(p, frozenset())]
             if not todo:
@@ -381,6 +421,7 @@ class Runner:
             )
             started = ctx.clock.now()
             await self._with_source_retries(ctx, pending)
+            await links.report(ctx, step.key)
             self.observer.step_done(step.key, started, ctx.clock.now())
 
     async def _with_source_retries(self, ctx: RunContext, step: PlannedStep) -> None:
@@ -411,10 +452,13 @@ class Runner:
             return
         values: list[MeterPointValue] = []
         intervals: dict[str, Decimal] = {}
+        error_steps = {
+            s.key
+            for s in planned_steps(prepared.expansions, prepared.meters)
+            if s.item in ("basic_error", "water_error")
+        }
         for conclusion in self.store.conclusions(ctx.run_id):
-            if conclusion.limit_kind.value != "mpe" or not conclusion.step_key.startswith(
-                "basic_error"
-            ):
+            if conclusion.limit_kind.value != "mpe" or conclusion.step_key not in error_steps:
                 continue
             meter = ctx.meters.get(conclusion.position)
             if meter is None or meter.type_id not in by_type:

@@ -51,6 +51,7 @@ from meterbench.results import LimitKind, Outcome, ReadingStatus, Severity
 from meterbench.runner.context import RunContext
 from meterbench.runner.recovery import generation, restarted, together
 from meterbench.runner.source_watch import source_watch
+from meterbench.runner.water import water_error
 from meterproto.dlt645.messages import MultiFunctionOutput
 from meterproto.link import messages as m
 
@@ -1004,6 +1005,7 @@ EXECUTORS = {
     "std_dev": std_dev,
     "register": register,
     "clock": clock,
+    "water_error": water_error,
 }
 
 STEP_TYPES = (BasicErrorStep,)

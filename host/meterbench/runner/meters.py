@@ -2,8 +2,9 @@
 
 Operators write it as CSV (``position,type,serial,asset,address,customer``; a header row is
 required) or TOML (``[[meters]]`` tables with the same keys). Types are meter-type files named
-relative to the list, or bare names under ``bench_configs/meter_types``. Errors name the file,
-the row and the field, and are raised before anything is switched on.
+relative to the list, or bare names under ``bench_configs/meter_types``. Addresses have 12
+digits (DL/T 645) or 14 (CJ/T 188 water meters). Errors name the file, the row and the field,
+and are raised before anything is switched on.
 """
 
 from __future__ import annotations
@@ -70,9 +71,10 @@ def _entry(raw: dict[str, str], where: str, path: Path, types: dict[Path, MeterT
     if not serial:
         raise ConfigError(path, f"{where}.serial", "is missing (every meter needs its number)")
     address = text("address") or None
-    if address is not None and (len(address) > 12 or not address.isdigit()):
+    digits = 14 if getattr(types[type_path], "protocol", "") == "cjt188" else 12
+    if address is not None and (len(address) > digits or not address.isdigit()):
         raise ConfigError(
-            path, f"{where}.address", f"must be up to 12 decimal digits, got {address!r}"
+            path, f"{where}.address", f"must be up to {digits} decimal digits, got {address!r}"
         )
     return MeterEntry(
         int(position_text),
@@ -81,7 +83,7 @@ def _entry(raw: dict[str, str], where: str, path: Path, types: dict[Path, MeterT
         types[type_path],
         serial,
         text("asset"),
-        address.zfill(12) if address else None,
+        address.zfill(digits) if address else None,
         text("customer"),
     )
 

@@ -25,7 +25,7 @@ from meterbench.sim.answer import Answer
 from meterbench.sim.clock import ScaledClock
 from meterbench.sim.config import FaultEvent, MeterSim, SimSection, load_sim_section
 from meterbench.sim.controller import SimulatedController
-from meterbench.sim.faults import Fault, FaultPlan
+from meterbench.sim.faults import Fault, FaultPlan, NoisePlan
 from meterbench.sim.line import SimLine
 from meterbench.sim.meter_dlt645 import Dlt645Meter
 from meterbench.sim.physics import (
@@ -369,13 +369,15 @@ class SimulatedBench:
                 device.close()
         elif fault.kind == "link_noise":
             for device in self._controller_devices(fault):
-                device.noise = LineNoise(corrupt=fault.probability, seed=self.section.seed)
+                device.noise = LineNoise(
+                    corrupt=fault.probability, drop=fault.drop, seed=self.section.seed
+                )
         elif fault.kind == "bus_noise":
             for bid, server in self.buses.items():
                 if fault.bus in (None, bid):
                     for meter in server.line.devices:
-                        meter.faults = FaultPlan(
-                            Fault.CORRUPT, probability=fault.probability, seed=self.section.seed
+                        meter.faults = NoisePlan(
+                            probability=fault.probability, drop=fault.drop, seed=self.section.seed
                         )
 
     async def _end_fault(self, fault: FaultEvent) -> None:

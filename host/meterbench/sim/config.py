@@ -87,7 +87,12 @@ class FaultEvent(_Strict):
     duration_s: float = Field(0.0, ge=0)
     controller: str | None = None
     bus: str | None = None
-    probability: float = Field(0.0, ge=0, le=1, description="per byte, for noise faults")
+    probability: float = Field(
+        0.0, ge=0, le=1, description="corrupted: per byte (link_noise) or per reply (bus_noise)"
+    )
+    drop: float = Field(
+        0.0, ge=0, le=1, description="lost: per byte (link_noise) or per reply (bus_noise)"
+    )
     amount_pct: float = Field(0.0, ge=0, description="for source_unstable")
 
 

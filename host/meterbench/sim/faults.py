@@ -107,3 +107,19 @@ class FaultPlan:
         if fault is Fault.MERGE:
             return [Piece(0.0, (stale or b"") + reply)]
         return [Piece(0.0, reply)]
+
+
+@dataclass
+class NoisePlan(FaultPlan):
+    """Line noise on a bus: each reply is lost with ``drop`` or corrupted with ``probability``,
+    independently of the other replies (one seeded generator, so runs repeat)."""
+
+    drop: float = 0.0
+
+    def next_fault(self) -> Fault:
+        r = self._rng.random()
+        if r < self.drop:
+            return Fault.SILENT
+        if r < self.drop + self.probability:
+            return Fault.CORRUPT
+        return Fault.NONE

@@ -39,7 +39,8 @@ class Cjt188WaterMeter:
     protocol: ClassVar[str] = "cjt188"
     address: str = "00000000000001"  # 14 digits: manufacturer code (4) + meter number (10)
     meter_type: int = TYPE_COLD_WATER
-    volume: Decimal = Decimal("0.00")  # m3
+    volume: Decimal = Decimal("0.00")  # in ``unit``
+    unit: int = cmsg.UNIT_M3  # electronic meters in verification mode may report litres
     settlement_volume: Decimal = Decimal("0.00")
     valve_open: bool = True
     battery_low: bool = False
@@ -124,9 +125,9 @@ class Cjt188WaterMeter:
             content = cmsg.encode_meter_data(
                 cmsg.MeterData(
                     volume=self.volume.quantize(Decimal("0.01")),
-                    volume_unit=cmsg.UNIT_M3,
+                    volume_unit=self.unit,
                     settlement_volume=self.settlement_volume.quantize(Decimal("0.01")),
-                    settlement_unit=cmsg.UNIT_M3,
+                    settlement_unit=self.unit,
                     time=self.now(),
                     status=self.status(),
                 )

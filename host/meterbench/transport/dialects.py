@@ -2,7 +2,8 @@
 stream into frames, its reply timing, where the control code sits (for echo removal) and which
 bytes of a frame are secret (for masked traces).
 
-The bus itself is protocol-neutral; DL/T 645 and CJ/T 188 meters may even share one line.
+The bus itself is protocol-neutral; DL/T 645 and CJ/T 188 meters may even share one line, and
+Modbus RTU devices (a water bench's drives and transmitters) use the same bus manager.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Protocol
 
 from meterproto.cjt188 import frame as cjt188_frame
 from meterproto.dlt645 import frame as dlt645_frame
+from meterproto.modbus import rtu as modbus_rtu
 
 
 class FrameDecoder(Protocol):
@@ -139,3 +141,29 @@ class Cjt188Dialect:
 
 DLT645 = Dlt645Dialect()
 CJT188 = Cjt188Dialect()
+
+
+@dataclass(frozen=True)
+class ModbusRtuDialect:
+    """Modbus RTU replies (a client's view): no preamble, the function code right after the unit;
+    drives answer within tens of milliseconds, so Td is generous rather than tight."""
+
+    name: str = "modbus-rtu"
+    td_min: float = 0.0
+    td_max: float = 0.500
+    tb: float = 0.100
+    max_preamble: int = 0
+
+    def decoder(self) -> FrameDecoder:
+        return modbus_rtu.StreamDecoder(replies=True)
+
+    def control_index(self, raw: bytes) -> int:
+        # A reply starts with the request's unit and function, so only a complete copy of the
+        # request is echo (a 06H reply repeats its request: clients write with 10H instead).
+        return len(raw) - 1
+
+    def secret_positions(self, raw: bytes) -> list[int]:
+        return []
+
+
+MODBUS_RTU = ModbusRtuDialect()

@@ -1,0 +1,164 @@
+"""Bad input: a malformed bench file, plan, meter list or meter type stops ``meterbench run``
+before anything is switched on, with one line naming the file and the field.
+
+Each case copies the fault-free bench, the fault plan and the meter list into a fresh folder,
+breaks one thing, and runs the command. It must exit with status 2, print exactly one line on
+stderr, create no run record, and start nothing: the simulated bench creates its devices under
+the temporary directory, which stays empty.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hil_support import BENCHES, METERS, PLAN, meterbench, run_ids
+
+TYPE = BENCHES / "meter_types" / "1p-class2-5-60a.toml"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    file: str  # the file that is broken (and must be named)
+    edit: Callable[[str], str]
+    field: str  # what the message must name besides the file
+
+
+def _replace(old: str, new: str) -> Callable[[str], str]:
+    def edit(text: str) -> str:
+        assert old in text, old
+        return text.replace(old, new, 1)
+
+    return edit
+
+
+def _append(extra: str) -> Callable[[str], str]:
+    return lambda text: text + extra
+
+
+CASES = [
+    Case(
+        "bench: a number that is not one",
+        "bench.toml",
+        _replace("constant_imp_per_kwh = 2.0e6", 'constant_imp_per_kwh = "lots"'),
+        "standard.constant_imp_per_kwh",
+    ),
+    Case(
+        "bench: an unknown field",
+        "bench.toml",
+        _replace('bus = "M1"', 'bus = "M1"\nspeed = 3'),
+        "position_groups[0].speed",
+    ),
+    Case(
+        "bench: a controller that is not there",
+        "bench.toml",
+        _replace('controller = "C2"', 'controller = "C9"'),
+        "'C9'",
+    ),
+    Case("bench: not TOML", "bench.toml", _replace("[standard]", "[standard"), "line 12"),
+    Case(
+        "bench: a simulated fault on a bus that is not there",
+        "bench.toml",
+        _append('\n[[sim.faults]]\nkind = "bus_noise"\nbus = "M7"\n'),
+        "sim.faults[0].bus",
+    ),
+    Case(
+        "bench: a simulated meter type that is not there",
+        "bench.toml",
+        _replace('type = "1p-class2-5-60a"', 'type = "no-such-type"'),
+        "sim.meter_defaults.type",
+    ),
+    Case(
+        "plan: an unknown item",
+        "plan.toml",
+        _replace('type = "basic_error"', 'type = "basic_errors"'),
+        "items[1].type",
+    ),
+    Case(
+        "plan: an unknown current",
+        "plan.toml",
+        _replace('current = "0.1Ib"', 'current = "0.1Ibb"'),
+        "items[1].points[1].current",
+    ),
+    Case(
+        "meters: a position the bench does not have",
+        "meters.csv",
+        _replace("\n4,", "\n9,"),
+        "field 'position'",
+    ),
+    Case(
+        "meters: an address with letters",
+        "meters.csv",
+        _replace("200000000003", "2000000000AB"),
+        "row 4.address",
+    ),
+    Case(
+        "meters: a meter without its serial number",
+        "meters.csv",
+        _replace(",H0002,", ",,"),
+        "row 3.serial",
+    ),
+    Case(
+        "meter type: a negative constant",
+        "bad-type.toml",
+        _replace("constant_imp_per_kwh = 1200", "constant_imp_per_kwh = -1200"),
+        "constant_imp_per_kwh",
+    ),
+    Case(
+        "meter type: an unknown field",
+        "bad-type.toml",
+        _replace("un_v = 220", "un_v = 220\nwiring_diagram = 7"),
+        "wiring_diagram",
+    ),
+]
+
+
+def _workspace(folder: Path, case: Case) -> dict[str, Path]:
+    files = {
+        "bench.toml": BENCHES / "hil-1p-4.toml",
+        "plan.toml": PLAN,
+        "meters.csv": METERS,
+        "bad-type.toml": TYPE,
+    }
+    paths = {name: folder / name for name in files}
+    for name, source in files.items():
+        shutil.copy(source, paths[name])
+    (folder / "meter_types").symlink_to(BENCHES / "meter_types")
+    if case.file == "bad-type.toml":  # the third meter is of the broken type
+        meters = paths["meters.csv"]
+        meters.write_text(meters.read_text().replace("\n3,1p-class2-5-60a,", "\n3,bad-type.toml,"))
+    broken = paths[case.file]
+    broken.write_text(case.edit(broken.read_text()))
+    return paths
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_is_refused_with_one_line_before_anything_starts(
+    tmp_path: Path, case: Case
+) -> None:
+    paths = _workspace(tmp_path, case)
+    db = tmp_path / "results.db"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = meterbench(
+        "run",
+        "--bench",
+        paths["bench.toml"],
+        "--plan",
+        paths["plan.toml"],
+        "--meters",
+        paths["meters.csv"],
+        "--db",
+        db,
+        env={"TMPDIR": str(scratch)},
+    )
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"meterbench: {paths[case.file]}: "), line
+    assert case.field in line, line
+    assert run_ids(db) == []
+    assert [p for p in scratch.rglob("*") if not p.is_dir()] == []  # no device was created

@@ -1,0 +1,304 @@
+"""The simulated water bench: one water physics world and every device a real water bench has,
+each on its own pty speaking its real protocol.
+
+Controllers run the real firmware logic (``sim.controller``): meter pulses and the master
+meter's pulses come from the physics, and the valves the firmware switches on its outputs act
+on the physics. Electronic meters answer CJ/T 188 on their bus with registers driven by their
+indication; the pump drive and the temperature transmitter answer Modbus RTU on one line; the
+balance answers MT-SICS. ``start()`` returns the bench config with every ``sim://`` endpoint
+replaced by its pty path, so the runner opens it exactly as it opens a real bench.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, cast
+
+from meterbench.config.bench import SIM_SCHEME, BenchConfig, load_bench
+from meterbench.config.errors import ConfigError
+from meterbench.config.meter_types import WaterMeterType, load_meter_type
+from meterbench.config.water_bench import WaterBench
+from meterbench.sim.answer import Answer
+from meterbench.sim.bench import resolve_meter_type_path
+from meterbench.sim.clock import ScaledClock
+from meterbench.sim.controller import SimulatedController
+from meterbench.sim.line import SimLine
+from meterbench.sim.meter_cjt188 import Cjt188WaterMeter
+from meterbench.sim.modbus_devices import (
+    ModbusLineEndpoint,
+    ModbusServer,
+    SimulatedDrive,
+    SimulatedThermometer,
+)
+from meterbench.sim.scale import ScaleEndpoint, SimulatedScale
+from meterbench.sim.servers import PtyMeterServer
+from meterbench.sim.water import (
+    Hydraulics,
+    ReferencePulseOutput,
+    WaterMeterBehaviour,
+    WaterMeterModel,
+    WaterWorld,
+)
+from meterbench.sim.water_config import WaterMeterSim, WaterSimSection, load_water_sim_section
+from meterproto.cjt188 import messages as cmsg
+from meterproto.cjt188.frame import Frame
+
+REFERENCE_INPUT = -1  # the key of the master meter's pulse output among the world's outputs
+NO_INPUT = -2  # a channel that only drives valves
+
+
+def behaviour_for(sim: WaterMeterSim, meter_type: WaterMeterType, seed: int) -> WaterMeterBehaviour:
+    pulse = meter_type.pulse_volume_l
+    return WaterMeterBehaviour(
+        pulse_value_l=float(pulse) if pulse is not None else None,
+        error_curve=tuple((float(f), float(e)) for f, e in sim.error_curve or ()),
+        error_pct=sim.error_pct or 0.0,
+        start_flow_l_h=sim.start_flow_l_h or 0.0,
+        register_bias_pct=sim.register_bias_pct or 0.0,
+        dead=bool(sim.dead),
+        seed=seed,
+    )
+
+
+class PhysicalWaterMeter(Cjt188WaterMeter):
+    """A CJ/T 188 meter whose register (in litres, as in verification mode) follows its
+    indication in the physics; brought up to date before every answer."""
+
+    physics: WaterMeterModel | None = None
+    sim_clock: Any = None
+    silent: bool = False
+
+    def respond(self, request: Frame) -> Answer | None:
+        if self.silent:
+            return None
+        assert self.physics is not None and self.sim_clock is not None
+        self.set_volume(Decimal(str(round(self.physics.register_l(self.sim_clock.now()), 6))))
+        return super().respond(request)
+
+
+class WaterController(SimulatedController):
+    """A simulated controller whose outputs are the bench's valves: whatever the firmware
+    switches takes effect in the water physics at that moment.
+
+    A tick first brings the physics up to the present and only then hands the firmware what
+    the host sent: a request (start a gate, open a valve) takes effect at the time it arrived,
+    never at some earlier moment of a long catch-up, when the flow the host has just set up
+    did not yet exist."""
+
+    def __init__(self, *args: Any, valves: list[tuple[int, int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.valves = valves
+        self._states = {name: False for _, _, name in valves}
+
+    def step(self) -> None:
+        data = self.device.read()
+        self._catch_up(self.clock.now())
+        if data:
+            self.server.feed(data)
+        self.server.service(self._uptime.now())
+        out = self.server.take_output()
+        if out:
+            self.device.send(out)
+        else:
+            self.device.flush()
+        if getattr(self.server, "reset_mode", None) is not None:
+            self.reset()
+        self._valves()
+
+    def _valves(self) -> None:
+        world = cast(WaterWorld, self.world)
+        for channel, output, name in self.valves:
+            pin = self.hal.output(channel, output)
+            opened = bool(pin is not None and pin.value())
+            if opened != self._states[name]:
+                self._states[name] = opened
+                world.set_valve(self._last_t, name, opened)
+
+
+class SimulatedWaterBench:
+    """Everything a water bench file's ``[sim]`` section describes, started on ptys."""
+
+    def __init__(
+        self,
+        bench: BenchConfig,
+        bench_path: Path | str,
+        time_scale: float | None = None,
+        workdir: Path | None = None,
+    ) -> None:
+        if bench.water is None:
+            raise ConfigError(f"{bench_path}: not a water bench (no [water] section)")
+        self.bench_path = Path(bench_path)
+        self.config = bench
+        self.water: WaterBench = bench.water
+        self.section: WaterSimSection = load_water_sim_section(bench, self.bench_path)
+        scale = time_scale or self.section.time_scale
+        # Little slack: a controller busy injecting pulses holds the clock back, so the host
+        # never sees results long after they were due while water keeps flowing.
+        self.clock = ScaledClock(scale, slack=1.0 + scale / 1000)
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="meterbench-water-"))
+        self.meter_types: dict[int, WaterMeterType] = {}
+        self._build_world()
+        self._build_meters()
+        self._build_devices()
+        self.endpoints: dict[str, str] = {}
+
+    @classmethod
+    def from_file(cls, path: Path | str, **kwargs: Any) -> SimulatedWaterBench:
+        return cls(load_bench(path), path, **kwargs)
+
+    # -- construction ---------------------------------------------------------------------------
+    def _build_world(self) -> None:
+        s = self.section
+        behaviours: dict[int, WaterMeterBehaviour] = {}
+        for position in self.config.positions:
+            sim = s.meter_for(position.number)
+            assert sim.type is not None
+            meter_type = load_meter_type(resolve_meter_type_path(sim.type, self.bench_path))
+            if not isinstance(meter_type, WaterMeterType):
+                raise ConfigError(
+                    f"{self.bench_path}: position {position.number}: meter type "
+                    f"{sim.type!r} is not a water meter"
+                )
+            self.meter_types[position.number] = meter_type
+            behaviours[position.number] = behaviour_for(
+                sim, meter_type, s.seed * 1000 + position.number
+            )
+        h = s.hydraulics
+        self.world = WaterWorld(
+            Hydraulics(h.pump_max_flow_l_h, h.pump_exponent, h.time_constant_s, h.temperature_c),
+            behaviours,
+            reference_pulses_per_l=self.water.reference.pulses_per_l,
+            reference_error_pct=s.reference.error_pct,
+        )
+        if self.water.reference.count is not None:
+            self.world.meters[REFERENCE_INPUT] = ReferencePulseOutput(self.world.reference)
+        for number, model in self.world.meters.items():
+            if isinstance(model, WaterMeterModel):
+                model.register_origin_l = s.meter_for(number).register_l or 0.0
+
+    def _build_meters(self) -> None:
+        s = self.section
+        self.meters: dict[int, PhysicalWaterMeter] = {}
+        for number, meter_type in self.meter_types.items():
+            if meter_type.protocol != "cjt188":
+                continue
+            sim = s.meter_for(number)
+            meter = PhysicalWaterMeter(
+                address=s.address_for(number),
+                unit=cmsg.UNIT_LITRE,
+                response_delay=sim.response_delay_s if sim.response_delay_s is not None else 0.03,
+            )
+            meter.physics = cast(WaterMeterModel, self.world.meters[number])
+            meter.sim_clock = self.clock
+            meter.silent = bool(sim.silent)
+            self.meters[number] = meter
+
+    def _channels(self, controller_id: str) -> tuple[dict[int, int], list[tuple[int, int, str]]]:
+        """Firmware channel -> what feeds its input; and the valves on its outputs."""
+        water = self.water
+        channels = {
+            p.channel: p.number for p in self.config.positions if p.controller == controller_id
+        }
+        count = water.reference.count
+        if count is not None and count.controller == controller_id:
+            channels[count.channel] = REFERENCE_INPUT
+        drain = water.scale.drain if water.scale is not None else None
+        valves = []
+        for name, ref in (("start", water.start_valve), ("drain", drain)):
+            if ref is not None and ref.controller == controller_id:
+                channels.setdefault(ref.channel, NO_INPUT)
+                valves.append((ref.channel, ref.output, name))
+        return channels, valves
+
+    def _build_devices(self) -> None:
+        bench, water = self.config, self.water
+        self.controllers: dict[str, WaterController] = {}
+        for controller in bench.controllers:
+            channels, valves = self._channels(controller.id)
+            state_dir = self.workdir / f"state-{controller.id}"
+            state_dir.mkdir(parents=True, exist_ok=True)
+            self.controllers[controller.id] = WaterController(
+                controller.id,
+                channels,
+                self.world,  # type: ignore[arg-type]  # the water world has the same shape
+                self.clock,
+                second_pulse_enabled=lambda position: False,
+                link=str(self.workdir / f"controller-{controller.id}"),
+                state_dir=state_dir,
+                valves=valves,
+            )
+        self.buses: dict[str, PtyMeterServer] = {}
+        for bus in bench.buses:
+            devices = [
+                self.meters[p.number]
+                for p in bench.positions
+                if p.bus == bus.id and p.number in self.meters
+            ]
+            self.buses[bus.id] = PtyMeterServer(
+                SimLine(devices, baudrate=bus.baudrate),
+                link=str(self.workdir / f"bus-{bus.id}"),
+                check_line_format=False,
+            )
+        self.drive = SimulatedDrive(water.flow, self.world, self.clock)
+        self.thermometer = SimulatedThermometer(
+            water.temperature, self.world, self.clock, self.section.thermometer.error_c
+        )
+        servers: dict[int, ModbusServer] = {
+            water.flow.unit: self.drive,
+            water.temperature.unit: self.thermometer,
+        }
+        self.modbus = ModbusLineEndpoint(servers, str(self.workdir / "modbus"))
+        self.scale: SimulatedScale | None = None
+        self._scale_endpoint: ScaleEndpoint | None = None
+        if water.scale is not None:
+            self.scale = SimulatedScale(water.scale, self.world, self.clock)
+            self._scale_endpoint = ScaleEndpoint(self.scale, str(self.workdir / "scale"))
+
+    # -- life cycle -----------------------------------------------------------------------------
+    async def start(self) -> BenchConfig:
+        """Open every pty, start every device; returns the bench config with real paths."""
+        for cid, controller in self.controllers.items():
+            self.endpoints[f"controller:{cid}"] = controller.start()
+        for bid, server in self.buses.items():
+            self.endpoints[f"bus:{bid}"] = await server.start()
+        self.endpoints["modbus"] = self.modbus.start()
+        if self._scale_endpoint is not None:
+            self.endpoints["scale"] = self._scale_endpoint.start()
+        return self.resolved_config()
+
+    async def stop(self) -> None:
+        for controller in self.controllers.values():
+            await controller.stop()
+        for server in self.buses.values():
+            await server.stop()
+        await self.modbus.stop()
+        if self._scale_endpoint is not None:
+            await self._scale_endpoint.stop()
+
+    async def __aenter__(self) -> BenchConfig:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def resolved_config(self) -> BenchConfig:
+        """The bench config with every simulated endpoint replaced by its pty path."""
+
+        def url(current: str, key: str) -> str:
+            return self.endpoints.get(key, current) if current.startswith(SIM_SCHEME) else current
+
+        data = self.config.model_dump(by_alias=True)
+        for controller in data["controllers"]:
+            controller["url"] = url(controller["url"], f"controller:{controller['id']}")
+        for bus in data["buses"]:
+            bus["url"] = url(bus["url"], f"bus:{bus['id']}")
+        water = data["water"]
+        water["modbus"]["url"] = url(water["modbus"]["url"], "modbus")
+        if water.get("scale"):
+            water["scale"]["url"] = url(water["scale"]["url"], "scale")
+        return BenchConfig.model_validate(data)
+
+
+__all__ = ["PhysicalWaterMeter", "SimulatedWaterBench", "WaterController", "behaviour_for"]

@@ -1,0 +1,1 @@
+"""Modbus RTU (frequency converters, temperature transmitters on a water bench). Host-only."""
