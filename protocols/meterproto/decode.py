@@ -23,7 +23,7 @@ _CODECS: dict[str, tuple[str, str]] = {
     "dlt645": ("meterproto.dlt645.frame", "meterproto.dlt645.describe"),
     "cjt188": ("meterproto.cjt188.frame", "meterproto.cjt188.messages"),
     "dlt698": ("meterproto.dlt698.frame", "meterproto.dlt698.apdu"),
-    "link": ("meterproto.link.frame", "meterproto.link.describe"),
+    "link": ("meterproto.link.frame", "meterproto.link_describe"),
 }
 
 PROTOCOLS = ("auto", *_CODECS)

@@ -1,5 +1,6 @@
-"""A controller-link frame as a flat dict of named fields (host only), for ``meterbench decode``
-and for traces attached to records."""
+"""A controller-link frame as a flat dict of named fields, for ``meterbench decode`` and traces.
+
+Host only, so it lives beside the MicroPython-safe ``link`` package rather than in it."""
 
 from __future__ import annotations
 
