@@ -27,6 +27,7 @@ MICROPYTHON_SAFE_PROTOCOLS = (
     "meterproto/__init__.py",
     "meterproto/compat.py",
     "meterproto/crc.py",
+    "meterproto/stream.py",
     "meterproto/link/__init__.py",
     "meterproto/link/frame.py",
     "meterproto/link/messages.py",

@@ -17,6 +17,7 @@ from meterproto.dlt645.frame import (  # one typed error for the whole package
     address_is_valid,
     address_to_text,
 )
+from meterproto.stream import HuntingDecoder
 
 __all__ = [
     "DecodeError",
@@ -255,70 +256,17 @@ def decode_frame(data, check_address=True):
     return _make_frame(buf[i:end])
 
 
-class StreamDecoder:
-    """Sans-I/O stream decoder: feed() any chunks, get back every complete valid frame.
-
-    Skips garbage, FEH preambles of any length, frames with a wrong CS or end byte and stray
-    68H/16H; keeps an incomplete candidate for the next chunk. Between calls it buffers at most
-    one incomplete candidate (under 268 bytes), so memory stays bounded on endless garbage.
-    ``flush()`` gives up on an incomplete candidate (for example after the inter-byte gap
-    expired) and returns frames that were hidden behind it.
-    """
+class StreamDecoder(HuntingDecoder):
+    """Sans-I/O CJ/T 188 stream decoder (see ``meterproto.stream``): skips garbage, FEH
+    preambles of any length, wrong CS or end bytes and stray 68H/16H; at most one incomplete
+    candidate (under 268 bytes) stays buffered between calls."""
 
     def __init__(self, check_address=True):
-        self._buf = bytearray()
+        HuntingDecoder.__init__(self)
         self.check_address = check_address
-        self.frames = 0
-        self.bad_checksum = 0
-        self.bad_end = 0
-        self.skipped_bytes = 0
 
-    @property
-    def pending(self):
-        """Number of buffered bytes that are not yet a frame."""
-        return len(self._buf)
+    def _check(self, buf, i, n):
+        return _check_candidate(buf, i, n, self.check_address)
 
-    def reset(self):
-        self.skipped_bytes += len(self._buf)
-        self._buf = bytearray()
-
-    def feed(self, chunk):
-        self._buf.extend(chunk)
-        return self._scan(False)
-
-    def flush(self):
-        return self._scan(True)
-
-    def _scan(self, final):
-        buf = self._buf
-        n = len(buf)
-        out = []
-        pos = 0
-        check_address = self.check_address
-        while True:
-            i = buf.find(b"\x68", pos)
-            if i < 0:
-                self.skipped_bytes += n - pos
-                pos = n
-                break
-            if i > pos:
-                self.skipped_bytes += i - pos
-            end, reason = _check_candidate(buf, i, n, check_address)
-            if end > 0:
-                out.append(_make_frame(bytes(buf[i:end])))
-                self.frames += 1
-                pos = end
-                continue
-            if end == 0 and not final:
-                pos = i
-                break
-            if reason == "checksum mismatch":
-                self.bad_checksum += 1
-            elif reason == "end byte is not 16H":
-                self.bad_end += 1
-            self.skipped_bytes += 1
-            pos = i + 1
-        if pos:
-            # Slice instead of ``del buf[:pos]``: MicroPython's bytearray has no item deletion.
-            self._buf = buf[pos:]
-        return out
+    def _make(self, raw):
+        return _make_frame(raw)

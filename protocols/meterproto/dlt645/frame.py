@@ -9,6 +9,7 @@ never truncates or hides it.
 """
 
 from meterproto.compat import const, to_hex
+from meterproto.stream import HuntingDecoder
 
 START = const(0x68)
 END = const(0x16)
@@ -59,18 +60,6 @@ def _make_tables():
 
 _SCRAMBLE_TABLE, _UNSCRAMBLE_TABLE = _make_tables()
 _HAS_TRANSLATE = hasattr(b"", "translate")
-
-
-def _can_delete_slices():
-    probe = bytearray(b"ab")
-    try:
-        del probe[:1]
-    except TypeError:  # MicroPython bytearrays do not support slice deletion
-        return False
-    return True
-
-
-CAN_DELETE_SLICES = _can_delete_slices()
 
 
 def scramble(plain):
@@ -307,40 +296,15 @@ def decode_frame(data, check_address=True):
     return Frame(raw[1:7], raw[8], unscramble(raw[10:-2]), raw)
 
 
-class StreamDecoder:
-    """Sans-I/O stream decoder: feed() any chunks, get back every complete valid frame.
-
-    Skips garbage, FEH preambles of any length, frames with a wrong CS or end byte and stray
-    68H/16H; keeps an incomplete candidate for the next chunk. Between calls it buffers at most
-    one incomplete candidate (under 267 bytes), so memory stays bounded on endless garbage.
-    ``flush()`` gives up on an incomplete candidate (for example after the inter-byte gap
-    expired) and returns frames that were hidden behind it.
-    """
+class StreamDecoder(HuntingDecoder):
+    """Sans-I/O DL/T 645 stream decoder (see ``meterproto.stream``): skips garbage, FEH
+    preambles of any length, wrong CS or end bytes and stray 68H/16H; at most one incomplete
+    candidate (under 267 bytes) stays buffered between calls. The scan is inlined here rather
+    than using the shared one: it runs once per candidate on every reply a bench reads."""
 
     def __init__(self, check_address=True):
-        self._buf = bytearray()
+        HuntingDecoder.__init__(self)
         self.check_address = check_address
-        self.frames = 0
-        self.bad_checksum = 0
-        self.bad_end = 0
-        self.skipped_bytes = 0
-
-    @property
-    def pending(self):
-        """Number of buffered bytes that are not yet a frame."""
-        return len(self._buf)
-
-    def reset(self):
-        self.skipped_bytes += len(self._buf)
-        self._buf = bytearray()
-
-    def feed(self, chunk):
-        buf = self._buf
-        buf.extend(chunk)
-        return self._scan(False)
-
-    def flush(self):
-        return self._scan(True)
 
     def _scan(self, final):
         buf = self._buf
@@ -384,9 +348,5 @@ class StreamDecoder:
                 break
             pos = i + 1
             self.skipped_bytes += 1
-        if pos:
-            if CAN_DELETE_SLICES:
-                del buf[:pos]
-            else:
-                self._buf = buf[pos:]
+        self._trim(pos)
         return out

@@ -18,6 +18,7 @@ from meterproto.dlt645.frame import (  # one typed error for the whole package
     EncodeError,
     address_to_text,
 )
+from meterproto.stream import HuntingDecoder
 
 __all__ = [
     "DecodeError",
@@ -337,73 +338,20 @@ def decode_frame(data, max_length=MAX_LENGTH):
     return _make_frame(buf[i:end])
 
 
-class StreamDecoder:
-    """Sans-I/O stream decoder: feed() any chunks, get back every complete valid frame.
+class StreamDecoder(HuntingDecoder):
+    """Sans-I/O DL/T 698.45 stream decoder (see ``meterproto.stream``): skips garbage, FEH
+    preambles, wrong HCS, FCS or end bytes and stray 68H/16H; at most one incomplete candidate
+    (``max_length + 2`` bytes; lower ``max_length`` on a controller) stays buffered.
+    ``bad_header`` counts 68H followed by an impossible length or a wrong HCS."""
 
-    Skips garbage, FEH preambles of any length, frames with a wrong HCS, FCS or end byte and
-    stray 68H/16H; keeps an incomplete candidate for the next chunk. Between calls it buffers at
-    most one incomplete candidate (at most ``max_length + 2`` bytes; lower ``max_length`` on a
-    controller), so memory stays bounded on endless garbage. ``flush()`` gives up on an
-    incomplete candidate and returns frames that were hidden behind it.
-    """
+    checksum_reasons = ("FCS mismatch",)
 
     def __init__(self, max_length=MAX_LENGTH):
-        self._buf = bytearray()
+        HuntingDecoder.__init__(self)
         self.max_length = max_length
-        self.frames = 0
-        self.bad_header = 0  # 68H followed by an impossible length or a wrong HCS
-        self.bad_checksum = 0  # header fine, FCS wrong
-        self.bad_end = 0
-        self.skipped_bytes = 0
 
-    @property
-    def pending(self):
-        """Number of buffered bytes that are not yet a frame."""
-        return len(self._buf)
+    def _check(self, buf, i, n):
+        return _check_candidate(buf, i, n, self.max_length)
 
-    def reset(self):
-        self.skipped_bytes += len(self._buf)
-        self._buf = bytearray()
-
-    def feed(self, chunk):
-        self._buf.extend(chunk)
-        return self._scan(False)
-
-    def flush(self):
-        return self._scan(True)
-
-    def _scan(self, final):
-        buf = self._buf
-        n = len(buf)
-        out = []
-        pos = 0
-        max_length = self.max_length
-        while True:
-            i = buf.find(b"\x68", pos)
-            if i < 0:
-                self.skipped_bytes += n - pos
-                pos = n
-                break
-            if i > pos:
-                self.skipped_bytes += i - pos
-            end, reason = _check_candidate(buf, i, n, max_length)
-            if end > 0:
-                out.append(_make_frame(bytes(buf[i:end])))
-                self.frames += 1
-                pos = end
-                continue
-            if end == 0 and not final:
-                pos = i
-                break
-            if reason == "FCS mismatch":
-                self.bad_checksum += 1
-            elif reason == "end byte is not 16H":
-                self.bad_end += 1
-            elif reason is not None:
-                self.bad_header += 1
-            self.skipped_bytes += 1
-            pos = i + 1
-        if pos:
-            # Slice instead of ``del buf[:pos]``: MicroPython's bytearray has no item deletion.
-            self._buf = buf[pos:]
-        return out
+    def _make(self, raw):
+        return _make_frame(raw)
