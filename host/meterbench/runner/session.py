@@ -14,6 +14,7 @@ from typing import Any
 from meterbench.config.bench import BenchConfig, Position
 from meterbench.devices.controller import ControllerClient, ControllerError
 from meterbench.devices.dlt645_client import Dlt645Client
+from meterbench.devices.meter_clients import electricity_meter_client
 from meterbench.devices.source import ScpiSource, SourceError
 from meterbench.runner.meters import MeterEntry
 from meterbench.transport.bus import Bus
@@ -123,15 +124,13 @@ async def open_session(
         for entry in meters:
             position = by_number[entry.position]
             protocol = getattr(entry.meter_type, "protocol", "none")
-            if position.bus is None or not protocol.startswith("dlt645"):
+            if position.bus is None:
                 continue
-            session.meters[entry.position] = Dlt645Client(
-                buses[position.bus],
-                entry.address or b"\xaa" * 6,
-                version=1997 if protocol == "dlt645-1997" else 2007,
-                password=password,
-                operator=operator,
+            client = electricity_meter_client(
+                protocol, buses[position.bus], entry.address, password=password, operator=operator
             )
+            if client is not None:
+                session.meters[entry.position] = client  # type: ignore[assignment]
         return session
     except BaseException:
         for item in reversed(opened):
