@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.results import ReadingStatus, ResultsStore
 from meterbench.selftest import MeterInfo, listed_meters, simulated_meters
-from meterbench.sim.clock import Clock, WallClock
+from meterbench.clock import Clock, WallClock
 
 T = TypeVar("T")
 HERE = Path(__file__).resolve().parent

@@ -18,6 +18,7 @@ import contextlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from meterbench.clock import Clock
 from meterbench.config.bench import BenchConfig
 from meterbench.config.meter_types import ElectricityMeterType
 from meterbench.devices.controller import ControllerClient, ControllerError
@@ -26,7 +27,6 @@ from meterbench.devices.source import ScpiSource, SourceError, deviation
 from meterbench.electrical import Setpoint
 from meterbench.regulations.pulses import error_from_counts
 from meterbench.runner.context import ResultRouter
-from meterbench.sim.clock import Clock
 from meterbench.transport.bus import Bus
 from meterbench.transport.errors import TransportError
 from meterbench.transport.settings import SerialSettings
@@ -96,7 +96,7 @@ def _text(value: Any) -> str:
 
 def _wall(clock: Clock, seconds: float) -> float:
     """Wall seconds that ``seconds`` of the bench clock last (a simulated clock runs faster)."""
-    return float(getattr(clock, "wall_seconds", lambda s: s)(seconds))
+    return clock.wall_seconds(seconds)
 
 
 class Devices:

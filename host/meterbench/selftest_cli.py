@@ -15,10 +15,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from meterbench.clock import WallClock
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
 from meterbench.selftest import Check, MeterInfo, Options, Report, check_bench, listed_meters
-from meterbench.sim.clock import WallClock
 
 _MARK = {True: "ok", False: "FAIL", None: "skipped"}
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from meterbench.clock import ManualClock
 from meterbench.devices.controller import ControllerError, LinkStats, LinkTimeout
 from meterbench.devices.source import SourceError
 from meterbench.results import Reading, ReadingStatus, ResultsStore
@@ -24,7 +25,6 @@ from meterbench.runner.health import LinkHealth
 from meterbench.runner.items import _stored_values
 from meterbench.runner.recovery import restarted, together
 from meterbench.runner.source_watch import SourceWatch
-from meterbench.sim.clock import ManualClock
 from meterbench.transport.bus import BusStats
 from meterproto.link import messages as m
 

@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from meterbench.clock import Clock
 from meterbench.config.meter_types import MeterType
 from meterbench.devices.controller import ControllerClient, LinkTimeout
 from meterbench.electrical import Setpoint
 from meterbench.results import Conclusion, Event, Reading, ResultsStore, Severity
 from meterbench.runner.meters import MeterEntry
 from meterbench.runner.session import BenchSession
-from meterbench.sim.clock import Clock
 from meterproto.link import messages as m
 
 
@@ -110,8 +110,7 @@ class RunContext:
 
     def wall(self, sim_seconds: float) -> float:
         """Wall seconds a budget in the clock's seconds lasts at full speed."""
-        scale = getattr(self.clock, "time_scale", 1.0)
-        return max(0.05, sim_seconds / scale) if scale != float("inf") else 0.05
+        return max(0.05, self.clock.wall_seconds(sim_seconds))
 
     async def result(self, position: int, timeout_s: float) -> Any:
         """The next controller result for ``position``, within ``timeout_s`` clock seconds."""

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from meterbench import __version__
+from meterbench.clock import Clock, WallClock
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
 from meterbench.config.meter_types import ElectricityMeterType, WaterMeterType
@@ -51,7 +52,6 @@ from meterbench.runner.items import EXECUTORS, PlannedStep
 from meterbench.runner.meters import MeterEntry, load_meters
 from meterbench.runner.session import BenchOpenError, open_session
 from meterbench.runner.water_session import open_water_session
-from meterbench.sim.clock import Clock, WallClock
 from meterproto.dlt645.messages import Password
 
 

@@ -16,9 +16,9 @@ import contextlib
 import weakref
 from typing import Any
 
+from meterbench.clock import Clock
 from meterbench.devices.source import SourceError
 from meterbench.runner.context import RunContext
-from meterbench.sim.clock import Clock
 
 _KEEP = 4096  # polls remembered (a few hours at one per second)
 
