@@ -13,14 +13,12 @@ import asyncio
 import contextlib
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from meterbench.clock import Clock
 from meterbench.config.meter_types import MeterType
 from meterbench.devices.controller import ControllerClient, LinkTimeout
-from meterbench.electrical import Setpoint
 from meterbench.results import Conclusion, Event, Reading, ResultsStore, Severity
 from meterbench.runner.meters import MeterEntry
 from meterbench.runner.session import BenchSession
@@ -99,8 +97,9 @@ class RunContext:
     meters: dict[int, MeterEntry]
     observer: Observer = field(default_factory=NullObserver)
     routers: dict[str, ResultRouter] = field(default_factory=dict)
-    setpoint: Setpoint | None = None
-    on_source_change: Callable[[Setpoint], None] | None = None
+    # what the kind's items have set on the bench and may skip setting again (the source's
+    # setpoint, ...); forgotten when a bench fault makes the engine take a step again
+    settings: dict[str, Any] = field(default_factory=dict)
     _attempts: dict[tuple[int, str], int] = field(default_factory=dict)
 
     # -- time ------------------------------------------------------------------------------------
@@ -143,16 +142,9 @@ class RunContext:
         with contextlib.suppress(Exception):
             await self.request(position, m.STOP, functions=m.FN_ALL)
 
-    async def apply(self, setpoint: Setpoint) -> None:
-        """Set the source once and wait until it is stable (SourceError if it never is)."""
-        if self.setpoint == setpoint:
-            return
-        source = self.session.source
-        await source.apply(setpoint)
-        self.setpoint = setpoint
-        if self.on_source_change is not None:
-            self.on_source_change(setpoint)
-        await source.wait_stable(self.wall(self.session.config.source.settle_timeout_s) + 2.0)
+    def forget_settings(self) -> None:
+        """Everything set on the bench must be set again (a bench fault may have lost it)."""
+        self.settings.clear()
 
     def trace(self, position: int, count: int = 12) -> list[dict[str, Any]]:
         """The last raw frames on this position's meter bus, for the error log."""

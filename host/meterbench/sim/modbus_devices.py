@@ -12,7 +12,7 @@ import contextlib
 from typing import Protocol
 
 from meterbench.clock import Clock
-from meterbench.config.water_bench import FlowDrive, Thermometer
+from meterbench.kinds.water.config import FlowDrive, Thermometer
 from meterbench.sim.pty import PtyDevice
 from meterbench.sim.water import WaterWorld
 from meterproto.modbus import rtu

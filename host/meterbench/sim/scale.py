@@ -13,7 +13,7 @@ import contextlib
 from decimal import Decimal
 
 from meterbench.clock import Clock
-from meterbench.config.water_bench import Scale
+from meterbench.kinds.water.config import Scale
 from meterbench.sim.pty import PtyDevice
 from meterbench.sim.water import SECONDS_PER_HOUR, WaterWorld
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from meterbench.electrical import Setpoint
+from meterbench.kinds.electricity.source import apply, set_without_waiting
+from meterbench.kinds.electricity.source import source as source_of
+from meterbench.kinds.electricity.source_watch import source_watch
 from meterbench.plan.model import (
-    BasicErrorStep,
     ClockStep,
     CommunicationStep,
     CreepStep,
@@ -49,32 +50,15 @@ from meterbench.regulations.starting import judge_starting
 from meterbench.regulations.std_dev import judge_std_dev
 from meterbench.results import LimitKind, Outcome, ReadingStatus, Severity
 from meterbench.runner.context import RunContext
+from meterbench.runner.items import PlannedStep
+from meterbench.runner.items.measurement import Measurement, conclude, no_result
 from meterbench.runner.recovery import generation, restarted, together
-from meterbench.runner.source_watch import source_watch
-from meterbench.runner.water import water_error
 from meterproto.dlt645.messages import MultiFunctionOutput
 from meterproto.link import messages as m
 
 DEC = Decimal
 MARGIN = 1.5  # budget factor over the physically expected time of a measurement
 WINDOW_LIMIT_MS = 7 * 86_400_000  # a pulse count the runner stops itself
-
-
-@dataclass
-class PlannedStep:
-    """One step of the run: the same plan step (or load point) for every meter type that has
-    it. ``by_type`` maps meter-type id to that type's expanded step or point."""
-
-    key: str
-    item: str
-    point: str
-    ordinal: int
-    title: str
-    by_type: dict[str, Any]
-    positions: list[int] = field(default_factory=list)
-
-    def for_position(self, ctx: RunContext, position: int) -> Any:
-        return self.by_type[ctx.meters[position].type_id]
 
 
 def _d(value: Any) -> Decimal:
@@ -103,9 +87,6 @@ def _groups(ctx: RunContext, step: PlannedStep, key: Any) -> dict[Any, list[int]
 
 
 def _limit_conclusions(
-    ctx: RunContext,
-    position: int,
-    step_key: str,
     passed: bool,
     limits: Any,
     *,
@@ -115,50 +96,19 @@ def _limit_conclusions(
     unit: str,
     details: dict[str, Any],
     reason: str | None = None,
-) -> list[Any]:
-    out = [
-        ctx.conclusion(
-            position,
-            step_key,
-            Outcome.PASS if passed else Outcome.FAIL,
-            limit_kind=LimitKind.MPE,
-            mean=mean,
-            rounded=rounded,
-            lower=-limits.mpe,
-            upper=limits.mpe,
-            unit=unit,
-            details=details,
-            reason=reason,
-        )
-    ]
+) -> list[Measurement]:
+    """The point judged against the MPE, and against the acceptance limit when there is one."""
+    mpe = Measurement(
+        mean, passed, rounded, -limits.mpe, limits.mpe, unit, reason=reason, details=details
+    )
+    out = [mpe]
     if getattr(limits, "acceptance", None) is not None:
         out.append(
-            ctx.conclusion(
-                position,
-                step_key,
-                Outcome.PASS if acceptance_pass else Outcome.FAIL,
-                limit_kind=LimitKind.ACCEPTANCE,
-                mean=mean,
-                rounded=rounded,
-                lower=-limits.acceptance,
-                upper=limits.acceptance,
-                unit=unit,
-                details=details,
+            mpe.against(
+                LimitKind.ACCEPTANCE, -limits.acceptance, limits.acceptance, bool(acceptance_pass)
             )
         )
     return out
-
-
-def _failed(
-    ctx: RunContext,
-    position: int,
-    step_key: str,
-    outcome: Outcome,
-    reason: str,
-    details: dict[str, Any] | None = None,
-) -> None:
-    ctx.append(ctx.conclusion(position, step_key, outcome, reason=reason, details=details or {}))
-    ctx.observer.position(position, f"{step_key}: {outcome.value} ({reason})")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -170,10 +120,10 @@ async def communication(ctx: RunContext, step: PlannedStep) -> None:
     meters = [p for p in step.positions if p in ctx.session.meters]
     for p in step.positions:
         if p not in ctx.session.meters:
-            _failed(ctx, p, step.key, Outcome.NO_RESULT, "the meter has no bus to reach it on")
+            no_result(ctx, p, step.key, Outcome.NO_RESULT, "the meter has no bus to reach it on")
     if not meters:
         return
-    await ctx.apply(_voltage_only(ctx, meters))
+    await apply(ctx, _voltage_only(ctx, meters))
 
     async def check(position: int) -> None:
         client = ctx.session.meters[position]
@@ -240,10 +190,10 @@ async def time_setting(ctx: RunContext, step: PlannedStep) -> None:
     meters = [p for p in step.positions if p in ctx.session.meters]
     for p in step.positions:
         if p not in ctx.session.meters:
-            _failed(ctx, p, step.key, Outcome.NO_RESULT, "the meter has no bus to reach it on")
+            no_result(ctx, p, step.key, Outcome.NO_RESULT, "the meter has no bus to reach it on")
     if not meters:
         return
-    await ctx.apply(_voltage_only(ctx, meters))
+    await apply(ctx, _voltage_only(ctx, meters))
 
     def standard_time() -> dt.datetime:
         return ctx.clock.datetime().astimezone().replace(tzinfo=None)
@@ -268,7 +218,7 @@ async def time_setting(ctx: RunContext, step: PlannedStep) -> None:
                 step.key,
                 ctx.trace(position),
             )
-            _failed(ctx, position, step.key, Outcome.ERROR, str(exc))
+            no_result(ctx, position, step.key, Outcome.ERROR, str(exc))
             return
         meter_time = dt.datetime.combine(read_start.date() if date is None else date, time)
         earliest = read_start - (write_end - write_start) - dt.timedelta(seconds=1)
@@ -364,7 +314,7 @@ async def _window(
 
 async def creep(ctx: RunContext, step: PlannedStep) -> None:
     for voltage, positions in _groups(ctx, step, lambda s, p: float(s.voltage_v)).items():
-        await ctx.apply(_voltage_only(ctx, positions, voltage))
+        await apply(ctx, _voltage_only(ctx, positions, voltage))
 
         async def one(position: int, voltage: float = voltage) -> None:
             plan: CreepStep = step.for_position(ctx, position)
@@ -375,7 +325,7 @@ async def creep(ctx: RunContext, step: PlannedStep) -> None:
                 )
             except TimeoutError:
                 ctx.log(Severity.ERROR, "timeout", "no end of the creep window", position, step.key)
-                _failed(ctx, position, step.key, Outcome.ERROR, "controller gave no result")
+                no_result(ctx, position, step.key, Outcome.ERROR, "controller gave no result")
                 return
             ctx.append(
                 ctx.reading(
@@ -417,7 +367,7 @@ async def starting(ctx: RunContext, step: PlannedStep) -> None:
         return (_wiring(ctx, position), float(plan.voltage_v), float(plan.current_a), plan.pf)
 
     for (wiring, voltage, current, pf), positions in _groups(ctx, step, setpoint_key).items():
-        await ctx.apply(Setpoint.balanced(wiring, voltage, current, pf))
+        await apply(ctx, Setpoint.balanced(wiring, voltage, current, pf))
 
         async def one(position: int, current: float = current) -> None:
             plan: StartingStep = step.for_position(ctx, position)
@@ -431,7 +381,7 @@ async def starting(ctx: RunContext, step: PlannedStep) -> None:
                 ctx.log(
                     Severity.ERROR, "timeout", "no end of the starting window", position, step.key
                 )
-                _failed(ctx, position, step.key, Outcome.ERROR, "controller gave no result")
+                no_result(ctx, position, step.key, Outcome.ERROR, "controller gave no result")
                 return
             times = [DEC(t) / DEC(1_000_000) for t in stamps]
             ctx.append(
@@ -502,7 +452,7 @@ async def _gated_readings(
     appended as it arrives. Returns the values and a problem text (None when complete)."""
     meter_type = ctx.meter_type(position)
     constant = meter_type.constant_imp_per_kwh  # type: ignore[union-attr]
-    reference = ctx.session.reference_constant
+    reference = ctx.session.devices.reference_constant
     bench = ctx.session.config.standard
     pulses = point.pulses.pulses_per_reading
     values = list(stored)
@@ -516,7 +466,7 @@ async def _gated_readings(
     gate_from = ctx.clock.now()
     retried = False  # the reading in flight was lost in a controller restart
     watch = await source_watch(ctx).join()
-    settle_limit = float(ctx.session.config.source.settle_timeout_s)
+    settle_limit = float(ctx.session.devices.settle_timeout_s)
     reading_s = float(point.pulses.reading_time_s) or 1.0
     budget = reading_s * 2 * MARGIN + 30.0
     try:
@@ -616,7 +566,7 @@ async def basic_error(ctx: RunContext, step: PlannedStep) -> None:
         return point_setpoint(point, _wiring(ctx, position))
 
     for setpoint, positions in _groups(ctx, step, setpoint_key).items():
-        await ctx.apply(setpoint)
+        await apply(ctx, setpoint)
 
         async def one(position: int) -> None:
             point: ErrorPoint = step.for_position(ctx, position)
@@ -633,17 +583,17 @@ async def basic_error(ctx: RunContext, step: PlannedStep) -> None:
             values, problem = await _gated_readings(ctx, position, step.key, point, stored, wanted)
             if problem is not None:
                 ctx.log(Severity.ERROR, "isolated", problem, position, step.key)
-                _failed(
+                no_result(
                     ctx, position, step.key, Outcome.NO_RESULT, problem, {"readings": len(values)}
                 )
                 return
             limits = Limits(mpe, point.limits.acceptance)
             judged = judge_point(values, limits, point.rounding_interval, rule.judge_on)
-            ctx.append(
+            conclude(
+                ctx,
+                position,
+                step.key,
                 *_limit_conclusions(
-                    ctx,
-                    position,
-                    step.key,
                     judged.mpe_pass,
                     limits,
                     mean=round_to_interval(judged.mean, DEC("0.000001")),
@@ -657,9 +607,9 @@ async def basic_error(ctx: RunContext, step: PlannedStep) -> None:
                         "pulses_per_reading": point.pulses.pulses_per_reading,
                     },
                     reason=None if judged.mpe_pass else f"{judged.display} % beyond ±{mpe} %",
-                )
+                ),
+                say=f"{step.point}: {judged.display} %",
             )
-            ctx.observer.position(position, f"{step.point}: {judged.display} %")
 
         await together(one(p) for p in positions)
 
@@ -669,7 +619,7 @@ async def std_dev(ctx: RunContext, step: PlannedStep) -> None:
         return point_setpoint(sd.point, _wiring(ctx, position))
 
     for setpoint, positions in _groups(ctx, step, setpoint_key).items():
-        await ctx.apply(setpoint)
+        await apply(ctx, setpoint)
 
         async def one(position: int) -> None:
             sd: StdDevPoint = step.for_position(ctx, position)
@@ -684,7 +634,7 @@ async def std_dev(ctx: RunContext, step: PlannedStep) -> None:
             )
             if problem is not None:
                 ctx.log(Severity.ERROR, "isolated", problem, position, step.key)
-                _failed(ctx, position, step.key, Outcome.NO_RESULT, problem)
+                no_result(ctx, position, step.key, Outcome.NO_RESULT, problem)
                 return
             judged = judge_std_dev(values, sd.limit, sd.std_dev_interval)
             ctx.append(
@@ -727,22 +677,20 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
     meters = [p for p in step.positions if p in ctx.session.meters]
     for p in step.positions:
         if p not in ctx.session.meters:
-            _failed(ctx, p, step.key, Outcome.NO_RESULT, "the register cannot be read: no bus")
+            no_result(ctx, p, step.key, Outcome.NO_RESULT, "the register cannot be read: no bus")
 
     def setpoint_key(plan: RegisterStep, position: int) -> tuple[Any, ...]:
         return (_wiring(ctx, position), float(plan.voltage_v), float(plan.current_a), plan.pf)
 
     groups = _groups(
         ctx,
-        PlannedStep(
-            step.key, step.item, step.point, step.ordinal, step.title, step.by_type, meters
-        ),
+        step.only(meters),
         setpoint_key,
     )
     for (wiring, voltage, current, pf), positions in groups.items():
         idle = Setpoint.balanced(wiring, voltage, 0.0, 1.0)
         load = Setpoint.balanced(wiring, voltage, current, pf)
-        await ctx.apply(idle)  # no load current while registers are read
+        await apply(ctx, idle)  # no load current while registers are read
         # Pulses and reference energy are counted from before the first register read to after
         # the last one, so whatever the meter registers in between (a creeping meter does so
         # even without load) is in both indications.
@@ -757,7 +705,7 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
                 duration_ms=WINDOW_LIMIT_MS,
                 max_events=1,
             )
-        source = ctx.session.source
+        source = source_of(ctx)
         await source.start_energy()
         before: dict[int, Decimal] = {}
         for position in positions:
@@ -772,17 +720,17 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
                     step.key,
                     ctx.trace(position),
                 )
-                _failed(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
+                no_result(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
         running = [p for p in positions if p in before]
         if running:
             # One run for the group: the largest energy any of the meters' plans asks for.
             energy = max(step.for_position(ctx, p).energy_kwh for p in running)
             run_s = float(energy) * 3.6e6 / max(load.active_power_w, 1e-9)
-            ctx.setpoint = None
+            set_without_waiting(ctx, None)
             await source.apply(load)
             await ctx.clock.sleep(run_s)
             await source.apply(idle)
-            ctx.setpoint = idle
+            set_without_waiting(ctx, idle)
         after: dict[int, Decimal] = {}
         for position in running:
             try:
@@ -796,7 +744,7 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
                     step.key,
                     ctx.trace(position),
                 )
-                _failed(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
+                no_result(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
         reference_kwh = await source.stop_energy()
         counts: dict[int, int] = {}
 
@@ -824,7 +772,7 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
                     position,
                     step.key,
                 )
-                _failed(ctx, position, step.key, Outcome.NO_RESULT, "meter did not pulse")
+                no_result(ctx, position, step.key, Outcome.NO_RESULT, "meter did not pulse")
                 continue
             _register_result(
                 ctx, step, position, before[position], after[position], pulses, reference_kwh
@@ -905,7 +853,7 @@ def _register_result(
 
 async def clock(ctx: RunContext, step: PlannedStep) -> None:
     positions = step.positions
-    await ctx.apply(_voltage_only(ctx, positions))
+    await apply(ctx, _voltage_only(ctx, positions))
     timebase_hz = ctx.session.config.timebase.frequency_hz
 
     async def switch(position: int) -> None:
@@ -942,7 +890,7 @@ async def clock(ctx: RunContext, step: PlannedStep) -> None:
                     msg = await ctx.result(position, float(plan.gate_s) * 2 * MARGIN + 30.0)
                 except TimeoutError:
                     ctx.log(Severity.ERROR, "isolated", "no second pulses", position, step.key)
-                    _failed(
+                    no_result(
                         ctx,
                         position,
                         step.key,
@@ -1005,7 +953,4 @@ EXECUTORS = {
     "std_dev": std_dev,
     "register": register,
     "clock": clock,
-    "water_error": water_error,
 }
-
-STEP_TYPES = (BasicErrorStep,)

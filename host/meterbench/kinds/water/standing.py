@@ -19,13 +19,9 @@ from typing import Any
 
 from meterbench.devices.cjt188_client import VolumeReading
 from meterbench.devices.scale import ScaleError
-from meterbench.regulations.numbers import plain
-from meterbench.regulations.water_density import weighed_volume_l
-from meterbench.results import Severity
-from meterbench.runner.context import RunContext
-from meterbench.runner.water_channel import Channel
-from meterbench.runner.water_flow import FlowSetting, WaterBenchError, reference_volume_l
-from meterbench.runner.water_runs import (
+from meterbench.kinds.water.channel import Channel
+from meterbench.kinds.water.flow import FlowSetting, WaterBenchError, reference_volume_l
+from meterbench.kinds.water.runs import (
     SECONDS_PER_HOUR,
     RunOutcome,
     RunResult,
@@ -33,7 +29,11 @@ from meterbench.runner.water_runs import (
     pulse_value_l,
     temperature_c,
 )
-from meterbench.runner.water_session import WaterDevices
+from meterbench.kinds.water.session import WaterDevices
+from meterbench.regulations.numbers import plain
+from meterbench.regulations.water_density import weighed_volume_l
+from meterbench.results import Severity
+from meterbench.runner.context import RunContext
 from meterproto.link import messages as m
 
 WINDOW_MS = 24 * 3600 * 1000  # pulse counts are stopped by the host long before
@@ -90,7 +90,7 @@ async def _registers(
 ) -> dict[int, VolumeReading]:
     out: dict[int, VolumeReading] = {}
     for position in positions:
-        client = devices.registers.get(position)
+        client = ctx.session.meters.get(position)
         if client is None:
             continue
         try:

@@ -92,7 +92,7 @@ _WATCHES: weakref.WeakKeyDictionary[Any, SourceWatch] = weakref.WeakKeyDictionar
 
 def source_watch(ctx: RunContext) -> SourceWatch:
     """The one watcher of this run's source (polling once per clock second, or less often)."""
-    source = ctx.session.source
+    source = ctx.session.devices.source
     watch = _WATCHES.get(source)
     if watch is None:
         watch = _WATCHES[source] = SourceWatch(source, ctx.clock, ctx.wall(1.0))

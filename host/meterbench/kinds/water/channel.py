@@ -31,7 +31,7 @@ class Channel:
     @property
     def tick_hz(self) -> int:
         """Timer ticks per second of this controller (gate_ticks units), from its HELLO."""
-        hello = self.ctx.session.firmware.get(self.controller, {})
+        hello = self.ctx.session.hello.get(self.controller, {})
         return int(hello.get("tick_hz") or DEFAULT_TICK_HZ)
 
     def _router(self) -> ResultRouter:
