@@ -3,8 +3,8 @@
 A bench session holds what every bench has, opened here once for every kind: one link client
 per controller (HELLO checked, its firmware recorded), one bus manager per meter bus and one
 client per meter on a bus (the kind's ``meter_client``), plus the devices only the bench's
-kind has (``MeterKind.open_devices``: the source of an electricity bench, the pump, valves and
-balance of a water bench). It only sees endpoint URLs, so a simulated bench and a real one are
+kind has (``MeterKind.open_devices``: a source and reference standard, a pump and valves, a
+balance). It only sees endpoint URLs, so a simulated bench and a real one are
 opened the same way, and a dead device is named before anything runs.
 """
 
