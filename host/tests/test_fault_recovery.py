@@ -18,7 +18,7 @@ import pytest
 from meterbench.clock import ManualClock
 from meterbench.devices.controller import ControllerError, LinkStats, LinkTimeout
 from meterbench.devices.source import SourceError
-from meterbench.kinds.electricity.items import _stored_values
+from meterbench.kinds.electricity.items.gated import stored_values as _stored_values
 from meterbench.kinds.electricity.source_watch import SourceWatch
 from meterbench.results import Reading, ReadingStatus, ResultsStore
 from meterbench.results.sample import BASIC, START, store_sample_run
