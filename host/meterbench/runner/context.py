@@ -134,9 +134,13 @@ class RunContext:
 
     def router(self, position: int) -> tuple[ResultRouter, int]:
         controller_id, channel = self.channel(position)
+        return self.router_of(controller_id), channel
+
+    def router_of(self, controller_id: str) -> ResultRouter:
+        """The one router of a controller's results, started when first needed."""
         if controller_id not in self.routers:
             self.routers[controller_id] = ResultRouter(self.session.controllers[controller_id])
-        return self.routers[controller_id], channel
+        return self.routers[controller_id]
 
     async def stop_functions(self, position: int) -> None:
         with contextlib.suppress(Exception):

@@ -21,8 +21,8 @@ from meterbench.config.meter_types import WaterMeterType
 from meterbench.devices.flow import FlowDriver
 from meterbench.devices.source import SourceError
 from meterbench.devices.valves import Valve
-from meterbench.kinds.water.channel import Channel
 from meterbench.kinds.water.config import WaterBench
+from meterbench.runner.channel import Channel
 from meterbench.runner.context import RunContext
 from meterproto.link import messages as m
 

@@ -12,7 +12,6 @@ import asyncio
 import math
 from fractions import Fraction
 
-from meterbench.kinds.water.channel import Channel
 from meterbench.kinds.water.flow import FlowSetting, reference_volume_l
 from meterbench.kinds.water.runs import (
     SECONDS_PER_HOUR,
@@ -23,6 +22,7 @@ from meterbench.kinds.water.runs import (
 )
 from meterbench.kinds.water.session import WaterDevices
 from meterbench.regulations.numbers import plain
+from meterbench.runner.channel import Channel
 from meterbench.runner.context import RunContext
 from meterproto.link import messages as m
 

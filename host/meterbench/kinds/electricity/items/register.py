@@ -21,6 +21,7 @@ from meterbench.regulations.register import (
 )
 from meterbench.regulations.rounding import round_to_interval
 from meterbench.results import Outcome, Severity
+from meterbench.runner.channel import Channel
 from meterbench.runner.context import RunContext
 from meterbench.runner.items import PlannedStep
 from meterbench.runner.items.measurement import Measurement, conclude, no_result
@@ -58,17 +59,9 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
         # Pulses and reference energy are counted from before the first register read to after
         # the last one, so whatever the meter registers in between (a creeping meter does so
         # even without load) is in both indications.
-        counting = list(positions)
-        for position in counting:
-            router, channel = ctx.router(position)
-            router.drain(channel)
-            await ctx.request(
-                position,
-                m.WINDOW_START,
-                input=m.INPUT_METER,
-                duration_ms=WINDOW_LIMIT_MS,
-                max_events=1,
-            )
+        counting = {p: Channel.of_position(ctx, p) for p in positions}
+        for channel in counting.values():
+            await channel.start_count(WINDOW_LIMIT_MS, max_events=1)
         source = source_of(ctx)
         await source.start_energy()
         before: dict[int, Decimal] = {}
@@ -112,18 +105,16 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
         reference_kwh = await source.stop_energy()
         counts: dict[int, int] = {}
 
-        async def window_end(position: int, counts: dict[int, int] = counts) -> None:
-            await ctx.stop_functions(position)
-            try:
-                while True:
-                    msg = await ctx.result(position, 120.0)
-                    if msg.msg_type == m.WINDOW_END:
-                        counts[position] = msg["count"]
-                        return
-            except TimeoutError:
+        async def window_end(
+            position: int, channel: Channel, counts: dict[int, int] = counts
+        ) -> None:
+            ended = await channel.stop_count(m.FN_ALL)
+            if ended is None:
                 ctx.log(Severity.ERROR, "timeout", "no end of the pulse count", position, step.key)
+            else:
+                counts[position] = ended[0]
 
-        await asyncio.gather(*(window_end(p) for p in counting))
+        await asyncio.gather(*(window_end(p, c) for p, c in counting.items()))
         for position in running:
             if position not in after:
                 continue
