@@ -135,6 +135,9 @@ class LampKind:
     def endpoints(self, section: LampSection) -> dict[str, str]:
         return {}
 
+    def reference_text(self, bench: Mapping[str, Any]) -> tuple[str, str]:
+        return f"{bench['lamp']['watts']} W", ""
+
     def plan_context(self, bench: BenchConfig) -> BenchContext:
         return BenchContext()
 

@@ -19,7 +19,8 @@ differs between kinds lives in that package and is reached through the ``MeterKi
 - ``simulator``: its simulated bench, started by ``bench_open.open_bench`` for ``sim://``
   benches (the engine never imports ``meterbench.sim``);
 - ``selftest``: its commissioning checks beside the shared controller checks;
-- ``stop_hint``: what the operator must fix when its devices stop a run.
+- ``stop_hint``: what the operator must fix when its devices stop a run, and
+  ``reference_text``: how records print its reference (from the stored bench snapshot).
 
 Adding a kind is a recipe: write those pieces in ``kinds/<kind>/``, ``register()`` it (built-in
 kinds are registered at the bottom of this module), and run the same engine. The test
@@ -84,6 +85,10 @@ class MeterKind(Protocol):
     def check_bench(self, bench: BenchConfig, section: Any) -> None: ...
 
     def endpoints(self, section: Any) -> dict[str, str]: ...
+
+    def reference_text(self, bench: Mapping[str, Any]) -> tuple[str, str]:
+        """(constant, time base) of the reference for records, from a bench snapshot."""
+        ...
 
     def plan_context(self, bench: BenchConfig) -> BenchContext: ...
 

@@ -39,6 +39,19 @@ class ElectricityKind:
     def endpoints(self, section: ElectricitySection) -> dict[str, str]:
         return {"source.url": section.source.url}
 
+    def reference_text(self, bench: Mapping[str, Any]) -> tuple[str, str]:
+        """The standard's constant and the time base the clock test counts."""
+        std, timebase = bench.get("standard") or {}, bench.get("timebase") or {}
+        constant = _text(std.get("constant_imp_per_kwh"), std.get("constant"))
+        if constant and "constant_imp_per_kwh" in std:
+            constant += " imp/kWh"
+        tb = _text(timebase.get("name"))
+        if tb and timebase.get("frequency_hz"):
+            tb += f" ({timebase['frequency_hz']} Hz)"
+        if tb and timebase.get("certificate"):
+            tb += f", {timebase['certificate']}"
+        return constant, tb
+
     def plan_context(self, bench: BenchConfig) -> BenchContext:
         from meterbench.plan.bench import BenchContext
 
@@ -89,6 +102,13 @@ class ElectricityKind:
         from meterbench.kinds.electricity.selftest import electricity_checks
 
         return await electricity_checks(devices, meters, options)
+
+
+def _text(*candidates: Any) -> str:
+    for value in candidates:
+        if value is not None and value != "" and not isinstance(value, Mapping | list):
+            return str(value)
+    return ""
 
 
 def _meter_time(clock: Clock) -> Any:

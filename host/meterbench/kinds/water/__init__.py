@@ -35,6 +35,15 @@ class WaterKind:
     def endpoints(self, section: WaterSection) -> dict[str, str]:
         return section.water.endpoints()
 
+    def reference_text(self, bench: Mapping[str, Any]) -> tuple[str, str]:
+        """The master meter's pulses per litre, or the balance's digit; no time base."""
+        water = bench.get("water") or {}
+        scale = water.get("scale") or {}
+        if water.get("method") == "gravimetric" and scale.get("resolution_kg"):
+            return f"d = {scale['resolution_kg']} kg", ""
+        pulses = (water.get("reference") or {}).get("pulses_per_l")
+        return (f"{float(pulses):g} imp/L" if pulses else ""), ""
+
     def plan_context(self, bench: BenchConfig) -> BenchContext:
         from meterbench.plan.bench import BenchContext
 
