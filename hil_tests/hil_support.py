@@ -68,10 +68,7 @@ class BenchUnderTest:
             return set()
         section = self.simulator.section
         return {
-            p.number
-            for p in self.config.positions
-            if section.meter_for(p.number).comm_fault == "silent"
-            or section.meter_for(p.number).silent_after_s == 0
+            p.number for p in self.config.positions if section.meter_for(p.number).never_answers
         }
 
     def expected_dead(self) -> set[int]:

@@ -28,6 +28,12 @@ class MeterSimBase(Strict):
     type: str | None = Field(None, description="meter type file, relative to the bench file")
     address: str | None = None
     serial: str | None = None
+    dead: bool | None = Field(None, description="gives no pulses at all")
+
+    @property
+    def never_answers(self) -> bool:
+        """Configured never to answer on its bus (a check of its port must fail)."""
+        return False
 
 
 class PositionsMixin(BaseModel):

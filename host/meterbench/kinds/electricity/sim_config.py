@@ -44,7 +44,6 @@ class MeterSim(MeterSimBase):
     clock_error_s_per_day: float | None = None
     register_bias_pct: float | None = None
     energy_kwh: float | None = Field(None, ge=0, description="register reading at start")
-    dead: bool | None = None
     # communication
     response_delay_s: float | None = Field(None, ge=0)
     comm_fault: (
@@ -64,6 +63,10 @@ class MeterSim(MeterSimBase):
     ) = None
     comm_fault_probability: float | None = Field(None, ge=0, le=1)
     silent_after_s: float | None = Field(None, ge=0, description="stops answering from then on")
+
+    @property
+    def never_answers(self) -> bool:
+        return self.comm_fault == "silent" or self.silent_after_s == 0
 
 
 class PositionSim(MeterSim, PositionsMixin):

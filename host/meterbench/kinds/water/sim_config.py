@@ -29,9 +29,12 @@ class WaterMeterSim(MeterSimBase):
     start_flow_l_h: float | None = Field(None, ge=0)
     register_bias_pct: float | None = None
     register_l: float | None = Field(None, ge=0, description="register reading at start")
-    dead: bool | None = None
     silent: bool | None = Field(None, description="never answers on its bus")
     response_delay_s: float | None = Field(None, ge=0)
+
+    @property
+    def never_answers(self) -> bool:
+        return bool(self.silent)
 
     @field_validator("error_curve")
     @classmethod
