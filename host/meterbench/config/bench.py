@@ -237,9 +237,9 @@ class BenchConfig(_Strict):
 
     def endpoints(self) -> dict[str, str]:
         """Every endpoint URL, by the config path that names it."""
-        out = {f"controllers[{c.id}].url": c.url for c in self.controllers}
+        out = dict(self.kind.endpoints(self.section))
+        out.update({f"controllers[{c.id}].url": c.url for c in self.controllers})
         out.update({f"buses[{b.id}].url": b.url for b in self.buses})
-        out.update(self.kind.endpoints(self.section))
         return out
 
     def with_endpoints(self, urls: dict[str, str]) -> BenchConfig:
