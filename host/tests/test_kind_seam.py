@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict
 
 from meterbench.bench_open import open_bench
 from meterbench.config.bench import BenchConfig
+from meterbench.config.errors import ConfigError
+from meterbench.config.files import validate_model
 from meterbench.config.meter_types import load_meter_type
 from meterbench.config.plans import load_plan
 from meterbench.kinds import KINDS, kind_named, register, unregister
@@ -184,8 +186,10 @@ def lamp_kind() -> Any:
 
 def test_a_bench_of_an_unregistered_kind_is_refused_naming_the_field() -> None:
     assert "lamp" not in KINDS
-    with pytest.raises(ValueError, match="bench.kind: unknown meter kind 'lamp'"):
+    with pytest.raises(ValueError, match="unknown meter kind 'lamp'"):
         BenchConfig.model_validate(BENCH)
+    with pytest.raises(ConfigError, match="field 'bench.kind': unknown meter kind 'lamp'"):
+        validate_model(BenchConfig, BENCH, "lamp.toml")
 
 
 def test_the_kind_validates_its_own_table(lamp_kind: LampKind) -> None:

@@ -125,12 +125,14 @@ def unregister(name: str) -> None:
 
 
 def kind_named(name: str) -> MeterKind:
-    """The registered kind; ValueError naming ``bench.kind`` for an unknown one."""
+    """The registered kind; a ValueError blaming ``bench.kind`` for an unknown one."""
+    from meterbench.config.errors import FieldProblem
+
     try:
         return KINDS[name]
     except KeyError:
         known = ", ".join(repr(k) for k in sorted(KINDS))
-        raise ValueError(f"bench.kind: unknown meter kind {name!r} (known: {known})") from None
+        raise FieldProblem("bench.kind", f"unknown meter kind {name!r} (known: {known})") from None
 
 
 def _register_builtin() -> None:
