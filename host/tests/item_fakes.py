@@ -16,7 +16,7 @@ from typing import Any
 
 from meterbench.clock import ManualClock
 from meterbench.config.bench import load_bench
-from meterbench.config.meter_types import load_meter_type
+from meterbench.config.meter_types import ElectricityMeterType, load_meter_type
 from meterbench.config.plans import load_plan
 from meterbench.electrical import Setpoint
 from meterbench.kinds.electricity.devices import ElectricityDevices
@@ -273,6 +273,7 @@ class FakeBench:
         self.clock = ManualClock()
         self.config = load_bench(BENCH)
         meter_type = load_meter_type(type_path)
+        assert isinstance(meter_type, ElectricityMeterType)
         self.source = FakeSource(self.clock)
         positions = self.config.positions
         by_channel = {p.channel: behaviours.get(p.number, Behaviour()) for p in positions}

@@ -18,7 +18,7 @@ from item_fakes import REPO, FakeStore, Msg  # noqa: E402
 
 from meterbench.clock import ManualClock  # noqa: E402
 from meterbench.config.bench import load_bench  # noqa: E402
-from meterbench.config.meter_types import load_meter_type  # noqa: E402
+from meterbench.config.meter_types import WaterMeterType, load_meter_type  # noqa: E402
 from meterbench.config.plans import load_plan  # noqa: E402
 from meterbench.kinds.water.config import water_of  # noqa: E402
 from meterbench.kinds.water.session import WaterDevices  # noqa: E402
@@ -96,8 +96,11 @@ class WaterController:
         water = water_of(config)
         self.k = Fraction(str(water.reference.pulses_per_l))
         self.ref_error = 1 + Fraction(str(water.reference.error_pct)) / 100
+        assert water.reference.count is not None  # the bench counts its master meter
         self.count_channel = water.reference.count.channel
-        self.pulse_l = Fraction(str(load_meter_type(PHOTO).pulse_volume_l))
+        meter_type = load_meter_type(PHOTO)
+        assert isinstance(meter_type, WaterMeterType)
+        self.pulse_l = Fraction(str(meter_type.pulse_volume_l))
         self.results: asyncio.Queue[Msg] = asyncio.Queue()
         self.restarts = 0
 
@@ -105,7 +108,7 @@ class WaterController:
         return await self.results.get()
 
     async def request(self, msg_type: int, position: int | None = None, **fields: Any) -> None:
-        if msg_type != m.ERR_START:
+        if msg_type != m.ERR_START or position is None:
             return
         flow = Fraction(self.hydraulics.flow_l_h)
         assert flow > 0, "a gate was started with no water flowing"
@@ -147,9 +150,10 @@ def test_a_flying_start_point_judges_every_meter_against_its_zone() -> None:
         None,  # type: ignore[arg-type]  # no Modbus line: the drive is faked
     )
     meters = [MeterEntry(p, PHOTO.stem, PHOTO, meter_type, f"W{p}") for p in errors]
+    controllers: dict[str, Any] = {"C1": controller}
     session = BenchSession(
-        config, {"C1": controller}, {}, devices, {}, hello={"C1": {"tick_hz": str(TICK_HZ)}}
-    )  # type: ignore[arg-type]
+        config, controllers, {}, devices, {}, hello={"C1": {"tick_hz": str(TICK_HZ)}}
+    )
     store = FakeStore()
     clock = ManualClock()
     ctx = RunContext("run", store, session, clock, {e.position: e for e in meters})  # type: ignore[arg-type]

@@ -106,7 +106,9 @@ class LampSimulator:
 
 async def lamp_test(ctx: RunContext, step: PlannedStep) -> None:
     """Switch the lamp on, ask every position's controller for its status, judge the lamp."""
-    await ctx.session.devices.switch_on()
+    lamp = ctx.session.devices
+    assert isinstance(lamp, LampDevices)
+    await lamp.switch_on()
     for position in step.positions:
         controller_id, _channel = ctx.channel(position)
         status = await ctx.session.controllers[controller_id].request(m.STATUS_GET)

@@ -76,11 +76,22 @@ class Simulator(Protocol):
 class MeterKind(Protocol):
     """What a kind brings; see the module docstring."""
 
-    name: str
-    article: str  # "an electricity meter", "a water meter"
-    section_model: type[BaseModel]
-    meter_type_model: type[BaseModel]
-    stop_hint: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def article(self) -> str:
+        """ "an" (electricity meter), "a" (water meter)."""
+        ...
+
+    @property
+    def section_model(self) -> type[BaseModel]: ...
+
+    @property
+    def meter_type_model(self) -> type[BaseModel]: ...
+
+    @property
+    def stop_hint(self) -> str: ...
 
     def check_bench(self, bench: BenchConfig, section: Any) -> None: ...
 

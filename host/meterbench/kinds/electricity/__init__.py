@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from meterbench.config.meter_types import ElectricityMeterType
 from meterbench.kinds.electricity.config import (
@@ -86,7 +86,7 @@ class ElectricityKind:
             protocol, bus, entry.address, password=options.password, operator=options.operator
         )
         if client is not None:
-            client.clock = _meter_time(options.clock)
+            cast(Any, client).clock = _meter_time(options.clock)
         return client
 
     def simulator(

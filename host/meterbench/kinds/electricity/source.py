@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from meterbench.devices.source import ScpiSource
 from meterbench.electrical import Setpoint
+from meterbench.kinds.electricity.devices import ElectricityDevices
 from meterbench.runner.context import RunContext
 
 SETPOINT = "setpoint"  # the key of the source's present setpoint in RunContext.settings
 
 
+def devices(ctx: RunContext) -> ElectricityDevices:
+    """The electricity bench's own devices (the session of an electricity bench has them)."""
+    return cast(ElectricityDevices, ctx.session.devices)
+
+
 def source(ctx: RunContext) -> ScpiSource:
-    return ctx.session.devices.source
+    return devices(ctx).source
 
 
 async def apply(ctx: RunContext, setpoint: Setpoint) -> None:
@@ -19,7 +27,7 @@ async def apply(ctx: RunContext, setpoint: Setpoint) -> None:
         return
     await source(ctx).apply(setpoint)
     ctx.settings[SETPOINT] = setpoint
-    await source(ctx).wait_stable(ctx.wall(ctx.session.devices.settle_timeout_s) + 2.0)
+    await source(ctx).wait_stable(ctx.wall(devices(ctx).settle_timeout_s) + 2.0)
 
 
 def set_without_waiting(ctx: RunContext, setpoint: Setpoint | None) -> None:
@@ -30,4 +38,4 @@ def set_without_waiting(ctx: RunContext, setpoint: Setpoint | None) -> None:
         ctx.settings[SETPOINT] = setpoint
 
 
-__all__ = ["apply", "set_without_waiting", "source"]
+__all__ = ["apply", "devices", "set_without_waiting", "source"]

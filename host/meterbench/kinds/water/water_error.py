@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from meterbench.kinds.water.flow import FlowProbe, FlowRegulator
 from meterbench.kinds.water.flying import flying_run
@@ -36,7 +36,7 @@ DEC = Decimal
 
 
 async def water_error(ctx: RunContext, step: PlannedStep) -> None:
-    devices: WaterDevices = ctx.session.devices
+    devices = cast(WaterDevices, ctx.session.devices)
     groups: dict[tuple[Decimal, Decimal], list[int]] = {}
     for position in step.positions:
         point: WaterPoint = step.for_position(ctx, position)

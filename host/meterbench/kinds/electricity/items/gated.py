@@ -9,6 +9,7 @@ from typing import Any
 
 from meterbench.electrical import Setpoint
 from meterbench.kinds.electricity.items.common import DEC, MARGIN
+from meterbench.kinds.electricity.source import devices
 from meterbench.kinds.electricity.source_watch import source_watch
 from meterbench.plan.model import ErrorPoint
 from meterbench.regulations.pulses import error_from_counts
@@ -42,7 +43,7 @@ async def gated_readings(
     appended as it arrives. Returns the values and a problem text (None when complete)."""
     meter_type = ctx.meter_type(position)
     constant = meter_type.constant_imp_per_kwh  # type: ignore[union-attr]
-    reference = ctx.session.devices.reference_constant
+    reference = devices(ctx).reference_constant
     bench = ctx.session.config.standard
     pulses = point.pulses.pulses_per_reading
     values = list(stored)
@@ -56,7 +57,7 @@ async def gated_readings(
     gate_from = ctx.clock.now()
     retried = False  # the reading in flight was lost in a controller restart
     watch = await source_watch(ctx).join()
-    settle_limit = float(ctx.session.devices.settle_timeout_s)
+    settle_limit = float(devices(ctx).settle_timeout_s)
     reading_s = float(point.pulses.reading_time_s) or 1.0
     budget = reading_s * 2 * MARGIN + 30.0
     try:
