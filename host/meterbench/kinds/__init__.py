@@ -24,7 +24,10 @@ differs between kinds lives in that package and is reached through the ``MeterKi
 
 Adding a kind is a recipe: write those pieces in ``kinds/<kind>/``, ``register()`` it (built-in
 kinds are registered at the bottom of this module), and run the same engine. The test
-``host/tests/test_kind_seam.py`` registers a toy kind from inside the test and runs it.
+``host/tests/test_kind_seam.py`` registers a toy kind from inside the test and runs it. Not yet
+behind the seam: a new kind's meter-type file format, plan items and their expansion by its
+regulation are still declared beside the others in ``config/meter_types.py``,
+``config/plans.py`` and ``plan/``.
 """
 
 from __future__ import annotations
