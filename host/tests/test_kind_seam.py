@@ -198,6 +198,8 @@ def test_the_kind_validates_its_own_table(lamp_kind: LampKind) -> None:
     bench = BenchConfig.model_validate(BENCH)
     assert bench.kind is kind_named("lamp")
     assert bench.section.lamp.watts == 40
+    with pytest.raises(AttributeError, match="read bench.section.lamp"):
+        _ = bench.lamp
     with pytest.raises(ValueError, match="lamp.watts"):
         BenchConfig.model_validate({**BENCH, "lamp": {"watts": 150}})
     with pytest.raises(ValueError, match="lamp_colour"):

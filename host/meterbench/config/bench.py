@@ -154,6 +154,14 @@ class BenchConfig(_Strict):
     # extra top-level tables are the kind's; it forbids what it does not know
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
 
+    def __getattr__(self, name: str) -> Any:
+        # The kind's tables are not attributes of the common bench: point at where they are.
+        if not name.startswith("_") and name in (self.__pydantic_extra__ or {}):
+            raise AttributeError(
+                f"the [{name}] table belongs to the bench's kind: read bench.section.{name}"
+            )
+        return super().__getattr__(name)  # type: ignore[misc]
+
     @cached_property
     def kind(self) -> Any:
         """The bench's MeterKind (from the registry in ``meterbench.kinds``)."""
