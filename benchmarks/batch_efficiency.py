@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 
 from meterbench.config.bench import load_bench
+from meterbench.kinds.electricity.simulator import SimulatedBench
 from meterbench.results import ReadingStatus, ResultsStore
 from meterbench.runner.engine import Runner, RunOptions, planned_steps, prepare
-from meterbench.sim.bench import SimulatedBench
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench_configs" / "sim-1p-24.toml"

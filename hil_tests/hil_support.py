@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from meterbench.bench_open import open_bench
+from meterbench.clock import Clock
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.results import ReadingStatus, ResultsStore
 from meterbench.selftest import MeterInfo, listed_meters, simulated_meters
-from meterbench.sim.clock import Clock, WallClock
 
 T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
@@ -67,10 +68,7 @@ class BenchUnderTest:
             return set()
         section = self.simulator.section
         return {
-            p.number
-            for p in self.config.positions
-            if section.meter_for(p.number).comm_fault == "silent"
-            or section.meter_for(p.number).silent_after_s == 0
+            p.number for p in self.config.positions if section.meter_for(p.number).never_answers
         }
 
     def expected_dead(self) -> set[int]:
@@ -80,22 +78,21 @@ class BenchUnderTest:
         section = self.simulator.section
         return {p.number for p in self.config.positions if section.meter_for(p.number).dead}
 
+    opened: Any = None  # the open_bench context, left when the session ends
+
     async def stop(self) -> None:
-        if self.simulator is not None:
-            await self.simulator.stop()
+        if self.opened is not None:
+            await self.opened.__aexit__(None, None, None)
 
 
 async def start_bench(path: Path, meters: Path | None, loop: LoopThread) -> BenchUnderTest:
+    """The bench of the session, opened as every command opens it (``open_bench``)."""
     config = load_bench(path)
     listed = listed_meters(meters) if meters else {}
-    if not config.simulated:
-        return BenchUnderTest(path, config, WallClock(), listed, loop)
-    from meterbench.sim.bench import SimulatedBench
-
-    simulator = SimulatedBench(config, path)
-    resolved = await simulator.start()
-    known = listed or simulated_meters(simulator)
-    return BenchUnderTest(path, resolved, simulator.clock, known, loop, simulator)
+    opened = open_bench(config, path)
+    bench = await opened.__aenter__()
+    known = listed or (simulated_meters(bench.simulator) if bench.simulator is not None else {})
+    return BenchUnderTest(path, bench.config, bench.clock, known, loop, bench.simulator, opened)
 
 
 # -- the command, as an operator runs it -----------------------------------------------------------

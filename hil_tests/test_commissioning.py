@@ -15,6 +15,7 @@ import pytest
 from hil_support import BenchUnderTest, meterbench
 
 from meterbench import selftest as st
+from meterbench.kinds.electricity import selftest as est
 from meterbench.selftest import Devices
 
 OPTIONS = st.Options()
@@ -44,8 +45,8 @@ def test_every_controller_answers_hello_with_its_firmware(
 def test_the_source_reaches_its_setpoint_and_reads_it_back(
     bench: BenchUnderTest, devices: Devices
 ) -> None:
-    load = st.load_for(bench.config, bench.meters, OPTIONS)
-    (check,) = bench.run(st.check_source(devices, load, OPTIONS))
+    load = est.load_for(bench.config, bench.meters, OPTIONS)
+    (check,) = bench.run(est.check_source(devices, load, OPTIONS))
     assert check.passed, check.detail
     assert check.data["deviation_pct"] <= OPTIONS.source_tolerance_pct
 
@@ -53,8 +54,8 @@ def test_the_source_reaches_its_setpoint_and_reads_it_back(
 def test_every_position_counts_pulses_against_the_reference(
     bench: BenchUnderTest, devices: Devices
 ) -> None:
-    load = st.load_for(bench.config, bench.meters, OPTIONS)
-    checks = bench.run(st.check_pulses(devices, bench.meters, load, OPTIONS))
+    load = est.load_for(bench.config, bench.meters, OPTIONS)
+    checks = bench.run(est.check_pulses(devices, bench.meters, load, OPTIONS))
     assert [c.position for c in checks] == [p.number for p in bench.config.positions]
     assert _failed(checks) == bench.expected_dead()
     for check in checks:
@@ -64,7 +65,7 @@ def test_every_position_counts_pulses_against_the_reference(
 
 
 def test_every_meter_port_answers_a_read_address(bench: BenchUnderTest, devices: Devices) -> None:
-    checks = bench.run(st.check_meter_ports(devices, bench.meters))
+    checks = bench.run(est.check_meter_ports(devices, bench.meters))
     with_bus = [p.number for p in bench.config.positions if p.bus is not None]
     assert [c.position for c in checks] == with_bus
     assert _failed(checks) == bench.expected_silent()
@@ -76,7 +77,7 @@ def test_every_meter_port_answers_a_read_address(bench: BenchUnderTest, devices:
 
 
 def test_the_clock_reference_input_is_present(bench: BenchUnderTest, devices: Devices) -> None:
-    checks = bench.run(st.check_clock_reference(devices, bench.meters, OPTIONS))
+    checks = bench.run(est.check_clock_reference(devices, bench.meters, OPTIONS))
     assert [c.subject for c in checks] == [c.id for c in bench.config.controllers]
     for check in checks:
         assert check.passed, check.detail

@@ -1,7 +1,8 @@
 """``meterbench selftest``: the commissioning checks for an operator, as a per-position table.
 
-A simulated bench (a bench file with [sim]) is started here and checked through its ptys like
-a real one; a real bench is opened as configured. Exit status 0 only when nothing failed.
+A simulated bench (a bench file with [sim]) is started by ``open_bench`` and checked through
+its ptys like a real one; a real bench is opened as configured. Exit status 0 only when
+nothing failed.
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from meterbench.bench_open import open_bench
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
-from meterbench.selftest import Check, MeterInfo, Options, Report, check_bench, listed_meters
-from meterbench.sim.clock import WallClock
+from meterbench.selftest import (
+    Check,
+    MeterInfo,
+    Options,
+    Report,
+    check_bench,
+    listed_meters,
+    simulated_meters,
+)
 
 _MARK = {True: "ok", False: "FAIL", None: "skipped"}
 
@@ -31,19 +40,10 @@ async def _run(
     time_scale: float | None,
 ) -> Report:
     meters: dict[int, MeterInfo] = listed_meters(meters_path) if meters_path else {}
-    if not config.simulated:
-        return await check_bench(config, WallClock(), meters, options)
-    from meterbench.selftest import simulated_meters
-    from meterbench.sim.bench import SimulatedBench
-
-    simulated = SimulatedBench(config, bench_path, time_scale=time_scale)
-    resolved = await simulated.start()
-    try:
-        return await check_bench(
-            resolved, simulated.clock, meters or simulated_meters(simulated), options
-        )
-    finally:
-        await simulated.stop()
+    async with open_bench(config, bench_path, time_scale) as bench:
+        if not meters and bench.simulator is not None:
+            meters = simulated_meters(bench.simulator)
+        return await check_bench(bench.config, bench.clock, meters, options)
 
 
 def _devices_table(report: Report) -> Table:

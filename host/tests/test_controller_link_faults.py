@@ -12,7 +12,7 @@ from typing import Any
 from meterbench.devices.controller import ControllerClient
 from meterbench.devices.source import ScpiSource
 from meterbench.electrical import Setpoint
-from meterbench.sim.bench import SimulatedBench
+from meterbench.kinds.electricity.simulator import SimulatedBench
 from meterproto.link import messages as m
 
 BENCH = Path(__file__).resolve().parents[2] / "bench_configs" / "sim-3p-12.toml"
@@ -26,7 +26,7 @@ def _run(scenario: Scenario, **client_options: Any) -> None:
     async def main() -> None:
         bench = SimulatedBench.from_file(BENCH, time_scale=200)
         config = await bench.start()
-        source = await ScpiSource.open(config.source.url, poll_s=0.01)
+        source = await ScpiSource.open(config.section.source.url, poll_s=0.01)
         client = await ControllerClient.open(config.controllers[0].url, **client_options)
         try:
             await source.apply(LOAD)

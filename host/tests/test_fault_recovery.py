@@ -15,16 +15,16 @@ from typing import Any
 
 import pytest
 
+from meterbench.clock import ManualClock
 from meterbench.devices.controller import ControllerError, LinkStats, LinkTimeout
 from meterbench.devices.source import SourceError
+from meterbench.kinds.electricity.items.gated import stored_values as _stored_values
+from meterbench.kinds.electricity.source_watch import SourceWatch
 from meterbench.results import Reading, ReadingStatus, ResultsStore
 from meterbench.results.sample import BASIC, START, store_sample_run
 from meterbench.runner.context import RunContext
 from meterbench.runner.health import LinkHealth
-from meterbench.runner.items import _stored_values
 from meterbench.runner.recovery import restarted, together
-from meterbench.runner.source_watch import SourceWatch
-from meterbench.sim.clock import ManualClock
 from meterbench.transport.bus import BusStats
 from meterproto.link import messages as m
 

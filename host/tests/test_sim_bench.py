@@ -16,7 +16,7 @@ from meterbench.devices.controller import ControllerClient
 from meterbench.devices.dlt645_client import Dlt645Client
 from meterbench.devices.source import ScpiSource
 from meterbench.electrical import Setpoint
-from meterbench.sim.bench import SimulatedBench
+from meterbench.kinds.electricity.simulator import SimulatedBench
 from meterbench.transport.bus import Bus
 from meterbench.transport.settings import SerialSettings
 from meterproto.link import messages as m
@@ -30,7 +30,7 @@ def run(coro: object) -> object:
 
 async def _errors_at(bench: SimulatedBench, current: float, pulses: int) -> dict[int, float]:
     config = await bench.start()
-    source = await ScpiSource.open(config.source.url, poll_s=0.01)
+    source = await ScpiSource.open(config.section.source.url, poll_s=0.01)
     clients = {c.id: await ControllerClient.open(c.url) for c in config.controllers}
     try:
         await source.apply(Setpoint.balanced("1p", 220.0, current, 1.0))
@@ -86,7 +86,7 @@ def test_registers_follow_energy_and_the_configured_bias() -> None:
         """Registers read with the load off before and after a run at Imax."""
         bench = SimulatedBench.from_file(BENCH, time_scale=400)
         config = await bench.start()
-        source = await ScpiSource.open(config.source.url, poll_s=0.01)
+        source = await ScpiSource.open(config.section.source.url, poll_s=0.01)
         bus = Bus(config.buses[1].url, SerialSettings(2400, "E"))
         await bus.open()
         try:

@@ -9,9 +9,9 @@ import math
 
 import pytest
 
+from meterbench.clock import ManualClock
 from meterbench.devices.source import ScpiSource, SourceError, deviation
 from meterbench.electrical import Setpoint
-from meterbench.sim.clock import ManualClock
 from meterbench.sim.physics import ElectricityWorld, ReferenceStandard
 from meterbench.sim.source import LineStream, SimulatedSource, SourceFaults
 

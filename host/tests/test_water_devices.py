@@ -20,7 +20,7 @@ from meterbench.devices.modbus_client import ModbusExceptionReply, ModbusRtuClie
 from meterbench.devices.scale import ScaleError, SicsScale, parse_weight
 from meterbench.devices.thermometer import ModbusThermometer
 from meterbench.devices.valves import Valve
-from meterbench.sim.water_bench import SimulatedWaterBench
+from meterbench.kinds.water.simulator import SimulatedWaterBench
 from meterbench.transport.bus import Bus
 from meterbench.transport.settings import SerialSettings
 from meterproto.modbus import rtu
@@ -97,7 +97,7 @@ def test_weight_replies() -> None:
 async def _with_bench(body: Any) -> Any:
     bench = SimulatedWaterBench.from_file(BENCH, time_scale=200)
     config = await bench.start()
-    water = config.water
+    water = config.section.water
     assert water is not None
     modbus = Bus(water.modbus.url, SerialSettings(9600, "E"), name="modbus")
     await modbus.open()
@@ -113,7 +113,7 @@ async def _with_bench(body: Any) -> Any:
 
 def test_drive_valve_and_thermometer_act_on_the_physics() -> None:
     async def body(bench: Any, config: Any, modbus: Bus, controller: ControllerClient) -> None:
-        water = config.water
+        water = config.section.water
         drive = ModbusVfd(ModbusRtuClient(modbus, water.flow.unit, name="drive"), water.flow)
         thermometer = ModbusThermometer(
             ModbusRtuClient(modbus, water.temperature.unit), water.temperature
@@ -139,7 +139,7 @@ def test_drive_valve_and_thermometer_act_on_the_physics() -> None:
 
 def test_balance_weighs_the_tank_and_register_reads_in_litres() -> None:
     async def body(bench: Any, config: Any, modbus: Bus, controller: ControllerClient) -> None:
-        water = config.water
+        water = config.section.water
         scale = await SicsScale.open(water.scale.url)
         bus = Bus(config.buses[0].url, SerialSettings(2400, "E"))
         await bus.open()

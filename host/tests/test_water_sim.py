@@ -169,7 +169,7 @@ def test_electricity_meters_are_refused_on_a_water_bench() -> None:
 
 def test_the_documented_bench_has_what_a_water_bench_needs() -> None:
     bench = load_bench(BENCH)
-    water = bench.water
-    assert water is not None and bench.source is None
+    water = bench.section.water
+    assert bench.kind.name == "water" and "source" not in bench.endpoints()
     assert water.scale is not None and water.scale.drain is not None
     assert set(bench.endpoints()) >= {"water.modbus.url", "water.scale.url"}

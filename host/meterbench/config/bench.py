@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from meterbench.config.errors import ConfigError
-from meterbench.config.water_bench import WaterBench, check_water
+from meterbench.config.files import read_toml, validate_model
 
 SIM_SCHEME = "sim://"
 
@@ -30,7 +29,7 @@ class _Strict(BaseModel):
 class BenchInfo(_Strict):
     id: str = Field(min_length=1, description="bench (device) number printed on records")
     name: str = ""
-    kind: Literal["electricity", "water"] = "electricity"
+    kind: str = Field("electricity", description="the meter kind; its package owns the rest")
     wiring: Literal["1p", "3p4w", "3p3w"] = "1p"
     location: str = ""
     max_current_a: float = Field(120.0, gt=0)
@@ -59,15 +58,6 @@ class TimeBaseInfo(_Strict):
     name: str = "external time base"
     frequency_hz: float = Field(10e6, gt=0)
     certificate: str = ""
-
-
-class SourceInfo(_Strict):
-    driver: Literal["scpi"] = "scpi"
-    url: str = Field(min_length=1)
-    baudrate: int = Field(9600, gt=0)
-    parity: Literal["N", "E", "O"] = "N"
-    timeout_s: float = Field(2.0, gt=0)
-    settle_timeout_s: float = Field(60.0, gt=0, description="wait this long for stable output")
 
 
 class ControllerInfo(_Strict):
@@ -145,19 +135,44 @@ class CertificateScheme(_Strict):
 
 
 class BenchConfig(_Strict):
+    """The common bench: positions, controllers, buses, standard, time base, certificates.
+
+    Every other top-level table belongs to the bench's kind (``[source]`` of an electricity
+    bench, ``[water]`` of a water bench): the kind validates it (``kinds.MeterKind``) and
+    ``section`` holds the result, so this model never asks which kind it is."""
+
     bench: BenchInfo
     standard: StandardInfo
-    source: SourceInfo | None = None
     timebase: TimeBaseInfo = TimeBaseInfo()
     controllers: list[ControllerInfo] = Field(min_length=1)
     buses: list[BusInfo] = []
     position_groups: list[PositionGroup] = []
     positions_: list[Position] = Field([], alias="positions")
     certificates: CertificateScheme = CertificateScheme()
-    water: WaterBench | None = None
     sim: dict[str, Any] | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # extra top-level tables are the kind's; it forbids what it does not know
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+    def __getattr__(self, name: str) -> Any:
+        # The kind's tables are not attributes of the common bench: point at where they are.
+        if not name.startswith("_") and name in (self.__pydantic_extra__ or {}):
+            raise AttributeError(
+                f"the [{name}] table belongs to the bench's kind: read bench.section.{name}"
+            )
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    @cached_property
+    def kind(self) -> Any:
+        """The bench's MeterKind (from the registry in ``meterbench.kinds``)."""
+        from meterbench.kinds import kind_named
+
+        return kind_named(self.bench.kind)
+
+    @cached_property
+    def section(self) -> Any:
+        """The kind's own tables, validated by the kind's section model."""
+        return self.kind.section_model.model_validate(self.model_extra or {})
 
     @property
     def positions(self) -> list[Position]:
@@ -214,12 +229,7 @@ class BenchConfig(_Strict):
                     f"positions: channel {p.channel} of controller {p.controller} is used twice"
                 )
             channels.add((p.controller, p.channel))
-        if self.bench.kind == "electricity":
-            if self.source is None:
-                raise ValueError("source: an electricity bench needs a [source]")
-            if self.standard.constant_imp_per_kwh is None:
-                raise ValueError("standard.constant_imp_per_kwh: required for an electricity bench")
-        check_water(self)
+        self.kind.check_bench(self, self.section)  # ValidationError of its tables, as ours
         for kind, items in (("controllers", self.controllers), ("buses", self.buses)):
             ids = [item.id for item in items]
             if len(ids) != len(set(ids)):
@@ -235,50 +245,33 @@ class BenchConfig(_Strict):
 
     def endpoints(self) -> dict[str, str]:
         """Every endpoint URL, by the config path that names it."""
-        out = {"source.url": self.source.url} if self.source is not None else {}
+        out = dict(self.kind.endpoints(self.section))
         out.update({f"controllers[{c.id}].url": c.url for c in self.controllers})
         out.update({f"buses[{b.id}].url": b.url for b in self.buses})
-        if self.water is not None:
-            out.update(self.water.endpoints())
         return out
 
+    def with_endpoints(self, urls: dict[str, str]) -> BenchConfig:
+        """This bench with the endpoints named as in ``endpoints()`` moved to new URLs (a
+        simulated bench hands out the paths of its ptys this way)."""
+        data = self.model_dump(by_alias=True)
+        for name, url in urls.items():
+            _set_path(data, name, url)
+        return BenchConfig.model_validate(data)
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+
+def _set_path(data: dict[str, Any], name: str, value: str) -> None:
+    """Set ``controllers[C1].url`` or ``water.modbus.url`` in a dumped bench."""
+    node: Any = data
+    parts = name.split(".")
+    for part in parts[:-1]:
+        match = re.fullmatch(r"(\w+)\[(.+)\]", part)
+        if match:
+            node = next(i for i in node[match.group(1)] if str(i.get("id")) == match.group(2))
         else:
-            parts.append("positions" if item == "positions_" else str(item))
-    return ".".join(parts)
-
-
-def validation_error(path: Path | str, exc: ValidationError) -> ConfigError:
-    """A pydantic error as a ConfigError naming file and field(s)."""
-    problems = []
-    for err in exc.errors():
-        field = _field_path(tuple(err["loc"]))
-        message = err["msg"].removeprefix("Value error, ")
-        problems.append(f"field '{field}': {message}" if field else message)
-    return ConfigError(f"{path}: " + "; ".join(problems))
-
-
-def read_toml(path: Path | str) -> dict[str, Any]:
-    """A TOML file as a dict; a missing or malformed file is a ConfigError naming it."""
-    path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+            node = node[part]
+    node[parts[-1]] = value
 
 
 def load_bench(path: Path | str) -> BenchConfig:
     """Load and validate a bench file; raises ConfigError naming the file and field."""
-    data = read_toml(path)
-    try:
-        return BenchConfig.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(path, exc) from None
+    return validate_model(BenchConfig, read_toml(path), path)

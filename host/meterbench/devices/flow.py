@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from meterbench.config.water_bench import FlowDrive
 from meterbench.devices.modbus_client import ModbusRtuClient
+from meterbench.kinds.water.config import FlowDrive
 
 
 class FlowDriver(Protocol):

@@ -8,8 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Protocol
 
-from meterbench.config.water_bench import Thermometer
 from meterbench.devices.modbus_client import ModbusRtuClient
+from meterbench.kinds.water.config import Thermometer
 from meterproto.modbus import rtu
 
 

@@ -10,7 +10,7 @@ serialise as strings in JSON (exact); ``PlanExpansion.model_dump(mode="json")`` 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -92,12 +92,32 @@ class ErrorPoint(_Frozen):
     why: Why
 
 
+class Planned(NamedTuple):
+    """One step of a run as this plan step contributes it: a key shared by every meter type
+    that has the step (or load point), the point's name, a title and the model to execute."""
+
+    key: str
+    point: str
+    title: str
+    model: Any
+
+
 class _Step(_Frozen):
     id: str
     title: str = ""
     unconfirmed: list[str] = []
     time: Duration | None = None
     why: Why = Why()
+
+    # whose conclusions enter the batch statistics (error points against an MPE)
+    batch_statistics: ClassVar[bool] = False
+
+    def planned(self) -> list[Planned]:
+        """The runner's steps of this plan step: itself, or one per load (flow) point."""
+        return [Planned(self.id, self.id, self.title or self.id, self)]
+
+    def _per_point(self, points: list[tuple[str, Any]]) -> list[Planned]:
+        return [Planned(f"{self.id}/{key}", key, f"{self.title}: {key}", m) for key, m in points]
 
 
 class CreepStep(_Step):
@@ -132,6 +152,11 @@ class BasicErrorStep(_Step):
     points: list[ErrorPoint]
     skipped_points: list[str] = []
 
+    batch_statistics: ClassVar[bool] = True
+
+    def planned(self) -> list[Planned]:
+        return self._per_point([(p.key, p) for p in self.points])
+
 
 class StdDevPoint(_Frozen):
     point: ErrorPoint
@@ -143,6 +168,9 @@ class StdDevPoint(_Frozen):
 class StdDevStep(_Step):
     type: Literal["std_dev"] = "std_dev"
     points: list[StdDevPoint]
+
+    def planned(self) -> list[Planned]:
+        return self._per_point([(sd.point.key, sd) for sd in self.points])
 
 
 class RegisterStep(_Step):
@@ -221,6 +249,11 @@ class WaterErrorStep(_Step):
     orientation: str
     rates: FlowRatesOut
     points: list[WaterPoint]
+
+    batch_statistics: ClassVar[bool] = True
+
+    def planned(self) -> list[Planned]:
+        return self._per_point([(flow.key, flow) for flow in self.points])
 
 
 Step = Annotated[

@@ -58,22 +58,7 @@ def _text(*candidates: Any) -> str:
 
 def _standard(bench: Mapping[str, Any]) -> Standard:
     std = _map(bench.get("standard"))
-    timebase = _map(bench.get("timebase"))
-    constant = _text(std.get("constant_imp_per_kwh"), std.get("constant"))
-    if constant and "constant_imp_per_kwh" in std:
-        constant += " imp/kWh"
-    water = _map(bench.get("water"))
-    if water and not constant:  # a water bench's reference: master meter or balance
-        scale = _map(water.get("scale"))
-        if water.get("method") == "gravimetric" and scale.get("resolution_kg"):
-            constant = f"d = {scale['resolution_kg']} kg"
-        elif _map(water.get("reference")).get("pulses_per_l"):
-            constant = f"{float(water['reference']['pulses_per_l']):g} imp/L"
-    tb = "" if water else _text(timebase.get("name"))
-    if tb and timebase.get("frequency_hz"):
-        tb += f" ({timebase['frequency_hz']} Hz)"
-    if tb and timebase.get("certificate"):
-        tb += f", {timebase['certificate']}"
+    constant, timebase = _reference(bench)
     return Standard(
         name=_text(std.get("name")),
         model=_text(std.get("model")),
@@ -82,8 +67,20 @@ def _standard(bench: Mapping[str, Any]) -> Standard:
         certificate=_text(std.get("certificate"), std.get("cert"), std.get("certificate_no")),
         valid_until=_text(std.get("valid_until")),
         constant=constant,
-        timebase=tb,
+        timebase=timebase,
     )
+
+
+def _reference(bench: Mapping[str, Any]) -> tuple[str, str]:
+    """(constant, time base) of the bench's reference as its kind words them; a snapshot of a
+    kind this installation does not know keeps the standard's own constant."""
+    from meterbench.kinds import KINDS
+
+    kind = KINDS.get(_text(_map(bench.get("bench")).get("kind")) or "electricity")
+    if kind is not None:
+        return kind.reference_text(bench)
+    std = _map(bench.get("standard"))
+    return _text(std.get("constant_imp_per_kwh"), std.get("constant")), ""
 
 
 def _basis(record: RunRecord) -> str:

@@ -13,17 +13,15 @@ import asyncio
 import contextlib
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from meterbench.clock import Clock
 from meterbench.config.meter_types import MeterType
 from meterbench.devices.controller import ControllerClient, LinkTimeout
-from meterbench.electrical import Setpoint
 from meterbench.results import Conclusion, Event, Reading, ResultsStore, Severity
 from meterbench.runner.meters import MeterEntry
 from meterbench.runner.session import BenchSession
-from meterbench.sim.clock import Clock
 from meterproto.link import messages as m
 
 
@@ -99,8 +97,9 @@ class RunContext:
     meters: dict[int, MeterEntry]
     observer: Observer = field(default_factory=NullObserver)
     routers: dict[str, ResultRouter] = field(default_factory=dict)
-    setpoint: Setpoint | None = None
-    on_source_change: Callable[[Setpoint], None] | None = None
+    # what the kind's items have set on the bench and may skip setting again (the source's
+    # setpoint, ...); forgotten when a bench fault makes the engine take a step again
+    settings: dict[str, Any] = field(default_factory=dict)
     _attempts: dict[tuple[int, str], int] = field(default_factory=dict)
 
     # -- time ------------------------------------------------------------------------------------
@@ -110,8 +109,7 @@ class RunContext:
 
     def wall(self, sim_seconds: float) -> float:
         """Wall seconds a budget in the clock's seconds lasts at full speed."""
-        scale = getattr(self.clock, "time_scale", 1.0)
-        return max(0.05, sim_seconds / scale) if scale != float("inf") else 0.05
+        return max(0.05, self.clock.wall_seconds(sim_seconds))
 
     async def result(self, position: int, timeout_s: float) -> Any:
         """The next controller result for ``position``, within ``timeout_s`` clock seconds."""
@@ -136,24 +134,21 @@ class RunContext:
 
     def router(self, position: int) -> tuple[ResultRouter, int]:
         controller_id, channel = self.channel(position)
+        return self.router_of(controller_id), channel
+
+    def router_of(self, controller_id: str) -> ResultRouter:
+        """The one router of a controller's results, started when first needed."""
         if controller_id not in self.routers:
             self.routers[controller_id] = ResultRouter(self.session.controllers[controller_id])
-        return self.routers[controller_id], channel
+        return self.routers[controller_id]
 
     async def stop_functions(self, position: int) -> None:
         with contextlib.suppress(Exception):
             await self.request(position, m.STOP, functions=m.FN_ALL)
 
-    async def apply(self, setpoint: Setpoint) -> None:
-        """Set the source once and wait until it is stable (SourceError if it never is)."""
-        if self.setpoint == setpoint:
-            return
-        source = self.session.source
-        await source.apply(setpoint)
-        self.setpoint = setpoint
-        if self.on_source_change is not None:
-            self.on_source_change(setpoint)
-        await source.wait_stable(self.wall(self.session.config.source.settle_timeout_s) + 2.0)
+    def forget_settings(self) -> None:
+        """Everything set on the bench must be set again (a bench fault may have lost it)."""
+        self.settings.clear()
 
     def trace(self, position: int, count: int = 12) -> list[dict[str, Any]]:
         """The last raw frames on this position's meter bus, for the error log."""

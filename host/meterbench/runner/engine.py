@@ -11,10 +11,8 @@ ones still missing. At the end, batch statistics are computed from the stored co
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
@@ -22,15 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from meterbench import __version__
+from meterbench.bench_open import open_bench
+from meterbench.clock import Clock
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
-from meterbench.config.meter_types import ElectricityMeterType, WaterMeterType
 from meterbench.config.plans import load_plan
 from meterbench.devices.controller import ControllerError
 from meterbench.devices.source import SourceError
 from meterbench.plan.bench import BenchContext
 from meterbench.plan.expand import expand_plan
-from meterbench.plan.model import BasicErrorStep, PlanExpansion, StdDevStep, WaterErrorStep
+from meterbench.plan.model import PlanExpansion
 from meterbench.regulations.batch import MeterPointValue, batch_statistics
 from meterbench.results import (
     BatchStatistic,
@@ -47,11 +46,9 @@ from meterbench.results import (
 )
 from meterbench.runner.context import NullObserver, Observer, RunContext
 from meterbench.runner.health import LinkHealth
-from meterbench.runner.items import EXECUTORS, PlannedStep
+from meterbench.runner.items import PlannedStep
 from meterbench.runner.meters import MeterEntry, load_meters
-from meterbench.runner.session import BenchOpenError, open_session
-from meterbench.runner.water_session import open_water_session
-from meterbench.sim.clock import Clock, WallClock
+from meterbench.runner.session import BenchOpenError, OpenOptions, open_session
 from meterproto.dlt645.messages import Password
 
 
@@ -94,6 +91,7 @@ def prepare(options: RunOptions) -> Prepared:
     plan = load_plan(options.plan)
     meters = load_meters(options.meters)
     numbers = {p.number for p in bench.positions}
+    kind = bench.kind
     for entry in meters:
         if entry.position not in numbers:
             raise ConfigError(
@@ -102,40 +100,29 @@ def prepare(options: RunOptions) -> Prepared:
                 f"position {entry.position} does not exist on bench "
                 f"{bench.bench.id} (it has {min(numbers)}-{max(numbers)})",
             )
-        kind = bench.bench.kind
-        wanted = WaterMeterType if kind == "water" else ElectricityMeterType
-        if not isinstance(entry.meter_type, wanted):
-            article = "a" if kind == "water" else "an"
+        if not isinstance(entry.meter_type, kind.meter_type_model):
+            what = f"{kind.article} {kind.name}"
             raise ConfigError(
                 options.meters,
                 "type",
-                f"{entry.type_name} is not {article} {kind} meter; this bench is "
-                f"{article} {kind} bench",
+                f"{entry.type_name} is not {what} meter; this bench is {what} bench",
             )
     context = bench_context(bench)
     expansions: dict[str, PlanExpansion] = {}
     for entry in meters:
         if entry.type_id not in expansions:
             expansions[entry.type_id] = expand_plan(plan, entry.meter_type, bench=context)
+    for step in planned_steps(expansions, meters):
+        if step.item not in kind.executors:
+            raise ConfigError(
+                options.plan, "items", f"{kind.name} benches have no {step.item!r} item"
+            )
     return Prepared(bench, Path(options.bench), meters, expansions, plan.id, plan.plan.regulation)
 
 
 def bench_context(bench: BenchConfig) -> BenchContext:
-    """What the plan expansion needs to know about this bench."""
-    if bench.water is not None:
-        water = bench.water
-        return BenchContext(
-            min_flow_l_h=Decimal(str(water.min_flow_l_h)),
-            max_flow_l_h=Decimal(str(water.max_flow_l_h)),
-            reference_resolution_l=Decimal(str(water.reference_resolution_l())),
-        )
-    return BenchContext(
-        reference_constant=Decimal(str(bench.standard.constant_imp_per_kwh)),
-        k_i=Decimal(str(bench.standard.ct_ratio)),
-        k_u=Decimal(str(bench.standard.vt_ratio)),
-        max_current_a=Decimal(str(bench.bench.max_current_a)),
-        max_voltage_v=Decimal(str(bench.bench.max_voltage_v)),
-    )
+    """What the plan expansion needs to know about this bench (its kind says)."""
+    return bench.kind.plan_context(bench)
 
 
 def planned_steps(
@@ -144,43 +131,23 @@ def planned_steps(
     """Plan order, one PlannedStep per step or load point, shared by the types that have it."""
     order: list[str] = []
     steps: dict[str, PlannedStep] = {}
-
-    def add(key: str, item: str, point: str, title: str, type_id: str, model: Any) -> None:
-        if key not in steps:
-            order.append(key)
-            steps[key] = PlannedStep(key, item, point, len(order) - 1, title, {})
-        steps[key].by_type[type_id] = model
-
     for type_id, expansion in expansions.items():
         for step in expansion.steps:
-            if isinstance(step, BasicErrorStep):
-                for point in step.points:
-                    add(
-                        f"{step.id}/{point.key}",
-                        "basic_error",
-                        point.key,
-                        f"{step.title}: {point.key}",
-                        type_id,
-                        point,
+            for planned in step.planned():
+                if planned.key not in steps:
+                    order.append(planned.key)
+                    steps[planned.key] = PlannedStep(
+                        planned.key,
+                        step.type,
+                        planned.point,
+                        len(order) - 1,
+                        planned.title,
+                        {},
+                        batch_statistics=step.batch_statistics,
                     )
-            elif isinstance(step, WaterErrorStep):
-                for flow in step.points:
-                    key, title = f"{step.id}/{flow.key}", f"{step.title}: {flow.key}"
-                    add(key, "water_error", flow.key, title, type_id, flow)
-            elif isinstance(step, StdDevStep):
-                for sd in step.points:
-                    add(
-                        f"{step.id}/{sd.point.key}",
-                        "std_dev",
-                        sd.point.key,
-                        f"{step.title}: {sd.point.key}",
-                        type_id,
-                        sd,
-                    )
-            elif step.type in EXECUTORS:
-                add(step.id, step.type, step.id, step.title or step.id, type_id, step)
-    for step in steps.values():
-        step.positions = [m.position for m in meters if m.type_id in step.by_type]
+                steps[planned.key].by_type[type_id] = planned.model
+    for each in steps.values():
+        each.positions = [m.position for m in meters if m.type_id in each.by_type]
     return [steps[key] for key in order]
 
 
@@ -196,27 +163,6 @@ def _parameters(step: PlannedStep) -> dict[str, Any]:
     }
 
 
-@contextlib.asynccontextmanager
-async def bench_endpoints(
-    prepared: Prepared, time_scale: float | None
-) -> AsyncIterator[tuple[BenchConfig, Clock]]:
-    """The bench to open and the clock to run on: a simulated bench is started here (its
-    devices on ptys, sharing its accelerated clock); a real one is used as configured."""
-    if not prepared.bench.simulated:
-        yield prepared.bench, WallClock()
-        return
-    from meterbench.sim.bench import SimulatedBench
-    from meterbench.sim.water_bench import SimulatedWaterBench
-
-    kind = SimulatedWaterBench if prepared.bench.water is not None else SimulatedBench
-    simulated = kind(prepared.bench, prepared.bench_path, time_scale=time_scale)
-    config = await simulated.start()
-    try:
-        yield config, simulated.clock
-    finally:
-        await simulated.stop()
-
-
 class Runner:
     def __init__(self, store: ResultsStore, observer: Observer | None = None) -> None:
         self.store = store
@@ -225,6 +171,10 @@ class Runner:
     async def start(self, options: RunOptions) -> str:
         """A new run; returns its id. RunError/ConfigError before anything is switched on."""
         prepared = prepare(options)
+        return await self._execute(prepared, options, None)
+
+    async def run_prepared(self, prepared: Prepared, options: RunOptions) -> str:
+        """A new run of an already prepared batch (validated and expanded by the caller)."""
         return await self._execute(prepared, options, None)
 
     async def resume(self, run_id: str, options: RunOptions) -> str:
@@ -251,19 +201,14 @@ class Runner:
         return await self._execute(prepared, options, run_id)
 
     async def _execute(self, prepared: Prepared, options: RunOptions, resume_id: str | None) -> str:
-        async with bench_endpoints(prepared, options.time_scale) as (config, clock):
+        async with open_bench(prepared.bench, prepared.bench_path, options.time_scale) as bench:
+            config, clock = bench.config, bench.clock
+            opening = OpenOptions(options.password, options.operator, clock)
             try:
-                if config.water is not None:
-                    session = await open_water_session(config, prepared.meters)
-                else:
-                    session = await open_session(
-                        config, prepared.meters, options.password, options.operator
-                    )
+                session = await open_session(config, prepared.meters, opening)
             except BenchOpenError as exc:
                 raise RunError(f"cannot open the bench: {exc}") from exc
             try:
-                for client in session.meters.values():
-                    client.clock = lambda: clock.datetime().astimezone().replace(tzinfo=None)
                 run_id = resume_id or self._create_run(prepared, options, session.firmware, clock)
                 if resume_id is not None:
                     self._mark_resumed(run_id, clock)
@@ -284,7 +229,7 @@ class Runner:
                     ctx.log(Severity.ERROR, "source_unstable", f"run stopped: {exc}")
                     await self._safe_off(ctx)
                     self.store.set_status(run_id, RunStatus.INTERRUPTED, ctx.now(), str(exc))
-                    what = "the water bench" if config.water is not None else "the source"
+                    what = config.kind.stop_hint
                     raise RunError(
                         f"run {run_id} stopped: {exc}; fix {what} and 'meterbench resume {run_id}'"
                     ) from exc
@@ -304,12 +249,7 @@ class Runner:
                 await session.close()
 
     async def _safe_off(self, ctx: RunContext) -> None:
-        water = getattr(ctx.session, "water", None)
-        if water is not None:
-            await water.safe_off()
-            return
-        with contextlib.suppress(Exception):
-            await ctx.session.source.output_off()
+        await ctx.session.safe_off()
 
     def _create_run(
         self, prepared: Prepared, options: RunOptions, firmware: dict[str, Any], clock: Clock
@@ -416,9 +356,7 @@ class Runner:
                     parameters=_parameters(step),
                 )
             )
-            pending = PlannedStep(
-                step.key, step.item, step.point, step.ordinal, step.title, step.by_type, todo
-            )
+            pending = step.only(todo)
             started = ctx.clock.now()
             await self._with_source_retries(ctx, pending)
             await links.report(ctx, step.key)
@@ -428,7 +366,7 @@ class Runner:
         """An unstable source gets two more chances (it may settle) before the run stops."""
         for attempt in range(3):
             try:
-                await EXECUTORS[step.item](ctx, step)
+                await ctx.session.config.kind.executors[step.item](ctx, step)
                 return
             except SourceError as exc:
                 if attempt == 2:
@@ -439,7 +377,7 @@ class Runner:
                     f"{exc}; setting the source again",
                     step_key=step.key,
                 )
-                ctx.setpoint = None
+                ctx.forget_settings()
                 done = self.store.completed_steps(ctx.run_id)
                 step.positions = [
                     p for p in step.positions if step.key not in done.get(p, frozenset())
@@ -453,9 +391,7 @@ class Runner:
         values: list[MeterPointValue] = []
         intervals: dict[str, Decimal] = {}
         error_steps = {
-            s.key
-            for s in planned_steps(prepared.expansions, prepared.meters)
-            if s.item in ("basic_error", "water_error")
+            s.key for s in planned_steps(prepared.expansions, prepared.meters) if s.batch_statistics
         }
         for conclusion in self.store.conclusions(ctx.run_id):
             if conclusion.limit_kind.value != "mpe" or conclusion.step_key not in error_steps:

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from meterbench.clock import Clock
 from meterbench.firmware_tools.simlink import firmware_path
-from meterbench.sim.clock import Clock
 from meterbench.sim.physics import ElectricityWorld
 from meterbench.sim.pty import PtyDevice
 
@@ -71,7 +71,7 @@ class SimulatedController:
         cfg["wdt_ms"] = 0
         # Resend unacknowledged results after the same wall time as on a real bench: the
         # firmware's milliseconds are simulated ones here.
-        scale = getattr(self.clock, "time_scale", 1.0)
+        scale = self.clock.time_scale
         if scale != float("inf"):
             cfg["resend_ms"] = int(cfg["resend_ms"] * max(1.0, scale))
         boot = BootState(

@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 from typing import Protocol
 
-from meterbench.config.water_bench import FlowDrive, Thermometer
-from meterbench.sim.clock import Clock
+from meterbench.clock import Clock
+from meterbench.kinds.water.config import FlowDrive, Thermometer
 from meterbench.sim.pty import PtyDevice
 from meterbench.sim.water import WaterWorld
 from meterproto.modbus import rtu

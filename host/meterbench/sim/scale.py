@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 from decimal import Decimal
 
-from meterbench.config.water_bench import Scale
-from meterbench.sim.clock import Clock
+from meterbench.clock import Clock
+from meterbench.kinds.water.config import Scale
 from meterbench.sim.pty import PtyDevice
 from meterbench.sim.water import SECONDS_PER_HOUR, WaterWorld
 

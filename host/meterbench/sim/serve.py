@@ -1,8 +1,8 @@
 """``meterbench sim serve``: a simulated bench on its own, for drivers, tools and people.
 
-Prints where every device is (source, controllers, meter buses) and which meter answers at
-which address, then serves until interrupted. Other programs (``meterbench meter read``,
-``meterbench selftest``, a lab's own scripts) open those paths like real ports.
+Prints where every device is (controllers, meter buses, the kind's own devices) and which
+meter answers at which address, then serves until interrupted. Other programs (``meterbench
+meter read``, ``meterbench selftest``, a lab's own scripts) open those paths like real ports.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -18,42 +19,45 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from meterbench.bench_open import open_bench
+from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
-from meterbench.sim.bench import SimulatedBench
+
+_SINGULAR = {"controllers": "controller", "buses": "bus"}
 
 
-async def _serve(bench: SimulatedBench, as_json: bool, seconds: float | None) -> None:
-    config = await bench.start()
-    try:
-        endpoints = {
-            "source": config.source.url,
-            **{f"controller {c.id}": c.url for c in config.controllers},
-            **{f"bus {b.id}": b.url for b in config.buses},
-        }
-        meters = {
-            p.number: {"address": m.address, "bus": p.bus}
-            for p in config.positions
-            if (m := bench.meters.get(p.number)) is not None
-        }
+def _device_name(endpoint: str) -> str:
+    """``controllers[C1].url`` -> ``controller C1``; ``source.url`` -> ``source``."""
+    match = re.fullmatch(r"(\w+)\[(.+)\]\.url", endpoint)
+    if match:
+        return f"{_SINGULAR.get(match.group(1), match.group(1))} {match.group(2)}"
+    return endpoint.removesuffix(".url")
+
+
+async def _serve(
+    config: BenchConfig, path: Path, time_scale: float | None, as_json: bool, seconds: float | None
+) -> None:
+    async with open_bench(config, path, time_scale) as bench:
+        assert bench.simulator is not None  # serve() checked the bench is simulated
+        described = bench.simulator.describe()
+        endpoints = {_device_name(name): url for name, url in described["endpoints"].items()}
+        meters = described["meters"]
+        scale = described["time_scale"]
         if as_json:
             print(
-                json.dumps(
-                    {"endpoints": endpoints, "meters": meters, "time_scale": bench.clock.time_scale}
-                ),
+                json.dumps({"endpoints": endpoints, "meters": meters, "time_scale": scale}),
                 flush=True,
             )
         else:
             console = Console(highlight=False)
-            table = Table(
-                title=f"simulated bench {config.bench.id} (time scale {bench.clock.time_scale:g})"
-            )
+            table = Table(title=f"simulated bench {config.bench.id} (time scale {scale:g})")
             table.add_column("device")
             table.add_column("port")
             for name, url in endpoints.items():
                 table.add_row(name, url)
             console.print(table)
             console.print(
-                f"{len(meters)} DL/T 645 meters, addresses "
+                f"{len(meters)} meters on buses, addresses "
                 f"{min(m['address'] for m in meters.values())} ... "
                 f"{max(m['address'] for m in meters.values())}"
                 if meters
@@ -67,8 +71,6 @@ async def _serve(bench: SimulatedBench, as_json: bool, seconds: float | None) ->
                 loop.add_signal_handler(sig, stop.set)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), seconds)
-    finally:
-        await bench.stop()
 
 
 def serve(
@@ -84,9 +86,14 @@ def serve(
     ] = None,
 ) -> None:
     """Start a simulated bench and print its ports; serve until interrupted."""
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        simulated = SimulatedBench.from_file(bench, time_scale=time_scale)
+        config = load_bench(bench)
+        if not config.simulated:
+            raise ConfigError(
+                bench, None, "the bench has no [sim] section, so it cannot be simulated"
+            )
+        asyncio.run(_serve(config, bench, time_scale, as_json, seconds))
     except ConfigError as exc:
-        Console(stderr=True, highlight=False).print(f"meterbench: {exc}", markup=False)
+        err.print(f"meterbench: {exc}", markup=False)
         raise typer.Exit(2) from None
-    asyncio.run(_serve(simulated, as_json, seconds))

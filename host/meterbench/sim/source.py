@@ -13,8 +13,8 @@ import re
 from collections import deque
 from dataclasses import dataclass, replace
 
+from meterbench.clock import Clock
 from meterbench.electrical import PhaseSetpoint, Setpoint
-from meterbench.sim.clock import Clock
 from meterbench.sim.physics import ElectricityWorld
 
 

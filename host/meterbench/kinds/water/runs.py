@@ -11,9 +11,9 @@ from typing import Any
 
 from meterbench.config.meter_types import WaterMeterType
 from meterbench.devices.modbus_client import ModbusError
+from meterbench.kinds.water.flow import WaterBenchError
+from meterbench.kinds.water.session import WaterDevices
 from meterbench.runner.context import RunContext
-from meterbench.runner.water_flow import WaterBenchError
-from meterbench.runner.water_session import WaterDevices
 
 SECONDS_PER_HOUR = 3600
 

@@ -14,19 +14,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from meterbench.kinds.water.flow import FlowProbe, FlowRegulator
+from meterbench.kinds.water.flying import flying_run
+from meterbench.kinds.water.runs import RunOutcome, decimal_text, pulse_value_l
+from meterbench.kinds.water.session import WaterDevices
+from meterbench.kinds.water.standing import standing_run
 from meterbench.plan.model import WaterPoint
 from meterbench.regulations.readings import Limits, judge_point
 from meterbench.regulations.rounding import round_to_interval
 from meterbench.regulations.water import water_error as error_of
 from meterbench.results import LimitKind, Outcome, ReadingStatus, Severity
 from meterbench.runner.context import RunContext
-from meterbench.runner.water_flow import FlowProbe, FlowRegulator
-from meterbench.runner.water_flying import flying_run
-from meterbench.runner.water_runs import RunOutcome, decimal_text, pulse_value_l
-from meterbench.runner.water_session import WaterDevices
-from meterbench.runner.water_standing import standing_run
+from meterbench.runner.items.measurement import Measurement, conclude, no_result
 
 if TYPE_CHECKING:
     from meterbench.runner.items import PlannedStep
@@ -35,11 +36,7 @@ DEC = Decimal
 
 
 async def water_error(ctx: RunContext, step: PlannedStep) -> None:
-    devices: WaterDevices | None = getattr(ctx.session, "water", None)
-    if devices is None:
-        for position in step.positions:
-            _conclude_without(ctx, step.key, position, Outcome.NO_RESULT, "not a water bench")
-        return
+    devices = cast(WaterDevices, ctx.session.devices)
     groups: dict[tuple[Decimal, Decimal], list[int]] = {}
     for position in step.positions:
         point: WaterPoint = step.for_position(ctx, position)
@@ -61,7 +58,7 @@ def _unreadable(ctx: RunContext, devices: WaterDevices, position: int) -> str | 
     has_pulses = pulse_value_l(ctx, position) is not None
     if devices.config.start == "flying":
         return None if has_pulses else "a flying start gates on pulses; the meter has none"
-    if has_pulses or position in devices.registers:
+    if has_pulses or position in ctx.session.meters:
         return None
     return "the meter has neither a pulse output nor a register the bench can read"
 
@@ -94,7 +91,7 @@ class _Point:
             if why is None:
                 self.readable.append(position)
             else:
-                _conclude_without(ctx, step.key, position, Outcome.NO_RESULT, why)
+                no_result(ctx, position, step.key, Outcome.NO_RESULT, why)
         self.values = {p: _stored(ctx, p, step.key) for p in self.readable}
         self.invalid = dict.fromkeys(self.readable, 0)
         self.gave_up: dict[int, str] = {}
@@ -182,7 +179,7 @@ class _Point:
             reason = self.gave_up.get(position) or (
                 f"the flow left its band in {self.invalid[position]} run(s)"
             )
-            _conclude_without(self.ctx, self.step.key, position, Outcome.NO_RESULT, reason)
+            no_result(self.ctx, position, self.step.key, Outcome.NO_RESULT, reason)
             return
         _conclude(
             self.ctx,
@@ -227,46 +224,23 @@ def _conclude(
         reason = f"{judged.display} % beyond ±{point.limits.mpe} % ({point.zone} zone)"
     elif not register_ok:
         reason = register_problems[0]
-    common = {
-        "mean": round_to_interval(judged.mean, DEC("0.000001")),
-        "rounded": judged.rounded,
-        "unit": "%",
-        "details": details,
-    }
-    records = [
-        ctx.conclusion(
-            position,
-            step_key,
-            Outcome.PASS if judged.mpe_pass and register_ok else Outcome.FAIL,
-            limit_kind=LimitKind.MPE,
-            lower=-point.limits.mpe,
-            upper=point.limits.mpe,
-            reason=reason,
-            **common,
-        )
-    ]
+    mpe = Measurement(
+        round_to_interval(judged.mean, DEC("0.000001")),
+        judged.mpe_pass and register_ok,
+        judged.rounded,
+        -point.limits.mpe,
+        point.limits.mpe,
+        "%",
+        reason=reason,
+        details=details,
+    )
+    measurements = [mpe]
     if point.limits.acceptance is not None:
-        records.append(
-            ctx.conclusion(
-                position,
-                step_key,
-                Outcome.PASS if judged.acceptance_pass and register_ok else Outcome.FAIL,
-                limit_kind=LimitKind.ACCEPTANCE,
-                lower=-point.limits.acceptance,
-                upper=point.limits.acceptance,
-                **common,
-            )
-        )
-    ctx.append(*records)
-    verdict = "pass" if records[0].outcome is Outcome.PASS else "fail"
-    ctx.observer.position(position, f"{step_key}: {judged.display} % {verdict}")
-
-
-def _conclude_without(
-    ctx: RunContext, step_key: str, position: int, outcome: Outcome, reason: str
-) -> None:
-    ctx.append(ctx.conclusion(position, step_key, outcome, reason=reason))
-    ctx.observer.position(position, f"{step_key}: {outcome.value} ({reason})")
+        acceptance = point.limits.acceptance
+        passed = bool(judged.acceptance_pass) and register_ok
+        measurements.append(mpe.against(LimitKind.ACCEPTANCE, -acceptance, acceptance, passed))
+    say = f"{step_key}: {judged.display} % {'pass' if mpe.passed else 'fail'}"
+    conclude(ctx, position, step_key, *measurements, say=say)
 
 
 __all__ = ["water_error"]

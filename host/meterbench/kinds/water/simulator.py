@@ -11,20 +11,17 @@ replaced by its pty path, so the runner opens it exactly as it opens a real benc
 
 from __future__ import annotations
 
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
-from meterbench.config.bench import SIM_SCHEME, BenchConfig, load_bench
-from meterbench.config.errors import ConfigError
-from meterbench.config.meter_types import WaterMeterType, load_meter_type
-from meterbench.config.water_bench import WaterBench
+from meterbench.config.bench import BenchConfig
+from meterbench.config.meter_types import WaterMeterType
+from meterbench.kinds.water.config import WaterBench, water_of
+from meterbench.kinds.water.sim_config import WaterMeterSim, WaterSimSection
 from meterbench.sim.answer import Answer
-from meterbench.sim.bench import resolve_meter_type_path
 from meterbench.sim.clock import ScaledClock
 from meterbench.sim.controller import SimulatedController
-from meterbench.sim.line import SimLine
 from meterbench.sim.meter_cjt188 import Cjt188WaterMeter
 from meterbench.sim.modbus_devices import (
     ModbusLineEndpoint,
@@ -33,7 +30,7 @@ from meterbench.sim.modbus_devices import (
     SimulatedThermometer,
 )
 from meterbench.sim.scale import ScaleEndpoint, SimulatedScale
-from meterbench.sim.servers import PtyMeterServer
+from meterbench.sim.simulated import SimulatedBenchBase
 from meterbench.sim.water import (
     Hydraulics,
     ReferencePulseOutput,
@@ -41,7 +38,6 @@ from meterbench.sim.water import (
     WaterMeterModel,
     WaterWorld,
 )
-from meterbench.sim.water_config import WaterMeterSim, WaterSimSection, load_water_sim_section
 from meterproto.cjt188 import messages as cmsg
 from meterproto.cjt188.frame import Frame
 
@@ -117,8 +113,11 @@ class WaterController(SimulatedController):
                 world.set_valve(self._last_t, name, opened)
 
 
-class SimulatedWaterBench:
+class SimulatedWaterBench(SimulatedBenchBase):
     """Everything a water bench file's ``[sim]`` section describes, started on ptys."""
+
+    section_model = WaterSimSection
+    workdir_prefix = "meterbench-water-"
 
     def __init__(
         self,
@@ -127,43 +126,27 @@ class SimulatedWaterBench:
         time_scale: float | None = None,
         workdir: Path | None = None,
     ) -> None:
-        if bench.water is None:
-            raise ConfigError(f"{bench_path}: not a water bench (no [water] section)")
-        self.bench_path = Path(bench_path)
-        self.config = bench
-        self.water: WaterBench = bench.water
-        self.section: WaterSimSection = load_water_sim_section(bench, self.bench_path)
+        super().__init__(bench, bench_path, workdir)
+        self.section: WaterSimSection
+        self.water: WaterBench = water_of(bench)
         scale = time_scale or self.section.time_scale
         # Little slack: a controller busy injecting pulses holds the clock back, so the host
         # never sees results long after they were due while water keeps flowing.
         self.clock = ScaledClock(scale, slack=1.0 + scale / 1000)
-        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="meterbench-water-"))
-        self.meter_types: dict[int, WaterMeterType] = {}
+        self.meter_types: dict[int, WaterMeterType]
+        self._load_meter_types()
         self._build_world()
         self._build_meters()
         self._build_devices()
-        self.endpoints: dict[str, str] = {}
-
-    @classmethod
-    def from_file(cls, path: Path | str, **kwargs: Any) -> SimulatedWaterBench:
-        return cls(load_bench(path), path, **kwargs)
+        self._build_buses()
 
     # -- construction ---------------------------------------------------------------------------
     def _build_world(self) -> None:
         s = self.section
         behaviours: dict[int, WaterMeterBehaviour] = {}
-        for position in self.config.positions:
-            sim = s.meter_for(position.number)
-            assert sim.type is not None
-            meter_type = load_meter_type(resolve_meter_type_path(sim.type, self.bench_path))
-            if not isinstance(meter_type, WaterMeterType):
-                raise ConfigError(
-                    f"{self.bench_path}: position {position.number}: meter type "
-                    f"{sim.type!r} is not a water meter"
-                )
-            self.meter_types[position.number] = meter_type
-            behaviours[position.number] = behaviour_for(
-                sim, meter_type, s.seed * 1000 + position.number
+        for number, meter_type in self.meter_types.items():
+            behaviours[number] = behaviour_for(
+                s.meter_for(number), meter_type, s.seed * 1000 + number
             )
         h = s.hydraulics
         self.world = WaterWorld(
@@ -180,7 +163,6 @@ class SimulatedWaterBench:
 
     def _build_meters(self) -> None:
         s = self.section
-        self.meters: dict[int, PhysicalWaterMeter] = {}
         for number, meter_type in self.meter_types.items():
             if meter_type.protocol != "cjt188":
                 continue
@@ -214,7 +196,6 @@ class SimulatedWaterBench:
 
     def _build_devices(self) -> None:
         bench, water = self.config, self.water
-        self.controllers: dict[str, WaterController] = {}
         for controller in bench.controllers:
             channels, valves = self._channels(controller.id)
             state_dir = self.workdir / f"state-{controller.id}"
@@ -228,18 +209,6 @@ class SimulatedWaterBench:
                 link=str(self.workdir / f"controller-{controller.id}"),
                 state_dir=state_dir,
                 valves=valves,
-            )
-        self.buses: dict[str, PtyMeterServer] = {}
-        for bus in bench.buses:
-            devices = [
-                self.meters[p.number]
-                for p in bench.positions
-                if p.bus == bus.id and p.number in self.meters
-            ]
-            self.buses[bus.id] = PtyMeterServer(
-                SimLine(devices, baudrate=bus.baudrate),
-                link=str(self.workdir / f"bus-{bus.id}"),
-                check_line_format=False,
             )
         self.drive = SimulatedDrive(water.flow, self.world, self.clock)
         self.thermometer = SimulatedThermometer(
@@ -257,48 +226,15 @@ class SimulatedWaterBench:
             self._scale_endpoint = ScaleEndpoint(self.scale, str(self.workdir / "scale"))
 
     # -- life cycle -----------------------------------------------------------------------------
-    async def start(self) -> BenchConfig:
-        """Open every pty, start every device; returns the bench config with real paths."""
-        for cid, controller in self.controllers.items():
-            self.endpoints[f"controller:{cid}"] = controller.start()
-        for bid, server in self.buses.items():
-            self.endpoints[f"bus:{bid}"] = await server.start()
-        self.endpoints["modbus"] = self.modbus.start()
+    async def _start_own(self) -> None:
+        self.endpoints["water.modbus.url"] = self.modbus.start()
         if self._scale_endpoint is not None:
-            self.endpoints["scale"] = self._scale_endpoint.start()
-        return self.resolved_config()
+            self.endpoints["water.scale.url"] = self._scale_endpoint.start()
 
-    async def stop(self) -> None:
-        for controller in self.controllers.values():
-            await controller.stop()
-        for server in self.buses.values():
-            await server.stop()
+    async def _stop_own(self) -> None:
         await self.modbus.stop()
         if self._scale_endpoint is not None:
             await self._scale_endpoint.stop()
-
-    async def __aenter__(self) -> BenchConfig:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    def resolved_config(self) -> BenchConfig:
-        """The bench config with every simulated endpoint replaced by its pty path."""
-
-        def url(current: str, key: str) -> str:
-            return self.endpoints.get(key, current) if current.startswith(SIM_SCHEME) else current
-
-        data = self.config.model_dump(by_alias=True)
-        for controller in data["controllers"]:
-            controller["url"] = url(controller["url"], f"controller:{controller['id']}")
-        for bus in data["buses"]:
-            bus["url"] = url(bus["url"], f"bus:{bus['id']}")
-        water = data["water"]
-        water["modbus"]["url"] = url(water["modbus"]["url"], "modbus")
-        if water.get("scale"):
-            water["scale"]["url"] = url(water["scale"]["url"], "scale")
-        return BenchConfig.model_validate(data)
 
 
 __all__ = ["PhysicalWaterMeter", "SimulatedWaterBench", "WaterController", "behaviour_for"]

@@ -170,19 +170,15 @@ class WaterBench(_Strict):
         return 1 / self.reference.pulses_per_l
 
 
-def check_water(bench: BenchConfig) -> None:
+class WaterSection(_Strict):
+    """What a water bench has beyond the common bench."""
+
+    water: WaterBench
+
+
+def check_water(bench: BenchConfig, section: WaterSection) -> None:
     """Rules between ``[water]`` and the rest of the bench; ValueError naming the field."""
-    water = bench.water
-    if bench.bench.kind == "water":
-        if water is None:
-            raise ValueError("water: a bench of kind 'water' needs a [water] section")
-        if bench.source is not None:
-            raise ValueError("source: a water bench has no power source; remove [source]")
-    else:
-        if water is not None:
-            raise ValueError("water: only benches of kind 'water' have a [water] section")
-        return
-    assert water is not None
+    water = section.water
     controllers = {c.id for c in bench.controllers}
     used = {(p.controller, p.channel) for p in bench.positions}
     refs: dict[str, ChannelRef] = dict(water.outputs())
@@ -202,6 +198,11 @@ def check_water(bench: BenchConfig) -> None:
         raise ValueError("water.scale.drain: the drain valve uses the start valve's output")
 
 
+def water_of(bench: BenchConfig) -> WaterBench:
+    section: WaterSection = bench.section
+    return section.water
+
+
 __all__ = [
     "ChannelRef",
     "FlowDrive",
@@ -212,5 +213,7 @@ __all__ = [
     "Scale",
     "Thermometer",
     "WaterBench",
+    "WaterSection",
     "check_water",
+    "water_of",
 ]

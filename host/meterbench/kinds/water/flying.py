@@ -12,18 +12,18 @@ import asyncio
 import math
 from fractions import Fraction
 
-from meterbench.regulations.numbers import plain
-from meterbench.runner.context import RunContext
-from meterbench.runner.water_channel import Channel
-from meterbench.runner.water_flow import FlowSetting, reference_volume_l
-from meterbench.runner.water_runs import (
+from meterbench.kinds.water.flow import FlowSetting, reference_volume_l
+from meterbench.kinds.water.runs import (
     SECONDS_PER_HOUR,
     RunOutcome,
     RunResult,
     pulse_value_l,
     temperature_c,
 )
-from meterbench.runner.water_session import WaterDevices
+from meterbench.kinds.water.session import WaterDevices
+from meterbench.regulations.numbers import plain
+from meterbench.runner.channel import Channel
+from meterbench.runner.context import RunContext
 from meterproto.link import messages as m
 
 MAX_GATE = 0xFFFF  # pulses per gated reading (link field width)

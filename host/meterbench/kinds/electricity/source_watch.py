@@ -16,9 +16,9 @@ import contextlib
 import weakref
 from typing import Any
 
+from meterbench.clock import Clock
 from meterbench.devices.source import SourceError
 from meterbench.runner.context import RunContext
-from meterbench.sim.clock import Clock
 
 _KEEP = 4096  # polls remembered (a few hours at one per second)
 
@@ -92,7 +92,9 @@ _WATCHES: weakref.WeakKeyDictionary[Any, SourceWatch] = weakref.WeakKeyDictionar
 
 def source_watch(ctx: RunContext) -> SourceWatch:
     """The one watcher of this run's source (polling once per clock second, or less often)."""
-    source = ctx.session.source
+    from meterbench.kinds.electricity.source import source as source_of
+
+    source = source_of(ctx)
     watch = _WATCHES.get(source)
     if watch is None:
         watch = _WATCHES[source] = SourceWatch(source, ctx.clock, ctx.wall(1.0))

@@ -1,20 +1,20 @@
-"""Open every device of a water bench for a run, and close them all again.
+"""The devices only a water bench has, opened for a run and closed again.
 
-A water bench has no power source; it has controllers (meter pulses, the master meter's
-pulses, valves on their outputs), meter buses (CJ/T 188 registers), a Modbus RTU line with the
-pump drive and the temperature transmitter, and optionally the balance of the weighing tank.
-Like the electricity session it only sees endpoint URLs, so a simulated bench and a real one
-open the same way, and a dead device is named before anything runs.
+A water bench has no power source; beside its controllers (meter pulses, the master meter's
+pulses, valves on their outputs) and meter buses (CJ/T 188 registers), which every bench has
+and ``runner.session`` opens, it has a Modbus RTU line with the pump drive and the temperature
+transmitter, and optionally the balance of the weighing tank. Only endpoint URLs are seen, so
+a simulated bench and a real one open the same way, and a dead device is named.
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from meterbench.config.bench import BenchConfig
-from meterbench.config.water_bench import OutputRef, WaterBench
 from meterbench.devices.cjt188_client import Cjt188Client
 from meterbench.devices.controller import ControllerClient
 from meterbench.devices.flow import FlowDriver, ModbusVfd
@@ -22,8 +22,9 @@ from meterbench.devices.modbus_client import ModbusError, ModbusRtuClient
 from meterbench.devices.scale import Scale, ScaleError, SicsScale
 from meterbench.devices.thermometer import ModbusThermometer, WaterThermometer
 from meterbench.devices.valves import Valve
+from meterbench.kinds.water.config import OutputRef, WaterBench, water_of
 from meterbench.runner.meters import MeterEntry
-from meterbench.runner.session import BenchOpenError, BenchSession
+from meterbench.runner.session import BenchOpenError, OpenOptions
 from meterbench.transport.bus import Bus
 from meterbench.transport.errors import TransportError
 from meterbench.transport.settings import SerialSettings
@@ -38,7 +39,6 @@ class WaterDevices:
     modbus: Bus
     scale: Scale | None = None
     drain_valve: Valve | None = None
-    registers: dict[int, Cjt188Client] = field(default_factory=dict)
     regulator: Any = None  # the run's FlowRegulator: what each demand gave, across points
 
     async def safe_off(self) -> None:
@@ -56,72 +56,15 @@ class WaterDevices:
             await self.modbus.close()
 
 
-@dataclass
-class WaterSession(BenchSession):
-    water: WaterDevices | None = None
-
-    async def close(self) -> None:
-        if self.water is not None:
-            await self.water.close()
-        await super().close()
-
-
-def _text(value: Any) -> Any:
-    return value.rstrip(b"\x00").decode("ascii", "replace") if isinstance(value, bytes) else value
-
-
-async def open_water_session(config: BenchConfig, meters: list[MeterEntry]) -> WaterSession:
-    """Open controllers, meter buses, the Modbus line and the balance; BenchOpenError names
-    the device that failed."""
-    water = config.water
-    if water is None:
-        raise BenchOpenError(f"bench {config.bench.id} has no [water] section")
+async def open_water_devices(
+    config: BenchConfig, controllers: Mapping[str, ControllerClient], options: OpenOptions
+) -> tuple[WaterDevices, dict[str, Any]]:
+    """The Modbus line (drive stopped, transmitter read), the balance and the valves;
+    BenchOpenError names the device that failed, and what was opened is closed again."""
     opened: list[Any] = []
+    identities: dict[str, Any] = {}
     try:
-        controllers: dict[str, ControllerClient] = {}
-        firmware: dict[str, dict[str, Any]] = {}
-        for info in config.controllers:
-            try:
-                client = await ControllerClient.open(info.url, baudrate=info.baudrate)
-                opened.append(client)
-                hello = await client.hello()
-            except Exception as exc:  # noqa: BLE001 - name the device
-                raise BenchOpenError(f"controller {info.id} at {info.url}: {exc}") from exc
-            controllers[info.id] = client
-            firmware[info.id] = {k: _text(v) for k, v in hello.fields.items()}
-        buses: dict[str, Bus] = {}
-        for bus_info in config.buses:
-            bus = Bus(
-                bus_info.url,
-                SerialSettings(
-                    bus_info.baudrate, bus_info.parity, bus_info.bytesize, bus_info.stopbits
-                ),
-                name=bus_info.id,
-            )
-            try:
-                await bus.open()
-            except (TransportError, OSError) as exc:
-                raise BenchOpenError(f"meter bus {bus_info.id} at {bus_info.url}: {exc}") from exc
-            opened.append(bus)
-            buses[bus_info.id] = bus
-        devices = await _water_devices(water, controllers, firmware, opened)
-        session = WaterSession(
-            config,
-            None,
-            controllers,
-            buses,
-            firmware=firmware,
-            water=devices,  # type: ignore[arg-type]
-        )
-        positions = session.positions
-        for entry in meters:
-            position = positions[entry.position]
-            if position.bus is None or getattr(entry.meter_type, "protocol", "") != "cjt188":
-                continue
-            devices.registers[entry.position] = Cjt188Client(
-                buses[position.bus], entry.address or "aa" * 7
-            )
-        return session
+        return await _water_devices(water_of(config), controllers, identities, opened), identities
     except BaseException:
         for item in reversed(opened):
             with contextlib.suppress(Exception):
@@ -129,10 +72,17 @@ async def open_water_session(config: BenchConfig, meters: list[MeterEntry]) -> W
         raise
 
 
+def water_meter_client(entry: MeterEntry, bus: Bus) -> Cjt188Client | None:
+    """The CJ/T 188 client of an electronic meter (its register); None for the others."""
+    if getattr(entry.meter_type, "protocol", "") != "cjt188":
+        return None
+    return Cjt188Client(bus, entry.address or "aa" * 7)
+
+
 async def _water_devices(
     water: WaterBench,
-    controllers: dict[str, ControllerClient],
-    firmware: dict[str, dict[str, Any]],
+    controllers: Mapping[str, ControllerClient],
+    firmware: dict[str, Any],
     opened: list[Any],
 ) -> WaterDevices:
     line = water.modbus
@@ -180,4 +130,4 @@ async def _water_devices(
     return devices
 
 
-__all__ = ["WaterDevices", "WaterSession", "open_water_session"]
+__all__ = ["WaterDevices", "open_water_devices", "water_meter_client"]

@@ -13,20 +13,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from meterbench.config.bench import SIM_SCHEME, BenchConfig, load_bench
-from meterbench.config.errors import ConfigError
-from meterbench.config.meter_types import ElectricityMeterType, load_meter_type
+from meterbench.config.bench import BenchConfig
+from meterbench.config.meter_types import ElectricityMeterType
+from meterbench.kinds.electricity.sim_config import FaultEvent, MeterSim, SimSection
 from meterbench.sim.answer import Answer
 from meterbench.sim.clock import ScaledClock
-from meterbench.sim.config import FaultEvent, MeterSim, SimSection, load_sim_section
 from meterbench.sim.controller import SimulatedController
 from meterbench.sim.faults import Fault, FaultPlan, NoisePlan
-from meterbench.sim.line import SimLine
 from meterbench.sim.meter_dlt645 import Dlt645Meter
 from meterbench.sim.physics import (
     ElectricityWorld,
@@ -38,29 +35,12 @@ from meterbench.sim.physics import (
     TimeBase,
 )
 from meterbench.sim.pty import LineNoise, PtyDevice
-from meterbench.sim.servers import PtyMeterServer
+from meterbench.sim.simulated import SimulatedBenchBase
 from meterbench.sim.source import LineStream, SimulatedSource, SourceFaults
 from meterproto.dlt645.frame import Frame
 from meterproto.dlt645.messages import MultiFunctionOutput
 
 DEFAULT_START_FACTOR = 0.002  # a sound meter starts well below the regulation's Ist
-
-
-def resolve_meter_type_path(name: str, bench_path: Path) -> Path:
-    """A meter type named in a bench file: relative to the bench file, or a bare name under
-    ``meter_types/`` next to it."""
-    base = bench_path.parent
-    for candidate in (
-        base / name,
-        base / "meter_types" / name,
-        base / "meter_types" / f"{name}.toml",
-    ):
-        if candidate.is_file():
-            return candidate
-    raise ConfigError(
-        f"{bench_path}: field 'sim.meter_defaults.type': meter type {name!r} not "
-        f"found next to the bench file or in {base / 'meter_types'}"
-    )
 
 
 def behaviour_for(sim: MeterSim, meter_type: ElectricityMeterType, seed: int) -> MeterBehaviour:
@@ -165,8 +145,11 @@ class _SourceEndpoint:
         self.device.close()
 
 
-class SimulatedBench:
-    """Everything a bench file's ``[sim]`` section describes, started on ptys."""
+class SimulatedBench(SimulatedBenchBase):
+    """Everything an electricity bench file's ``[sim]`` section describes, started on ptys."""
+
+    section_model = SimSection
+    workdir_prefix = "meterbench-sim-"
 
     def __init__(
         self,
@@ -175,39 +158,25 @@ class SimulatedBench:
         time_scale: float | None = None,
         workdir: Path | None = None,
     ) -> None:
-        self.bench_path = Path(bench_path)
-        self.config = bench
-        self.section: SimSection = load_sim_section(bench, self.bench_path)
+        super().__init__(bench, bench_path, workdir)
+        self.section: SimSection
         self.clock = ScaledClock(time_scale or self.section.time_scale)
-        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="meterbench-sim-"))
-        self.meter_types: dict[int, ElectricityMeterType] = {}
+        self.meter_types: dict[int, ElectricityMeterType]
+        self._load_meter_types()
         self._build_world()
         self._build_meters()
         self._build_devices()
+        self._build_buses()
         self._fault_tasks: list[asyncio.Task[None]] = []
         self.fault_log: list[tuple[float, str]] = []
-        self.endpoints: dict[str, str] = {}
-
-    @classmethod
-    def from_file(cls, path: Path | str, **kwargs: Any) -> SimulatedBench:
-        return cls(load_bench(path), path, **kwargs)
 
     # -- construction ---------------------------------------------------------------------------
     def _build_world(self) -> None:
         s = self.section
         physics: dict[int, MeterPhysics] = {}
-        for position in self.config.positions:
-            sim = s.meter_for(position.number)
-            assert sim.type is not None
-            meter_type = load_meter_type(resolve_meter_type_path(sim.type, self.bench_path))
-            if not isinstance(meter_type, ElectricityMeterType):
-                raise ConfigError(
-                    f"{self.bench_path}: position {position.number}: meter type "
-                    f"{sim.type!r} is not an electricity meter"
-                )
-            self.meter_types[position.number] = meter_type
-            seed = s.seed * 1000 + position.number
-            physics[position.number] = MeterPhysics(behaviour_for(sim, meter_type, seed))
+        for number, meter_type in self.meter_types.items():
+            seed = s.seed * 1000 + number
+            physics[number] = MeterPhysics(behaviour_for(s.meter_for(number), meter_type, seed))
         reference = ReferenceStandard(
             self.config.standard.constant_imp_per_kwh, s.reference.error_pct
         )
@@ -216,7 +185,6 @@ class SimulatedBench:
 
     def _build_meters(self) -> None:
         s = self.section
-        self.meters: dict[int, PhysicalMeter] = {}
         for number, meter_type in self.meter_types.items():
             if meter_type.protocol == "none":
                 continue
@@ -255,7 +223,6 @@ class SimulatedBench:
 
     def _build_devices(self) -> None:
         bench = self.config
-        self.controllers: dict[str, SimulatedController] = {}
         for controller in bench.controllers:
             channels = {
                 p.channel: p.number for p in bench.positions if p.controller == controller.id
@@ -268,17 +235,6 @@ class SimulatedBench:
                 second_pulse_enabled=self._second_pulse_enabled,
                 link=str(self.workdir / f"controller-{controller.id}"),
                 state_dir=self.workdir,
-            )
-        self.buses: dict[str, PtyMeterServer] = {}
-        for bus in bench.buses:
-            devices = [
-                self.meters[p.number]
-                for p in bench.positions
-                if p.bus == bus.id and p.number in self.meters
-            ]
-            line = SimLine(devices, baudrate=bus.baudrate)
-            self.buses[bus.id] = PtyMeterServer(
-                line, link=str(self.workdir / f"bus-{bus.id}"), check_line_format=False
             )
         s = self.section
         self.source = SimulatedSource(
@@ -293,16 +249,10 @@ class SimulatedBench:
         self._source_endpoint = _SourceEndpoint(self.source, str(self.workdir / "source"))
 
     # -- life cycle -----------------------------------------------------------------------------
-    async def start(self) -> BenchConfig:
-        """Open every pty, start every device; returns the bench config with real paths."""
-        self.endpoints["source"] = self._source_endpoint.start()
-        for cid, controller in self.controllers.items():
-            self.endpoints[f"controller:{cid}"] = controller.start()
-        for bid, server in self.buses.items():
-            self.endpoints[f"bus:{bid}"] = await server.start()
+    async def _start_own(self) -> None:
+        self.endpoints["source.url"] = self._source_endpoint.start()
         for fault in self.section.faults:
             self._fault_tasks.append(asyncio.get_running_loop().create_task(self._fault(fault)))
-        return self.resolved_config()
 
     async def stop(self) -> None:
         for task in self._fault_tasks:
@@ -310,31 +260,10 @@ class SimulatedBench:
         for task in self._fault_tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for controller in self.controllers.values():
-            await controller.stop()
-        for server in self.buses.values():
-            await server.stop()
+        await super().stop()
+
+    async def _stop_own(self) -> None:
         await self._source_endpoint.stop()
-
-    async def __aenter__(self) -> BenchConfig:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    def resolved_config(self) -> BenchConfig:
-        """The bench config with every simulated endpoint replaced by its pty path."""
-
-        def url(current: str, key: str) -> str:
-            return self.endpoints.get(key, current) if current.startswith(SIM_SCHEME) else current
-
-        data = self.config.model_dump(by_alias=True)
-        data["source"]["url"] = url(self.config.source.url, "source")
-        for controller in data["controllers"]:
-            controller["url"] = url(controller["url"], f"controller:{controller['id']}")
-        for bus in data["buses"]:
-            bus["url"] = url(bus["url"], f"bus:{bus['id']}")
-        return BenchConfig.model_validate(data)
 
     # -- faults ---------------------------------------------------------------------------------
     async def _at(self, sim_seconds: float) -> None:

@@ -19,13 +19,8 @@ from typing import Any
 
 from meterbench.devices.cjt188_client import VolumeReading
 from meterbench.devices.scale import ScaleError
-from meterbench.regulations.numbers import plain
-from meterbench.regulations.water_density import weighed_volume_l
-from meterbench.results import Severity
-from meterbench.runner.context import RunContext
-from meterbench.runner.water_channel import Channel
-from meterbench.runner.water_flow import FlowSetting, WaterBenchError, reference_volume_l
-from meterbench.runner.water_runs import (
+from meterbench.kinds.water.flow import FlowSetting, WaterBenchError, reference_volume_l
+from meterbench.kinds.water.runs import (
     SECONDS_PER_HOUR,
     RunOutcome,
     RunResult,
@@ -33,7 +28,12 @@ from meterbench.runner.water_runs import (
     pulse_value_l,
     temperature_c,
 )
-from meterbench.runner.water_session import WaterDevices
+from meterbench.kinds.water.session import WaterDevices
+from meterbench.regulations.numbers import plain
+from meterbench.regulations.water_density import weighed_volume_l
+from meterbench.results import Severity
+from meterbench.runner.channel import Channel
+from meterbench.runner.context import RunContext
 from meterproto.link import messages as m
 
 WINDOW_MS = 24 * 3600 * 1000  # pulse counts are stopped by the host long before
@@ -90,7 +90,7 @@ async def _registers(
 ) -> dict[int, VolumeReading]:
     out: dict[int, VolumeReading] = {}
     for position in positions:
-        client = devices.registers.get(position)
+        client = ctx.session.meters.get(position)
         if client is None:
             continue
         try:
@@ -108,19 +108,10 @@ async def _registers(
 
 
 async def _window_count(channel: Channel) -> int | None:
-    await channel.request(m.STOP, functions=m.FN_WINDOW)
-    try:
-        while True:
-            msg = await channel.result(120.0)
-            if msg.msg_type == m.WINDOW_END:
-                return None if msg["flags"] & m.WF_OVERRUN else int(msg["count"])
-    except TimeoutError:
+    ended = await channel.stop_count()
+    if ended is None or ended[1] & m.WF_OVERRUN:
         return None
-
-
-async def _start_window(channel: Channel) -> None:
-    channel.drain()
-    await channel.request(m.WINDOW_START, input=m.INPUT_METER, duration_ms=WINDOW_MS, max_events=0)
+    return ended[0]
 
 
 def _litres(reading: VolumeReading) -> tuple[Fraction, Fraction]:
@@ -155,9 +146,9 @@ async def standing_run(
         count = water.reference.count
         assert count is not None  # the bench config requires it for this mode
         reference = Channel(ctx, count.controller, count.channel, "master meter")
-        await _start_window(reference)
+        await reference.start_count(WINDOW_MS)
     for channel in channels.values():
-        await _start_window(channel)
+        await channel.start_count(WINDOW_MS)
     before = await _registers(ctx, devices, positions, "before", step_key)
     t_before = await temperature_c(devices)
     opened_at = ctx.clock.now()

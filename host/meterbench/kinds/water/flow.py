@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from meterbench.config.meter_types import WaterMeterType
-from meterbench.config.water_bench import WaterBench
 from meterbench.devices.flow import FlowDriver
 from meterbench.devices.source import SourceError
 from meterbench.devices.valves import Valve
+from meterbench.kinds.water.config import WaterBench
+from meterbench.runner.channel import Channel
 from meterbench.runner.context import RunContext
-from meterbench.runner.water_channel import Channel
 from meterproto.link import messages as m
 
 SECONDS_PER_HOUR = 3600

@@ -1,0 +1,202 @@
+"""The register (走字) test: register advance against the reference energy and the meter's
+own pulses."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from meterbench.electrical import Setpoint
+from meterbench.kinds.electricity.items.common import DEC, WINDOW_LIMIT_MS, dec, groups, wiring_of
+from meterbench.kinds.electricity.source import apply, set_without_waiting
+from meterbench.kinds.electricity.source import source as source_of
+from meterbench.plan.model import RegisterStep
+from meterbench.regulations.numbers import to_decimal
+from meterbench.regulations.register import (
+    register_ahead_of_pulses,
+    register_error,
+    register_vs_pulses_error,
+)
+from meterbench.regulations.rounding import round_to_interval
+from meterbench.results import Outcome, Severity
+from meterbench.runner.channel import Channel
+from meterbench.runner.context import RunContext
+from meterbench.runner.items import PlannedStep
+from meterbench.runner.items.measurement import Measurement, conclude, no_result
+from meterproto.link import messages as m
+
+
+async def read_energy(ctx: RunContext, position: int) -> Decimal:
+    reading = await ctx.session.meters[position].read(0x00010000)
+    if reading.value is None:
+        raise ValueError(f"energy register unreadable: {reading.problem}")
+    return dec(reading.value)
+
+
+async def register(ctx: RunContext, step: PlannedStep) -> None:
+    """走字: registers read with no load, then one run at the test load while the reference
+    standard integrates the energy and each controller counts every meter pulse, then the
+    registers read again. Both counts span the whole run, so link and source latencies cancel."""
+    meters = [p for p in step.positions if p in ctx.session.meters]
+    for p in step.positions:
+        if p not in ctx.session.meters:
+            no_result(ctx, p, step.key, Outcome.NO_RESULT, "the register cannot be read: no bus")
+
+    def setpoint_key(plan: RegisterStep, position: int) -> tuple[Any, ...]:
+        return (wiring_of(ctx, position), float(plan.voltage_v), float(plan.current_a), plan.pf)
+
+    by_setpoint = groups(
+        ctx,
+        step.only(meters),
+        setpoint_key,
+    )
+    for (wiring, voltage, current, pf), positions in by_setpoint.items():
+        idle = Setpoint.balanced(wiring, voltage, 0.0, 1.0)
+        load = Setpoint.balanced(wiring, voltage, current, pf)
+        await apply(ctx, idle)  # no load current while registers are read
+        # Pulses and reference energy are counted from before the first register read to after
+        # the last one, so whatever the meter registers in between (a creeping meter does so
+        # even without load) is in both indications.
+        counting = {p: Channel.of_position(ctx, p) for p in positions}
+        for channel in counting.values():
+            await channel.start_count(WINDOW_LIMIT_MS, max_events=1)
+        source = source_of(ctx)
+        await source.start_energy()
+        before: dict[int, Decimal] = {}
+        for position in positions:
+            try:
+                before[position] = await read_energy(ctx, position)
+            except Exception as exc:  # noqa: BLE001
+                ctx.log(
+                    Severity.ERROR,
+                    "timeout",
+                    f"register read before the run: {exc}",
+                    position,
+                    step.key,
+                    ctx.trace(position),
+                )
+                no_result(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
+        running = [p for p in positions if p in before]
+        if running:
+            # One run for the group: the largest energy any of the meters' plans asks for.
+            energy = max(step.for_position(ctx, p).energy_kwh for p in running)
+            run_s = float(energy) * 3.6e6 / max(load.active_power_w, 1e-9)
+            set_without_waiting(ctx, None)
+            await source.apply(load)
+            await ctx.clock.sleep(run_s)
+            await source.apply(idle)
+            set_without_waiting(ctx, idle)
+        after: dict[int, Decimal] = {}
+        for position in running:
+            try:
+                after[position] = await read_energy(ctx, position)
+            except Exception as exc:  # noqa: BLE001
+                ctx.log(
+                    Severity.ERROR,
+                    "timeout",
+                    f"register read after the run: {exc}",
+                    position,
+                    step.key,
+                    ctx.trace(position),
+                )
+                no_result(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
+        reference_kwh = await source.stop_energy()
+        counts: dict[int, int] = {}
+
+        async def window_end(
+            position: int, channel: Channel, counts: dict[int, int] = counts
+        ) -> None:
+            ended = await channel.stop_count(m.FN_ALL)
+            if ended is None:
+                ctx.log(Severity.ERROR, "timeout", "no end of the pulse count", position, step.key)
+            else:
+                counts[position] = ended[0]
+
+        await asyncio.gather(*(window_end(p, c) for p, c in counting.items()))
+        for position in running:
+            if position not in after:
+                continue
+            pulses = counts.get(position)
+            if not pulses:
+                ctx.log(
+                    Severity.ERROR,
+                    "isolated",
+                    "no pulses during the register run",
+                    position,
+                    step.key,
+                )
+                no_result(ctx, position, step.key, Outcome.NO_RESULT, "meter did not pulse")
+                continue
+            register_result(
+                ctx, step, position, before[position], after[position], pulses, reference_kwh
+            )
+
+
+def register_result(
+    ctx: RunContext,
+    step: PlannedStep,
+    position: int,
+    before: Decimal,
+    after: Decimal,
+    pulses: int,
+    reference_kwh: Decimal,
+) -> None:
+    """Register advance against the reference energy (the error) and against the meter's own
+    pulses (a register that runs ahead of its test output is tampered or broken)."""
+    plan: RegisterStep = step.for_position(ctx, position)
+    constant = ctx.meter_type(position).constant_imp_per_kwh  # type: ignore[union-attr]
+    advance = after - before
+    error = register_error(advance, reference_kwh)
+    vs_pulses = register_vs_pulses_error(advance, pulses, constant)
+    ahead = register_ahead_of_pulses(advance, pulses, constant, plan.ahead_tolerance_kwh, 1)
+    ctx.append(
+        ctx.reading(
+            position,
+            step.key,
+            0,
+            {
+                "register_before_kwh": str(before),
+                "register_after_kwh": str(after),
+                "meter_pulses": pulses,
+                "reference_energy_kwh": str(reference_kwh),
+            },
+            round_to_interval(error, DEC("0.0001")),
+            "%",
+        )
+    )
+    rounded = round_to_interval(error, plan.error_rounding)
+    within = abs(rounded) <= plan.limits.mpe
+    passed = within and not ahead
+    reason = None
+    if ahead:
+        reason = (
+            f"register advanced {advance} kWh while the test output gave {pulses} "
+            f"pulses = {to_decimal(Fraction(pulses) / Fraction(dec(constant)))} kWh: "
+            "the register runs ahead of its pulses"
+        )
+    elif not within:
+        reason = f"register error {rounded} % beyond ±{plan.limits.mpe} %"
+    conclude(
+        ctx,
+        position,
+        step.key,
+        Measurement(
+            value=round_to_interval(error, DEC("0.000001")),
+            passed=passed,
+            rounded=rounded,
+            lower=-plan.limits.mpe,
+            upper=plan.limits.mpe,
+            unit="%",
+            reason=reason,
+            details={
+                "register_advance_kwh": str(advance),
+                "reference_energy_kwh": str(reference_kwh),
+                "meter_pulses": pulses,
+                "vs_pulses_pct": str(round_to_interval(vs_pulses, DEC("0.01"))),
+                "ahead_of_pulses": ahead,
+            },
+        ),
+        say=f"register: {'pass' if passed else 'fail'}",
+    )

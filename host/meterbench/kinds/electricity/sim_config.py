@@ -1,0 +1,127 @@
+"""The ``[sim]`` section of a bench file: which simulated meters sit in which positions, how
+each behaves, and which faults the simulated bench injects.
+
+Every field of the meter behaviour model can be set for all positions (``[sim.meter_defaults]``)
+and overridden per position or range (``[[sim.meters]] positions = "3,7-9"``). Validation errors
+name the file and the field, like every other config error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from meterbench.config.bench import BenchConfig
+from meterbench.config.errors import ConfigError
+from meterbench.sim.section import MeterSimBase, PositionsMixin, ReferenceSim, SimSectionBase
+from meterbench.sim.section import Strict as _Strict
+from meterbench.sim.section import load_sim_section as _load
+
+
+class ErrorTablePoint(_Strict):
+    current_ib: float = Field(gt=0, description="load current as a multiple of Ib (or In)")
+    pf: str | float = 1.0
+    error_pct: float
+
+
+class MeterSim(MeterSimBase):
+    """Behaviour of one simulated meter. Unset fields take the defaults' values."""
+
+    # metrology
+    error_pct: float | None = None
+    error_table: list[ErrorTablePoint] | None = None
+    error_curve: list[tuple[float, float]] | None = None
+    noise_pct: float | None = Field(None, ge=0)
+    noise_interval_s: float | None = Field(None, gt=0)
+    pulse_jitter_s: float | None = Field(None, ge=0)
+    start_current_a: float | None = Field(None, ge=0)
+    start_current_factor: float | None = Field(
+        None, gt=0, description="starting threshold as a fraction of Ib (e.g. 0.004)"
+    )
+    creep_pulses_per_hour: float | None = Field(None, ge=0)
+    clock_error_s_per_day: float | None = None
+    register_bias_pct: float | None = None
+    energy_kwh: float | None = Field(None, ge=0, description="register reading at start")
+    # communication
+    response_delay_s: float | None = Field(None, ge=0)
+    comm_fault: (
+        Literal[
+            "none",
+            "silent",
+            "slow",
+            "corrupt",
+            "wrong-checksum",
+            "echo",
+            "partial-echo",
+            "garbage",
+            "split",
+            "merge",
+        ]
+        | None
+    ) = None
+    comm_fault_probability: float | None = Field(None, ge=0, le=1)
+    silent_after_s: float | None = Field(None, ge=0, description="stops answering from then on")
+
+    @property
+    def never_answers(self) -> bool:
+        return self.comm_fault == "silent" or self.silent_after_s == 0
+
+
+class PositionSim(MeterSim, PositionsMixin):
+    pass
+
+
+class FaultEvent(_Strict):
+    """A fault the simulated bench injects at a simulated time."""
+
+    kind: Literal["controller_reset", "port_vanish", "link_noise", "bus_noise", "source_unstable"]
+    at_s: float = Field(0.0, ge=0)
+    duration_s: float = Field(0.0, ge=0)
+    controller: str | None = None
+    bus: str | None = None
+    probability: float = Field(
+        0.0, ge=0, le=1, description="corrupted: per byte (link_noise) or per reply (bus_noise)"
+    )
+    drop: float = Field(
+        0.0, ge=0, le=1, description="lost: per byte (link_noise) or per reply (bus_noise)"
+    )
+    amount_pct: float = Field(0.0, ge=0, description="for source_unstable")
+
+
+class TimeBaseSim(_Strict):
+    error_ppm: float = 0.0
+
+
+class SourceSim(_Strict):
+    settle_s: float = Field(2.0, ge=0)
+    noise_pct: float = Field(0.005, ge=0)
+
+
+class SimSection(SimSectionBase[MeterSim]):
+    reference: ReferenceSim = ReferenceSim()
+    timebase: TimeBaseSim = TimeBaseSim()
+    source: SourceSim = SourceSim()
+    meter_defaults: MeterSim = MeterSim()
+    meters: list[PositionSim] = []
+    faults: list[FaultEvent] = []
+
+    def check(self, bench: BenchConfig, path: Path | str) -> None:
+        """Faults name controllers and buses of this bench."""
+        controllers = {c.id for c in bench.controllers}
+        buses = {b.id for b in bench.buses}
+        for index, fault in enumerate(self.faults):
+            if fault.controller is not None and fault.controller not in controllers:
+                raise ConfigError(
+                    path,
+                    f"sim.faults[{index}].controller",
+                    f"no controller {fault.controller!r} on this bench",
+                )
+            if fault.bus is not None and fault.bus not in buses:
+                raise ConfigError(path, f"sim.faults[{index}].bus", f"no bus {fault.bus!r}")
+
+
+def load_sim_section(bench: BenchConfig, path: Path | str) -> SimSection:
+    """Validate an electricity bench's ``[sim]`` section; ConfigError naming file and field."""
+    return _load(SimSection, bench, path)

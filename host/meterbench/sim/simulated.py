@@ -1,0 +1,155 @@
+"""What every kind's simulated bench shares: its ``[sim]`` section, the meter type of every
+position, a work directory for the ptys, the controllers and meter buses on ptys, and the
+bench config handed back with every ``sim://`` endpoint replaced by its pty path.
+
+A kind's simulated bench (``kinds/<kind>/simulator.py``) builds its physics world, its meters
+and its own devices (a source, a pump drive, a balance) and starts and stops those in
+``_start_own`` / ``_stop_own``; the rest is here once.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, ClassVar
+
+from meterbench.config.bench import SIM_SCHEME, BenchConfig, load_bench
+from meterbench.config.errors import ConfigError
+from meterbench.config.meter_types import load_meter_type
+from meterbench.sim.line import SimLine
+from meterbench.sim.section import SimSectionBase, load_sim_section
+from meterbench.sim.servers import PtyMeterServer
+
+
+def resolve_meter_type_path(name: str, bench_path: Path) -> Path:
+    """A meter type named in a bench file: relative to the bench file, or a bare name under
+    ``meter_types/`` next to it."""
+    base = bench_path.parent
+    for candidate in (
+        base / name,
+        base / "meter_types" / name,
+        base / "meter_types" / f"{name}.toml",
+    ):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"{bench_path}: field 'sim.meter_defaults.type': meter type {name!r} not "
+        f"found next to the bench file or in {base / 'meter_types'}"
+    )
+
+
+class SimulatedBenchBase:
+    """Subclasses set ``section_model`` and ``workdir_prefix`` and build ``controllers``
+    (id -> simulated controller with ``start()``/``stop()``) and ``meters`` (position ->
+    simulated meter on a bus) before calling ``_build_buses``."""
+
+    section_model: ClassVar[type[SimSectionBase[Any]]]
+    workdir_prefix: ClassVar[str] = "meterbench-sim-"
+
+    def __init__(
+        self, bench: BenchConfig, bench_path: Path | str, workdir: Path | None = None
+    ) -> None:
+        self.bench_path = Path(bench_path)
+        self.config = bench
+        self.section: Any = load_sim_section(self.section_model, bench, self.bench_path)
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix=self.workdir_prefix))
+        self.meter_types: dict[int, Any] = {}
+        self.meters: dict[int, Any] = {}
+        self.controllers: dict[str, Any] = {}
+        self.buses: dict[str, PtyMeterServer] = {}
+        self.endpoints: dict[str, str] = {}  # endpoint name (as in BenchConfig) -> pty path
+
+    @classmethod
+    def from_file(cls, path: Path | str, **kwargs: Any) -> Any:
+        return cls(load_bench(path), path, **kwargs)
+
+    def _load_meter_types(self) -> None:
+        """The meter type of every position, which must be one of the bench's kind."""
+        kind = self.config.kind
+        for position in self.config.positions:
+            sim = self.section.meter_for(position.number)
+            assert sim.type is not None  # load_sim_section checked it
+            meter_type = load_meter_type(resolve_meter_type_path(sim.type, self.bench_path))
+            if not isinstance(meter_type, kind.meter_type_model):
+                raise ConfigError(
+                    f"{self.bench_path}: position {position.number}: meter type "
+                    f"{sim.type!r} is not {kind.article} {kind.name} meter"
+                )
+            self.meter_types[position.number] = meter_type
+
+    def _build_buses(self) -> None:
+        """One pty per meter bus, serving the simulated meters wired to it."""
+        bench = self.config
+        for bus in bench.buses:
+            devices = [
+                self.meters[p.number]
+                for p in bench.positions
+                if p.bus == bus.id and p.number in self.meters
+            ]
+            self.buses[bus.id] = PtyMeterServer(
+                SimLine(devices, baudrate=bus.baudrate),
+                link=str(self.workdir / f"bus-{bus.id}"),
+                check_line_format=False,
+            )
+
+    # -- life cycle -----------------------------------------------------------------------------
+    async def _start_own(self) -> None:
+        """Start the kind's own devices, recording their endpoints."""
+
+    async def _stop_own(self) -> None:
+        """Stop the kind's own devices."""
+
+    async def start(self) -> BenchConfig:
+        """Open every pty, start every device; returns the bench config with real paths."""
+        await self._start_own()
+        for cid, controller in self.controllers.items():
+            self.endpoints[f"controllers[{cid}].url"] = controller.start()
+        for bid, server in self.buses.items():
+            self.endpoints[f"buses[{bid}].url"] = await server.start()
+        return self.resolved_config()
+
+    async def stop(self) -> None:
+        for controller in self.controllers.values():
+            await controller.stop()
+        for server in self.buses.values():
+            await server.stop()
+        await self._stop_own()
+
+    async def __aenter__(self) -> BenchConfig:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def resolved_config(self) -> BenchConfig:
+        """The bench config with every simulated endpoint replaced by its pty path."""
+        urls = {
+            name: self.endpoints[name]
+            for name, url in self.config.endpoints().items()
+            if url.startswith(SIM_SCHEME) and name in self.endpoints
+        }
+        return self.config.with_endpoints(urls)
+
+    # -- what it tells the outside --------------------------------------------------------------
+    def address_for(self, position: int) -> str | None:
+        """The address the meter in ``position`` answers at (None: it has no bus port)."""
+        meter = self.meters.get(position)
+        return None if meter is None else str(meter.address)
+
+    def describe(self) -> dict[str, Any]:
+        """Ports and meters, for ``meterbench sim serve``."""
+        config = self.resolved_config()
+        return {
+            "endpoints": config.endpoints(),
+            "meters": {
+                p.number: {"address": self.address_for(p.number), "bus": p.bus}
+                for p in config.positions
+                if p.number in self.meters
+            },
+            "time_scale": self.clock.time_scale,
+        }
+
+    clock: Any
+
+
+__all__ = ["SimulatedBenchBase", "resolve_meter_type_path"]
