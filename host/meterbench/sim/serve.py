@@ -20,6 +20,7 @@ from rich.table import Table
 
 from meterbench.config.errors import ConfigError
 from meterbench.sim.bench import SimulatedBench
+from meterbench.waits import within
 
 
 async def _serve(bench: SimulatedBench, as_json: bool, seconds: float | None) -> None:
@@ -66,7 +67,7 @@ async def _serve(bench: SimulatedBench, as_json: bool, seconds: float | None) ->
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), seconds)
+            await within(stop.wait(), seconds)
     finally:
         await bench.stop()
 

@@ -1,0 +1,128 @@
+"""Cancellation reaches the task it was meant for.
+
+On CPython 3.11 ``asyncio.wait_for`` returns the inner result instead of raising when the
+outer task is cancelled in the loop turn after the inner wait finished (bpo-42130 /
+gh-86296, fixed in 3.12 by rebuilding ``wait_for`` on ``asyncio.timeout``). A source watcher
+polling through such a read then survived ``leave()``'s one cancel and ``leave()`` waited on it
+for good: the stall of a whole run. These drivers cancel at each turn of the loop around the
+moment a byte arrives, so every interleaving is visited on every run, and a hang becomes a
+failure through a generous guard (it is not a timing threshold: a correct run never gets near).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from meterbench.runner.source_watch import SourceWatch
+from meterbench.sim.clock import ManualClock
+from meterbench.transport.port import AsyncPort
+from meterbench.transport.settings import SerialSettings
+
+TRIALS = 200
+TURNS = 8  # loop turns between a byte's arrival and the cancel, visited in turn
+GUARD_S = 10.0  # only turns a hang into a failure
+
+
+class _IdleSerial:
+    """A serial port that never receives anything by itself: bytes come from the driver."""
+
+    def __init__(self) -> None:
+        self._closed = threading.Event()
+        self.in_waiting = 0
+
+    def read(self, size: int) -> bytes:
+        self._closed.wait(0.1)
+        return b""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def cancel_read(self) -> None:
+        self._closed.set()
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def reset_input_buffer(self) -> None:
+        pass
+
+
+class _PortSource:
+    """A source whose stability query waits on a real AsyncPort read."""
+
+    def __init__(self, port: AsyncPort) -> None:
+        self.port = port
+        self.reading = asyncio.Event()
+
+    async def is_stable(self) -> bool:
+        self.reading.set()
+        await self.port.read(60.0)
+        self.reading.clear()
+        return True
+
+
+async def _open_port() -> AsyncPort:
+    return AsyncPort(_IdleSerial(), "idle://", SerialSettings(), None)  # type: ignore[arg-type]
+
+
+async def _turns(n: int) -> None:
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+async def _watch_trial(turns: int) -> None:
+    port = await _open_port()
+    source = _PortSource(port)
+    watch = SourceWatch(source, ManualClock(), poll_s=0.0)
+    try:
+        await watch.join()
+        await source.reading.wait()
+        await _turns(1)  # the watcher is inside the port's wait now
+        loop = asyncio.get_running_loop()
+        loop.call_soon(port._deliver, b"1\n", None)  # what the reader thread hands over
+        await _turns(turns)
+        leaving = loop.create_task(watch.leave())
+        done, _ = await asyncio.wait({leaving}, timeout=GUARD_S)
+        assert done, f"leave() hung {turns} loop turns after a byte arrived"
+        leaving.result()
+    finally:
+        await port.close()
+
+
+@pytest.mark.parametrize("block", range(TRIALS // 50))
+def test_leave_always_stops_the_watcher(block: int) -> None:
+    async def main() -> None:
+        for trial in range(50):
+            await _watch_trial((block * 50 + trial) % TURNS)
+
+    asyncio.run(main())
+
+
+async def _read_trial(turns: int) -> str:
+    port = await _open_port()
+    try:
+        reader = asyncio.get_running_loop().create_task(port.read(60.0))
+        await _turns(2)
+        asyncio.get_running_loop().call_soon(port._deliver, b"x", None)
+        await _turns(turns)
+        if not reader.cancel():
+            return "finished before the cancel"
+        done, _ = await asyncio.wait({reader}, timeout=GUARD_S)
+        assert done, "a cancelled read hung"
+        return "cancelled" if reader.cancelled() else "returned"
+    finally:
+        await port.close()
+
+
+def test_a_cancelled_read_raises_cancelled() -> None:
+    """A read cancelled while its byte arrives ends cancelled, never with the byte."""
+
+    async def main() -> list[str]:
+        return [await _read_trial(trial % TURNS) for trial in range(TRIALS)]
+
+    outcomes = asyncio.run(main())
+    assert outcomes.count("cancelled") > 0  # the drive does reach the window
+    assert outcomes.count("returned") == 0, f"{outcomes.count('returned')} cancels swallowed"
