@@ -48,7 +48,7 @@ from meterbench.results import (
 from meterbench.runner.context import NullObserver, Observer, RunContext
 from meterbench.runner.health import LinkHealth
 from meterbench.runner.items import EXECUTORS, PlannedStep
-from meterbench.runner.meters import MeterEntry, load_meters
+from meterbench.runner.meters import MeterEntry, check_meters_against_bench, load_meters
 from meterbench.runner.session import BenchOpenError, open_session
 from meterbench.runner.water_session import open_water_session
 from meterbench.sim.clock import Clock, WallClock
@@ -93,6 +93,7 @@ def prepare(options: RunOptions) -> Prepared:
     bench = load_bench(options.bench)
     plan = load_plan(options.plan)
     meters = load_meters(options.meters)
+    check_meters_against_bench(bench, meters, options.meters)
     numbers = {p.number for p in bench.positions}
     for entry in meters:
         if entry.position not in numbers:
