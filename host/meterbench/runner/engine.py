@@ -45,6 +45,7 @@ from meterbench.results import (
     Step,
     new_run_id,
 )
+from meterbench.runner.admission import check_admission
 from meterbench.runner.context import NullObserver, Observer, RunContext
 from meterbench.runner.health import LinkHealth
 from meterbench.runner.items import EXECUTORS, PlannedStep
@@ -118,6 +119,7 @@ def prepare(options: RunOptions) -> Prepared:
     for entry in meters:
         if entry.type_id not in expansions:
             expansions[entry.type_id] = expand_plan(plan, entry.meter_type, bench=context)
+    check_admission(bench, expansions, options.bench)
     return Prepared(bench, Path(options.bench), meters, expansions, plan.id, plan.plan.regulation)
 
 

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from meterbench.config.errors import ConfigError
+from meterbench.inputs import time_scale_problem
 from meterbench.sim.bench import SimulatedBench
 from meterbench.waits import within
 
@@ -85,6 +86,9 @@ def serve(
     ] = None,
 ) -> None:
     """Start a simulated bench and print its ports; serve until interrupted."""
+    if problem := time_scale_problem(time_scale):
+        Console(stderr=True, highlight=False).print(f"meterbench: {problem}", markup=False)
+        raise typer.Exit(2)
     try:
         simulated = SimulatedBench.from_file(bench, time_scale=time_scale)
     except ConfigError as exc:
