@@ -12,6 +12,7 @@ failure through a generous guard (it is not a timing threshold: a correct run ne
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 
 import pytest
@@ -126,3 +127,43 @@ def test_a_cancelled_read_raises_cancelled() -> None:
     outcomes = asyncio.run(main())
     assert outcomes.count("cancelled") > 0  # the drive does reach the window
     assert outcomes.count("returned") == 0, f"{outcomes.count('returned')} cancels swallowed"
+
+
+def _sigint_trial(turns: int) -> str:
+    """Ctrl-C while the main task reads a port: asyncio.Runner cancels the main task once, so
+    a swallowed cancel means an ignored Ctrl-C."""
+    sent = asyncio.Event()
+
+    async def main() -> str:
+        port = await _open_port()
+        loop = asyncio.get_running_loop()
+
+        async def interrupt() -> None:
+            await _turns(2)
+            loop.call_soon(port._deliver, b"x", None)
+            await _turns(turns)
+            sent.set()
+            signal.raise_signal(signal.SIGINT)
+
+        helper = loop.create_task(interrupt())
+        try:
+            while True:
+                await port.read(60.0)
+                if sent.is_set():
+                    return "ignored"
+        finally:
+            helper.cancel()
+            await port.close()
+
+    try:
+        with asyncio.Runner() as runner:
+            return runner.run(main())
+    except KeyboardInterrupt:
+        return "interrupted"
+
+
+def test_ctrl_c_always_interrupts_a_reading_task() -> None:
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("SIGINT is handled by someone else here")
+    outcomes = [_sigint_trial(trial % TURNS) for trial in range(TRIALS // 4)]
+    assert outcomes.count("ignored") == 0, f"{outcomes.count('ignored')} Ctrl-C ignored"
