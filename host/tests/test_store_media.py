@@ -8,6 +8,7 @@ record stored again after a crash, equal apart from its timestamp, is the same r
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import hashlib
@@ -26,11 +27,14 @@ from meterbench.results import ResultsStore
 from meterbench.results.errors import DatabaseGoneError
 from meterbench.results.models import BatchStatistic
 from meterbench.results.sample import sample_records, store_sample_run
+from meterbench.runner.context import NullObserver
+from meterbench.runner.engine import RunOptions, run_batch
 
 COMMAND = Path(sys.executable).with_name("meterbench")
 if not COMMAND.exists():
     COMMAND = Path(shutil.which("meterbench") or "meterbench")
 NOBODY = 65534
+BENCHES = Path(__file__).parent / "benches"
 
 
 def _as_reader(argv: list[str], home: Path) -> subprocess.CompletedProcess[str]:
@@ -154,3 +158,28 @@ def test_a_statistic_stored_again_after_a_crash_is_a_replay(tmp_path: Path) -> N
             store.append(changed)
     finally:
         store.close()
+
+
+class _DeleteDatabaseAfterFirstStep(NullObserver):
+    """Deletes the database (and its journal files) once the first step is stored."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.deleted = False
+
+    def step_done(self, key: str, started: float, finished: float) -> None:
+        if not self.deleted:
+            self.deleted = True
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.db}{suffix}").unlink(missing_ok=True)
+
+
+def test_a_run_whose_database_is_deleted_stops_instead_of_completing(tmp_path: Path) -> None:
+    db = tmp_path / "results.db"
+    observer = _DeleteDatabaseAfterFirstStep(db)
+    options = RunOptions(
+        BENCHES / "runner-1p-8.toml", BENCHES / "plan-short.toml", BENCHES / "meters-8.csv", db=db
+    )
+    with pytest.raises(DatabaseGoneError, match="deleted"):
+        asyncio.run(asyncio.wait_for(run_batch(options, observer), 600))
+    assert observer.deleted and not db.exists()
