@@ -3,7 +3,9 @@
 Writing: `create_run` once, then `append` records as they are measured. Each `append` call is
 one committed transaction (several records in one call commit together), so a crash loses at
 most the call in flight. Rows are identified by natural keys: appending a stored key with the
-same content is a no-op (a resumed runner may replay), with different content an error.
+same content is a no-op (a resumed runner may replay), with different content an error; a
+derived record (conclusion, batch statistic) computed again after a crash may differ in its
+time alone and is then a replay too.
 
 Reading: per-run queries for resuming (`completed_steps`, `readings`, `next_reading_index`,
 `snapshots`), `list_runs`, `load_run` for reports, and `verify_chain` for tamper evidence.
