@@ -21,6 +21,7 @@ from meterbench.runner.source_watch import SourceWatch
 from meterbench.sim.clock import ManualClock
 from meterbench.transport.port import AsyncPort
 from meterbench.transport.settings import SerialSettings
+from meterbench.waits import TaskWouldNotStop, stop_task
 
 TRIALS = 200
 TURNS = 8  # loop turns between a byte's arrival and the cancel, visited in turn
@@ -167,3 +168,71 @@ def test_ctrl_c_always_interrupts_a_reading_task() -> None:
         pytest.skip("SIGINT is handled by someone else here")
     outcomes = [_sigint_trial(trial % TURNS) for trial in range(TRIALS // 4)]
     assert outcomes.count("ignored") == 0, f"{outcomes.count('ignored')} Ctrl-C ignored"
+
+
+class _Stubborn:
+    """A task body that survives its first ``times`` cancels, as one behind 3.11's wait_for
+    did; ``give_up()`` lets the test end it."""
+
+    def __init__(self, times: int) -> None:
+        self.times = times
+        self.started = asyncio.Event()
+
+    def give_up(self) -> None:
+        self.times = 0
+
+    async def run(self) -> None:
+        self.started.set()
+        survived = 0
+        while True:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                if survived >= self.times:
+                    raise
+                survived += 1
+
+    async def start(self) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(self.run())
+        await self.started.wait()
+        return task
+
+
+def test_stop_task_cancels_again_until_the_task_ends() -> None:
+    async def main() -> bool:
+        task = await _Stubborn(2).start()
+        await stop_task(task, wait_s=0.01, cancels=3)
+        return task.cancelled()
+
+    assert asyncio.run(main())
+
+
+def test_stop_task_reports_a_task_that_never_stops() -> None:
+    async def main() -> None:
+        body = _Stubborn(10**9)
+        task = await body.start()
+        try:
+            with pytest.raises(TaskWouldNotStop, match="ignored 2 cancellations"):
+                await stop_task(task, wait_s=0.01, cancels=2)
+        finally:
+            body.give_up()
+            task.cancel()
+            await asyncio.wait({task})
+
+    asyncio.run(main())
+
+
+def test_stopping_never_swallows_the_callers_own_cancel() -> None:
+    async def main() -> str:
+        body = _Stubborn(10**9)
+        task = await body.start()
+        stopper = asyncio.get_running_loop().create_task(stop_task(task, wait_s=60))
+        await _turns(2)
+        stopper.cancel()
+        await asyncio.wait({stopper})
+        body.give_up()
+        task.cancel()
+        await asyncio.wait({task})
+        return "cancelled" if stopper.cancelled() else "swallowed"
+
+    assert asyncio.run(main()) == "cancelled"
