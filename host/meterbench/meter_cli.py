@@ -186,7 +186,7 @@ def read_command(
     trace: TraceOpt = False,
 ) -> None:
     """Read data identifiers and print each one's name, value and unit."""
-    from meterproto.dlt645.di import parse_di
+    from meterproto.dlt645.di import lookup, parse_di
 
     settings = _settings(baud, parity, bytesize, stopbits)
     _check_address(address)
@@ -204,6 +204,8 @@ def read_command(
                 "hex digits",
                 EXIT_USAGE,
             )
+        if lookup(number, edition) is None:
+            fail(f"{di}: not a DL/T 645-{edition} data identifier this program knows", EXIT_USAGE)
         numbers.append(number)
 
     async def work(bus: Bus) -> None:
@@ -454,6 +456,7 @@ def sim_meter_command(
     from decimal import Decimal, InvalidOperation
 
     from meterbench.devices.dlt645_client import parse_password
+    from meterbench.inputs import not_negative_problem
     from meterbench.sim.faults import Fault, FaultPlan
     from meterbench.sim.line import SimLine
     from meterbench.sim.meter_cjt188 import Cjt188WaterMeter
@@ -489,6 +492,14 @@ def sim_meter_command(
         char_bits = SerialSettings(baud).char_bits
     except (ValueError, InvalidOperation) as exc:
         fail(str(exc) or "bad number", EXIT_USAGE)
+    problem = (
+        not_negative_problem(numbers["--current"], "--current", "A")
+        or not_negative_problem(numbers["--voltage"], "--voltage", "V")
+        or not_negative_problem(numbers["--energy"], "--energy", "kWh")
+        or not_negative_problem(numbers["--volume"], "--volume", "m3")
+    )
+    if problem:
+        fail(problem, EXIT_USAGE)
     if count < 1 or (count > 1 and len(addresses or []) > 1):
         fail("--count needs one --address (or none) and must be at least 1", EXIT_USAGE)
     if edition not in (1997, 2007):

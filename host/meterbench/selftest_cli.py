@@ -19,6 +19,7 @@ from rich.table import Table
 from meterbench.bench_open import open_bench
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
+from meterbench.inputs import positive_problem, time_scale_problem
 from meterbench.selftest import (
     Check,
     MeterInfo,
@@ -95,6 +96,15 @@ def selftest(
 ) -> None:
     """Check a bench before use: controllers, pulse inputs, meter ports, source, clock input."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    problem = (
+        time_scale_problem(time_scale)
+        or positive_problem(current, "--current", "A")
+        or positive_problem(voltage, "--voltage", "V")
+        or positive_problem(tolerance, "--tolerance", "%")
+    )
+    if problem:
+        err.print(f"meterbench: {problem}", markup=False)
+        raise typer.Exit(2)
     try:
         config = load_bench(bench)
         options = Options(voltage_v=voltage, current_a=current, tolerance_pct=tolerance)

@@ -191,8 +191,12 @@ def test_errors_are_one_line_with_distinct_exit_codes(pty_sim: str) -> None:
         "00010000",
     )
     assert "no reply" in _one_line_error(timeout, 4)
-    unknown = meterbench("meter", "read", "--port", pty_sim, "--address", ADDRESS, "02800099")
+    # a known identifier this meter does not keep: the meter's own error reply
+    unknown = meterbench("meter", "read", "--port", pty_sim, "--address", ADDRESS, "0280000A")
     assert "no requested data" in _one_line_error(unknown, 5)
+    # an identifier nobody defines is refused before the port is opened
+    unheard = meterbench("meter", "read", "--port", pty_sim, "--address", ADDRESS, "02800099")
+    assert "02800099" in _one_line_error(unheard, 2)
     assert "cannot open" in _one_line_error(
         meterbench("meter", "address", "--port", "/dev/no-such-adapter"), 3
     )

@@ -24,6 +24,7 @@ from typing import Any
 
 import serial
 
+from meterbench.waits import within
 from meterproto import link
 from meterproto.link import messages as m
 
@@ -232,7 +233,7 @@ class ControllerClient:
                     last = e
                     await self._port_back(port, e)
                     continue
-                reply = await asyncio.wait_for(future, self.timeout)
+                reply = await within(future, self.timeout)
             except TimeoutError as e:
                 last = e
                 unanswered = True
@@ -280,7 +281,7 @@ class ControllerClient:
 
         The acknowledgement goes out in the background, coalesced with later ones, so a burst
         of results is handed over at once instead of one link round trip per result."""
-        msg = await asyncio.wait_for(self._events.get(), timeout)
+        msg = await within(self._events.get(), timeout)
         if self._ack_task is None or self._ack_task.done():
             self._ack_task = asyncio.get_running_loop().create_task(self._ack_loop())
         return msg

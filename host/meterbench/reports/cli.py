@@ -60,7 +60,9 @@ LangOption = Annotated[
 def _guarded(db: Path | None) -> Iterator[ResultsStore]:
     """Open an existing database; every store or report error becomes one line, exit 2."""
     try:
-        with ResultsStore.open(db if db is not None else default_db_path(), create=False) as s:
+        with ResultsStore.open(
+            db if db is not None else default_db_path(), create=False, read_only=True
+        ) as s:
             yield s
     except (StoreError, ReportError) as exc:
         typer.echo(f"error: {exc}", err=True)

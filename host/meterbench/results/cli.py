@@ -47,7 +47,9 @@ def _console() -> Console:
 def _store(db: Path | None) -> Iterator[ResultsStore]:
     """Open an existing database; turn every store error into one line and exit status 2."""
     try:
-        with ResultsStore.open(db if db is not None else default_db_path(), create=False) as s:
+        with ResultsStore.open(
+            db if db is not None else default_db_path(), create=False, read_only=True
+        ) as s:
             yield s
     except StoreError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -20,6 +20,7 @@ exception, and run the same migrations. PRAGMAs and SQLite triggers stay in this
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,6 +30,7 @@ from typing import Protocol
 
 from meterbench.results.errors import (
     CorruptDatabaseError,
+    DatabaseGoneError,
     DatabaseMissingError,
     MissingReferenceError,
     StoreError,
@@ -65,34 +67,64 @@ class SQLiteConnector:
     process kills, while readers (``meterbench runs``/``show``) never block the writing run.
     The connection may be used from a worker thread (e.g. ``asyncio.to_thread``); a lock keeps
     one transaction at a time.
+
+    ``read_only`` opens with ``mode=ro`` and changes nothing, not even the journal mode; on
+    media nobody may write (an auditor's copy) it adds ``immutable=1``, since SQLite cannot
+    create the WAL's shared-memory file there. Every write transaction first checks that the
+    path still names the file that was opened: SQLite would otherwise go on writing into a
+    deleted or replaced file.
     """
 
     dialect = "sqlite"
 
-    def __init__(self, path: str | Path, *, create: bool, busy_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        create: bool,
+        busy_timeout_s: float = 30.0,
+        read_only: bool = False,
+    ) -> None:
         self.location = str(path)
+        self.read_only = read_only
         file = Path(path)
         if not file.exists():
-            if not create:
+            if not create or read_only:
                 raise DatabaseMissingError(self.location)
             file.parent.mkdir(parents=True, exist_ok=True)
         elif file.is_dir():
             raise CorruptDatabaseError(self.location, "it is a directory")
+        self._file = file
         self._lock = threading.RLock()
+        target: str | Path = _read_only_uri(file) if read_only else file
         try:
             self._conn = sqlite3.connect(
-                file, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
+                target,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=busy_timeout_s,
+                uri=read_only,
             )
         except sqlite3.Error as exc:
             raise CorruptDatabaseError(self.location, str(exc)) from None
         try:
             self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.execute("PRAGMA journal_mode = WAL").fetchall()
-            self._conn.execute("PRAGMA synchronous = FULL")
+            if not read_only:
+                self._conn.execute("PRAGMA journal_mode = WAL").fetchall()
+                self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise CorruptDatabaseError(self.location, str(exc)) from None
+        self._identity = _identity(file)
+
+    def _check_still_there(self) -> None:
+        """DatabaseGoneError when the path no longer names the file this connection has."""
+        now = _identity(self._file)
+        if now is None:
+            raise DatabaseGoneError(self.location, "deleted or moved away")
+        if now != self._identity:
+            raise DatabaseGoneError(self.location, "replaced by another file")
 
     def execute(self, sql: str, params: Params = ()) -> list[tuple[object, ...]]:
         with self._lock:
@@ -118,6 +150,9 @@ class SQLiteConnector:
                 raise
 
     def write(self) -> AbstractContextManager[None]:
+        if self.read_only:
+            raise StoreError(f"{self.location} is open only for reading")
+        self._check_still_there()
         return self._transaction("BEGIN IMMEDIATE")
 
     def snapshot(self) -> AbstractContextManager[None]:
@@ -157,3 +192,28 @@ class SQLiteConnector:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _identity(file: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file the path names now; None when there is none."""
+    try:
+        st = os.stat(file)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _writable(file: Path) -> bool:
+    """Can this process change the file and create its journal files beside it?"""
+    return os.access(file, os.W_OK) and os.access(file.parent, os.W_OK)
+
+
+def _read_only_uri(file: Path) -> str:
+    """``mode=ro``; plus ``immutable=1`` on media nobody may write, unless a write-ahead log
+    lies beside the file (immutable would ignore its rows; SQLite reads it read-only)."""
+    uri = f"{file.resolve().as_uri()}?mode=ro"
+    wal = file.with_name(file.name + "-wal")
+    has_log = wal.exists() and wal.stat().st_size > 0
+    if not _writable(file) and not has_log:
+        uri += "&immutable=1"
+    return uri

@@ -67,3 +67,28 @@ class StatusTransitionError(StoreError):
 
 class MissingReferenceError(StoreError):
     """A row refers to a run, position or step that was not appended first."""
+
+
+class DatabaseGoneError(StoreError):
+    """The database file was deleted or replaced while this store had it open.
+
+    SQLite would go on writing into the unlinked file (or the old inode) and every later
+    record would vanish with the process: the run must stop instead."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(
+            f"{path} was {detail} while the run was writing to it; the run stops here "
+            "(restore the file and 'meterbench resume' the run, or start a new one)"
+        )
+        self.path = path
+
+
+class ReadOnlyUpgradeError(StoreError):
+    """A database opened only for reading has an older schema: reading never migrates."""
+
+    def __init__(self, path: str, found: int, supported: int) -> None:
+        what = "holds no results schema" if found == 0 else f"has results schema version {found}"
+        super().__init__(
+            f"{path} {what} (this meterbench reads version {supported}) and is opened only "
+            "for reading, so it is left untouched"
+        )

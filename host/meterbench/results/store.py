@@ -3,7 +3,9 @@
 Writing: `create_run` once, then `append` records as they are measured. Each `append` call is
 one committed transaction (several records in one call commit together), so a crash loses at
 most the call in flight. Rows are identified by natural keys: appending a stored key with the
-same content is a no-op (a resumed runner may replay), with different content an error.
+same content is a no-op (a resumed runner may replay), with different content an error; a
+derived record (conclusion, batch statistic) computed again after a crash may differ in its
+time alone and is then a replay too.
 
 Reading: per-run queries for resuming (`completed_steps`, `readings`, `next_reading_index`,
 `snapshots`), `list_runs`, `load_run` for reports, and `verify_chain` for tamper evidence.
@@ -24,11 +26,13 @@ from meterbench.results.errors import (
     ClosedRunError,
     ConflictError,
     MissingReferenceError,
+    ReadOnlyUpgradeError,
+    SchemaTooNewError,
     StatusTransitionError,
     UnknownRunError,
 )
 from meterbench.results.kinds import TRANSITIONS, RunStatus
-from meterbench.results.migrations import MIGRATIONS, Migration, upgrade
+from meterbench.results.migrations import MIGRATIONS, Migration, current_version, upgrade
 from meterbench.results.models import (
     BatchStatistic,
     Conclusion,
@@ -60,11 +64,20 @@ class _Head:
 class ResultsStore:
     """Append-only run records with per-run hash chains, over any `Connector`."""
 
-    def __init__(self, connector: Connector, *, migrations: Sequence[Migration] = MIGRATIONS):
+    def __init__(
+        self,
+        connector: Connector,
+        *,
+        migrations: Sequence[Migration] = MIGRATIONS,
+        read_only: bool = False,
+    ):
         self._db = connector
         try:
-            self.schema_version = upgrade(connector, migrations)
-            connector.install_append_only_guards(table.name for table in schema.TABLES)
+            if read_only:
+                self.schema_version = _readable_version(connector, migrations)
+            else:
+                self.schema_version = upgrade(connector, migrations)
+                connector.install_append_only_guards(table.name for table in schema.TABLES)
         except BaseException:
             connector.close()
             raise
@@ -76,10 +89,15 @@ class ResultsStore:
         *,
         create: bool = True,
         migrations: Sequence[Migration] = MIGRATIONS,
+        read_only: bool = False,
     ) -> ResultsStore:
-        """Open (and with ``create``, create) an SQLite store; default path: `default_db_path`."""
+        """Open (and with ``create``, create) an SQLite store; default path: `default_db_path`.
+
+        ``read_only`` (for commands that only read) writes nothing, never migrates, and
+        opens copies on read-only media."""
         location = Path(path) if path is not None else default_db_path()
-        return cls(SQLiteConnector(location, create=create), migrations=migrations)
+        connector = SQLiteConnector(location, create=create, read_only=read_only)
+        return cls(connector, migrations=migrations, read_only=read_only)
 
     @property
     def location(self) -> str:
@@ -136,7 +154,7 @@ class ResultsStore:
                 existing = self._find(table, row)
                 if existing is not None:
                     changed = [c for c in table.columns if existing.get(c) != row.get(c)]
-                    if changed:
+                    if changed and not _replay(table, changed):
                         raise ConflictError(_what(table, row), changed)
                     continue
                 run_id = record.run_id
@@ -390,6 +408,30 @@ class ResultsStore:
     def integrity_check(self) -> list[str]:
         """The database engine's own consistency check (``["ok"]`` when sound)."""
         return self._db.integrity_check()
+
+
+# Records the runner derives from stored readings: after a crash it computes them again from
+# the same readings, so one equal in everything but the time it was computed is a replay
+# (the first one stands). Measured rows (readings) and status changes carry their own time.
+_DERIVED = frozenset({schema.CONCLUSION.name, schema.BATCH_STATISTIC.name})
+_TIME_COLUMNS = frozenset({"recorded_at"})
+
+
+def _replay(table: schema.Table, changed: list[str]) -> bool:
+    """Is a stored row that differs from a new one only in ``changed`` the same record?"""
+    return table.name in _DERIVED and set(changed) <= _TIME_COLUMNS
+
+
+def _readable_version(db: Connector, migrations: Sequence[Migration]) -> int:
+    """The schema version of a database opened only for reading: it must be the current one,
+    since reading never migrates."""
+    latest = migrations[-1].version if migrations else 0
+    found = current_version(db)
+    if found > latest:
+        raise SchemaTooNewError(db.location, found, latest)
+    if found < latest:
+        raise ReadOnlyUpgradeError(db.location, found, latest)
+    return found
 
 
 def _where(step_key: str | None, position: int | None) -> dict[str, object]:

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from meterbench.config.errors import ConfigError
+from meterbench.inputs import humidity_problem, temperature_problem, time_scale_problem
 from meterbench.results import ResultsStore, StoreError
 from meterbench.results.paths import default_db_path
 from meterbench.runner.engine import RunError, Runner, RunOptions, prepare
@@ -58,8 +59,22 @@ def _decimal(text: str | None, name: str) -> Decimal | None:
         raise _fail(f"{name} must be a number, got {text!r}") from None
 
 
+def _ambient(
+    temperature: str | None, humidity: str | None
+) -> tuple[Decimal | None, Decimal | None]:
+    """Room temperature and humidity as numbers a room can have (one line, exit 2, if not)."""
+    t, h = _decimal(temperature, "--temperature"), _decimal(humidity, "--humidity")
+    problem = temperature_problem(t) or humidity_problem(h)
+    if problem:
+        raise _fail(problem)
+    return t, h
+
+
 def _execute(options: RunOptions, resume: str | None, plain: bool) -> str:
     console = Console(highlight=False)
+    problem = time_scale_problem(options.time_scale)
+    if problem:
+        raise _fail(problem)
     try:
         store = ResultsStore.open(options.db)
     except StoreError as exc:
@@ -115,6 +130,7 @@ def run(
     plain: Annotated[bool, typer.Option(help="Line-by-line progress instead of a table.")] = False,
 ) -> None:
     """Verify every meter on a bench with a plan; exit 0 only when the run completed."""
+    temperature_c, humidity_pct = _ambient(temperature, humidity)
     options = RunOptions(
         bench,
         plan,
@@ -123,8 +139,8 @@ def run(
         verifier,
         checker,
         task,
-        _decimal(temperature, "--temperature"),
-        _decimal(humidity, "--humidity"),
+        temperature_c,
+        humidity_pct,
         time_scale,
         _password(meter_password),
     )
@@ -163,6 +179,8 @@ def demo(
     plain: Annotated[bool, typer.Option(help="Line-by-line progress.")] = False,
 ) -> None:
     """Run the default plan on the simulated 24-position bench, then write the reports."""
+    if problem := time_scale_problem(time_scale):
+        raise _fail(problem)
     for path in (DEMO_BENCH, DEMO_PLAN, DEMO_METERS):
         if not path.is_file():
             raise _fail(f"{path} not found: the demo needs the repository's bench_configs/")

@@ -22,6 +22,7 @@ from meterbench.devices.controller import ControllerClient, LinkTimeout
 from meterbench.results import Conclusion, Event, Reading, ResultsStore, Severity
 from meterbench.runner.meters import MeterEntry
 from meterbench.runner.session import BenchSession
+from meterbench.waits import within
 from meterproto.link import messages as m
 
 
@@ -77,7 +78,7 @@ class ResultRouter:
         queue = self._queues[channel]
         while True:
             try:
-                return await asyncio.wait_for(queue.get(), 0.1)
+                return await within(queue.get(), 0.1)
             except TimeoutError:
                 if clock.now() >= deadline:
                     raise

@@ -44,10 +44,11 @@ from meterbench.results import (
     Step,
     new_run_id,
 )
+from meterbench.runner.admission import check_admission
 from meterbench.runner.context import NullObserver, Observer, RunContext
 from meterbench.runner.health import LinkHealth
 from meterbench.runner.items import PlannedStep
-from meterbench.runner.meters import MeterEntry, load_meters
+from meterbench.runner.meters import MeterEntry, check_meters_against_bench, load_meters
 from meterbench.runner.session import BenchOpenError, OpenOptions, open_session
 from meterproto.dlt645.messages import Password
 
@@ -90,6 +91,7 @@ def prepare(options: RunOptions) -> Prepared:
     bench = load_bench(options.bench)
     plan = load_plan(options.plan)
     meters = load_meters(options.meters)
+    check_meters_against_bench(bench, meters, options.meters)
     numbers = {p.number for p in bench.positions}
     kind = bench.kind
     for entry in meters:
@@ -117,6 +119,7 @@ def prepare(options: RunOptions) -> Prepared:
             raise ConfigError(
                 options.plan, "items", f"{kind.name} benches have no {step.item!r} item"
             )
+    check_admission(bench, expansions, options.bench)
     return Prepared(bench, Path(options.bench), meters, expansions, plan.id, plan.plan.regulation)
 
 

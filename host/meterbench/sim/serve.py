@@ -22,6 +22,8 @@ from rich.table import Table
 from meterbench.bench_open import open_bench
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
+from meterbench.inputs import time_scale_problem
+from meterbench.waits import within
 
 _SINGULAR = {"controllers": "controller", "buses": "bus"}
 
@@ -70,7 +72,7 @@ async def _serve(
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), seconds)
+            await within(stop.wait(), seconds)
 
 
 def serve(
@@ -87,6 +89,9 @@ def serve(
 ) -> None:
     """Start a simulated bench and print its ports; serve until interrupted."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if problem := time_scale_problem(time_scale):
+        err.print(f"meterbench: {problem}", markup=False)
+        raise typer.Exit(2)
     try:
         config = load_bench(bench)
         if not config.simulated:

@@ -20,6 +20,7 @@ import tty
 from collections.abc import Callable
 
 from meterbench.sim.line import LineFormat, LineSession, Scheduled, SimLine, char_time
+from meterbench.waits import within
 
 _SPEEDS = {
     getattr(termios, f"B{rate}"): rate
@@ -63,7 +64,7 @@ class Transmitter:
             if delay > 0:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                    await within(self._wake.wait(), delay)
                 continue
             _, _, item = heapq.heappop(self._heap)
             if self.pace:

@@ -37,6 +37,7 @@ from meterbench.transport.errors import (
 from meterbench.transport.port import AsyncPort
 from meterbench.transport.settings import SerialSettings
 from meterbench.transport.trace import RX, TX, TraceBuffer
+from meterbench.waits import within
 
 _RAW_KEEP = 1024  # bytes of an attempt's input kept for hidden-frame recovery
 _RAW_LIMIT = 4096
@@ -357,7 +358,7 @@ class Bus:
             try:
                 if remaining <= 0:
                     raise TimeoutError
-                await asyncio.wait_for(self._ready.wait(), remaining)
+                await within(self._ready.wait(), remaining)
             except TimeoutError:
                 raise PortLostError(f"{self.url} is gone and did not come back in time") from None
 

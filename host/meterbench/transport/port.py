@@ -19,6 +19,7 @@ import serial
 from meterbench.transport.endpoint import open_serial, release
 from meterbench.transport.errors import PortLostError
 from meterbench.transport.settings import SerialSettings
+from meterbench.waits import within
 
 _READ_POLL = 0.1  # how long the reader thread blocks before it looks at the stop flag
 
@@ -98,7 +99,7 @@ class AsyncPort:
         if not self._buffer and self._error is None and timeout > 0:
             self._event.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), timeout)
+                await within(self._event.wait(), timeout)
         if self._buffer:
             data = bytes(self._buffer)
             self._buffer.clear()

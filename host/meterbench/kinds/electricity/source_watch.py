@@ -12,13 +12,13 @@ an unstable source at a new setpoint does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import weakref
 from typing import Any
 
 from meterbench.clock import Clock
 from meterbench.devices.source import SourceError
 from meterbench.runner.context import RunContext
+from meterbench.waits import stop_task
 
 _KEEP = 4096  # polls remembered (a few hours at one per second)
 
@@ -46,9 +46,7 @@ class SourceWatch:
         self._users -= 1
         if self._users == 0 and self._task is not None:
             task, self._task = self._task, None
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
 
     async def _run(self) -> None:
         while True:
