@@ -12,30 +12,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from meterbench.plan.gas_model import GasErrorStep, GasPressureLossStep, GasTightnessStep
+from meterbench.plan.heat_model import (
+    HeatCalculatorStep,
+    HeatCompleteStep,
+    HeatFlowStep,
+    HeatSensorPairStep,
+)
+from meterbench.plan.model_common import Duration, LimitSet, Why, _Frozen, _Step
 
 SCHEMA = "meterbench/plan-expansion/1"
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Why(_Frozen):
-    """How a step's numbers were obtained."""
-
-    formula: str = ""
-    inputs: dict[str, str] = {}
-    basis: list[str] = Field(default=[], description="Profile entries used, 'path [tag: source]'")
-    notes: list[str] = []
-
-
-class LimitSet(_Frozen):
-    """Symmetric limits in %: the regulatory MPE and, separately, an acceptance limit."""
-
-    mpe: Decimal
-    acceptance: Decimal | None = None
-    acceptance_basis: str | None = None
 
 
 class ReadingRule(_Frozen):
@@ -64,13 +52,6 @@ class PulsePlan(_Frozen):
     reading_time_s: Decimal
 
 
-class Duration(_Frozen):
-    """Estimated measuring time (no settling): shortest and longest case."""
-
-    min_s: Decimal
-    max_s: Decimal
-
-
 class ErrorPoint(_Frozen):
     """One load point of the basic-error (or std-dev) item, for one element and direction."""
 
@@ -90,14 +71,6 @@ class ErrorPoint(_Frozen):
     feasible: bool = True
     problems: list[str] = []
     why: Why
-
-
-class _Step(_Frozen):
-    id: str
-    title: str = ""
-    unconfirmed: list[str] = []
-    time: Duration | None = None
-    why: Why = Why()
 
 
 class CreepStep(_Step):
@@ -232,7 +205,14 @@ Step = Annotated[
     | ClockStep
     | CommunicationStep
     | TimeSettingStep
-    | WaterErrorStep,
+    | WaterErrorStep
+    | HeatFlowStep
+    | HeatCalculatorStep
+    | HeatSensorPairStep
+    | HeatCompleteStep
+    | GasErrorStep
+    | GasTightnessStep
+    | GasPressureLossStep,
     Field(discriminator="type"),
 ]
 
