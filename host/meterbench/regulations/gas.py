@@ -9,7 +9,6 @@ show``, the runner and a recomputed record; the profile holds the numbers, exact
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -19,6 +18,7 @@ from meterbench.regulations.gas_profile import GasProfile, PressureLossRow
 from meterbench.regulations.lookup import NotInProfile, find_row
 from meterbench.regulations.numbers import Number, plain, to_decimal, to_fraction
 from meterbench.regulations.profile import Sourced
+from meterbench.regulations.water_properties import saturation_pressure_mpa
 
 Zone = Literal["upper", "lower"]
 KELVIN = Fraction("273.15")
@@ -123,12 +123,12 @@ def gas_error(indicated_l: Number, reference_l: Number) -> Fraction:
 
 
 def saturation_pressure_pa(temperature_c: float) -> float:
-    """Saturation vapour pressure of water over a flat water surface (Magnus form with the
-    Sonntag 1990 coefficients), good to about 0.1 % from -45 to 60 °C."""
+    """Saturation vapour pressure of water over a flat water surface (IAPWS-IF97 region 4),
+    for the bell's water seal: 0.01 to 60 °C."""
     t = float(temperature_c)
-    if not -45 <= t <= 60:
-        raise ValueError(f"the Magnus formula is used here for -45..60 °C, got {t:g} °C")
-    return 611.2 * math.exp(17.62 * t / (243.12 + t))
+    if not 0 <= t <= 60:
+        raise ValueError(f"the water-vapour term is used here for 0..60 °C, got {t:g} °C")
+    return saturation_pressure_mpa(t + 273.15) * 1e6
 
 
 def bell_volume_at_meter(

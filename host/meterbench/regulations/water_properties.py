@@ -129,11 +129,40 @@ def heat_coefficient_kj_m3_k(
     return heat / (supply_c - return_c)
 
 
+# IAPWS-IF97 region 4 (saturation line), n1..n10 of Table 34.
+_SAT = (
+    0.11670521452767e4,
+    -0.72421316703206e6,
+    -0.17073846940092e2,
+    0.12020824702470e5,
+    -0.32325550322333e7,
+    0.14915108613530e2,
+    -0.48232657361591e4,
+    0.40511340542057e6,
+    -0.23855557567849,
+    0.65017534844798e3,
+)
+
+
+def saturation_pressure_mpa(temperature_k: float) -> float:
+    """Saturation pressure of water (MPa) at T from 273.15 K to the critical 647.096 K."""
+    t = float(temperature_k)
+    if not 273.15 <= t <= 647.096:
+        raise ValueError(f"the IF97 saturation line covers 273.15..647.096 K, got {t:g} K")
+    n = _SAT
+    theta = t + n[8] / (t - n[9])
+    a = theta * theta + n[0] * theta + n[1]
+    b = n[2] * theta * theta + n[3] * theta + n[4]
+    c = n[5] * theta * theta + n[6] * theta + n[7]
+    return (2 * c / (-b + (b * b - 4 * a * c) ** 0.5)) ** 4
+
+
 __all__ = [
     "density_kg_m3",
     "enthalpy_kj_kg",
     "heat_coefficient_kj_m3_k",
     "reference_heat_kj",
+    "saturation_pressure_mpa",
     "specific_enthalpy_kj_kg",
     "specific_volume_m3_kg",
 ]
