@@ -195,6 +195,9 @@ def test_reference_heat_and_coefficient():
         reference_heat_kj(1.0, 70, 50, 0.6, "middle")
     with pytest.raises(ValueError, match="273.15"):
         enthalpy_kj_kg(0.6, 400)
+    with pytest.raises(ValueError, match="boils"):
+        enthalpy_kj_kg(0.1, 120)  # saturation at 0.1 MPa is 99.6 °C
+    assert enthalpy_kj_kg(0.3, 120) > enthalpy_kj_kg(0.3, 99)
 
 
 # -- IEC 60751 -------------------------------------------------------------------------------------

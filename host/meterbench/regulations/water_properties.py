@@ -66,6 +66,8 @@ def _check(pressure_mpa: float, temperature_k: float) -> tuple[float, float]:
         raise ValueError(f"IAPWS-IF97 region 1 needs 273.15..623.15 K, got {t:g} K")
     if not 0 < p <= P_MAX_MPA:
         raise ValueError(f"IAPWS-IF97 region 1 needs 0 < p <= 100 MPa, got {p:g} MPa")
+    if t >= 273.16 and p < saturation_pressure_mpa(t):
+        raise ValueError(f"water boils at {t - KELVIN:g} °C under {p:g} MPa: raise the pressure")
     return p, t
 
 
