@@ -214,3 +214,14 @@ def test_heat_nameplate_outside_the_profile_is_warned(tmp_path):
     path = _write(tmp_path, HEAT, "delta_theta_min_k = 3", "delta_theta_min_k = 4")
     expansion = expand_plan(load_plan(PLANS / "jjg225-heat.toml"), load_meter_type(path))
     assert any("Δθmin = 4 K" in w for w in expansion.warnings)
+
+
+def test_a_coarse_reference_sets_a_larger_volume():
+    bench = BenchContext(reference_resolution_l=D(1))
+    heat = expand_plan(load_plan(PLANS / "jjg225-heat.toml"), load_meter_type(HEAT), bench=bench)
+    flow = next(s for s in heat.steps if isinstance(s, HeatFlowStep))
+    qp = flow.points[0]
+    assert qp.volume_l == D(495) and "reference" in qp.why.notes[-1]  # 1 L/(0.1·2.021 %)
+    gas = expand_plan(load_plan(PLANS / "jjg577-gas.toml"), load_meter_type(G25), bench=bench)
+    error = next(s for s in gas.steps if isinstance(s, GasErrorStep))
+    assert error.points[0].volume_l == D("667.2")  # 666.7 L -> 556 cycles of 1.2 L

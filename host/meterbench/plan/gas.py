@@ -114,6 +114,13 @@ def _point(
     runs = point_basis.tagged(profile.runs.runs_per_point)
     resolution = meter.resolution_l
     volume = point_basis.use(run_volume_l(profile, resolution, meter.cyclic_volume_l, mpe))
+    notes = [f"meter resolution {resolution} L, cyclic volume {meter.cyclic_volume_l} L"]
+    reference = ctx.bench.reference_resolution_l
+    if reference is not None:
+        by_reference = run_volume_l(profile, reference, meter.cyclic_volume_l, mpe).value
+        if by_reference > volume:
+            volume = by_reference
+            notes.append("volume set by the reference's resolution")
     target_l_h = target * LITRES_PER_M3
     seconds = to_fraction(volume) / target_l_h * SECONDS_PER_HOUR
     problems = _flow_problems(ctx, low * LITRES_PER_M3, high * LITRES_PER_M3)
@@ -143,6 +150,7 @@ def _point(
                 "MPE": text(mpe),
             },
             basis=point_basis.cites(),
+            notes=notes,
         ),
     )
 

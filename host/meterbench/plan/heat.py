@@ -144,6 +144,12 @@ def _flow_point(
     runs = point_basis.tagged(profile.runs.runs_per_point)
     resolution = meter.volume_resolution_l
     volume = point_basis.use(min_test_quantity(profile, resolution, ef))
+    notes = [f"meter resolution {resolution} L"]
+    if ctx.bench.reference_resolution_l is not None:
+        by_reference = min_test_quantity(profile, ctx.bench.reference_resolution_l, ef).value
+        if by_reference > volume:
+            volume = by_reference
+            notes.append("volume set by the reference's resolution")
     target_l_h = target * LITRES_PER_M3
     seconds = to_fraction(volume) / target_l_h * SECONDS_PER_HOUR
     problems = _flow_problems(ctx, low * LITRES_PER_M3, high * LITRES_PER_M3)
@@ -169,6 +175,7 @@ def _flow_point(
             "mean flow of the run; V_min = k·δV/(ratio·Ef), whole δV; t = V/q",
             inputs={"q": text(target, 9), "qp": text(rates.qp), "δV": text(resolution)},
             basis=point_basis.cites(),
+            notes=notes,
         ),
     )
 
