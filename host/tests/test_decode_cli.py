@@ -82,3 +82,18 @@ def test_link_frames_decode_with_field_names() -> None:
 def test_unknown_protocol_option_is_rejected() -> None:
     result = run("--protocol", "modbus", "00")
     assert result.returncode != 0 and "modbus" not in result.stdout
+
+
+def test_a_heat_meter_reply_decodes_to_every_field() -> None:
+    # public capture (ioBroker.sanext adapter, main.js): CJ/T 188 heat meter 20H, 901F reply
+    sanext = (
+        "FEFE682013470612007400812E1F90000000000005000000000500000000170000000035000000002C"
+        "022300112300345800094912050923200008F016"
+    )
+    result = run("--json", "--protocol", "cjt188", sanext)
+    assert result.returncode == 0, result.stdout + result.stderr
+    decoded = json.loads(result.stdout)
+    assert decoded["meter_type_name"] == "heat (heating)"
+    assert (decoded["supply_c"], decoded["return_c"]) == (23.02, 23.11)
+    assert decoded["working_hours"] == 5834 and decoded["datetime"] == "2023-09-05T12:49:09"
+    assert (decoded["heat"], decoded["heat_unit"], decoded["volume_unit"]) == (0.0, "kWh", "m3")

@@ -41,6 +41,9 @@ def test_example_types_load():
         "water-dn15-q3-2.5-r160",
         "water-dn15-q3-2.5-r160-photo",
         "water-dn15-q3-2.5-r160-e",
+        "heat-dn20-qp1.5-class2",
+        "gas-g2.5-class1.5",
+        "gas-g4-class1.5",
     }
     sp = types["1p-class2-5-60a"]
     assert isinstance(sp, ElectricityMeterType)
@@ -232,8 +235,8 @@ def test_file_level_errors(tmp_path):
     broken.write_text("class = \n", encoding="utf-8")
     with pytest.raises(ConfigError, match="invalid TOML"):
         load_meter_type(broken)
-    wrong_kind = tmp_path / "gas.toml"
-    wrong_kind.write_text('kind = "gas"\n', encoding="utf-8")
+    wrong_kind = tmp_path / "steam.toml"
+    wrong_kind.write_text('kind = "steam"\n', encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         load_meter_type(wrong_kind)
     assert info.value.field == "kind"

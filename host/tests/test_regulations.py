@@ -238,9 +238,15 @@ def test_l08_water_class2_lower_zone(water):
     assert R.water_mpe(water, "2", "lower", 45).value == 5
 
 
-@pytest.mark.skip(reason="L09 is a gas-meter value: gas meters are outside this issue's rule sets")
-def test_l09_gas_class15():  # pragma: no cover
-    raise AssertionError
+def test_l09_gas_class15():
+    from meterbench.regulations.gas import gas_mpe, gas_rates, zone_for_flow
+    from meterbench.regulations.profile import load_profile
+
+    gas = load_profile("jjg577-2012")
+    rates = gas_rates(gas, "0.04", 6).value  # G4: qt = 0.6 m³/h
+    assert zone_for_flow("0.599", rates) == "lower" and zone_for_flow("0.6", rates) == "upper"
+    assert gas_mpe(gas, "1.5", "lower").value == 3
+    assert gas_mpe(gas, "1.5", "upper").value == D("1.5")
 
 
 def test_l10_iec_class2_single_element(iec21):

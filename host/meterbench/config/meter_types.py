@@ -12,7 +12,7 @@ import os
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -21,6 +21,10 @@ from meterbench.config.files import read_toml, validate_model
 from meterbench.regulations.classes import normalise_class
 from meterbench.regulations.expressions import Rating
 from meterbench.regulations.numbers import plain
+
+if TYPE_CHECKING:
+    from meterbench.config.gas_meter_type import GasMeterType
+    from meterbench.config.heat_meter_type import HeatMeterType
 
 ClassName = Annotated[str, BeforeValidator(normalise_class)]
 PositiveDecimal = Annotated[Decimal, Field(gt=0)]
@@ -228,7 +232,8 @@ class WaterMeterType(_MeterType):
         return None
 
 
-MeterType = ElectricityMeterType | WaterMeterType
+# Heat and gas types live in their own modules (which build on this one).
+MeterType = Union[ElectricityMeterType, WaterMeterType, "HeatMeterType", "GasMeterType"]  # noqa: UP007
 
 
 def load_meter_type(path: str | os.PathLike[str]) -> MeterType:
@@ -237,17 +242,34 @@ def load_meter_type(path: str | os.PathLike[str]) -> MeterType:
     kind = data.get("kind")
     if kind is None:
         kind = "water" if "q3_m3h" in data else "electricity"
-    if kind == "water":
-        model: type[ElectricityMeterType] | type[WaterMeterType] = WaterMeterType
-    elif kind == "electricity":
-        model = ElectricityMeterType
-    else:
-        raise ConfigError(path, "kind", f"must be 'electricity' or 'water' (got {kind!r})")
+    model = _meter_type_model(kind)
+    if model is None:
+        raise ConfigError(
+            path, "kind", f"must be 'electricity', 'water', 'heat' or 'gas' (got {kind!r})"
+        )
     if not data.get("id"):
         data = {**data, "id": Path(path).stem}
     meter = validate_model(model, data, path)
     meter._path = os.fspath(path)
-    return meter
+    return cast("MeterType", meter)
+
+
+def _meter_type_model(kind: object) -> type[_MeterType] | None:
+    """The model for a meter kind; heat and gas are imported here because their modules build
+    on this one."""
+    if kind == "water":
+        return WaterMeterType
+    if kind == "electricity":
+        return ElectricityMeterType
+    if kind == "heat":
+        from meterbench.config.heat_meter_type import HeatMeterType
+
+        return HeatMeterType
+    if kind == "gas":
+        from meterbench.config.gas_meter_type import GasMeterType
+
+        return GasMeterType
+    return None
 
 
 def load_meter_types(folder: str | os.PathLike[str]) -> dict[str, MeterType]:

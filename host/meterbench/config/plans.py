@@ -24,6 +24,19 @@ from pydantic import (
 
 from meterbench.config.errors import ConfigError, FieldProblem
 from meterbench.config.files import read_toml, validate_model
+from meterbench.config.gas_items import (
+    GAS_ITEMS,
+    GasErrorItem,
+    GasPressureLossItem,
+    GasTightnessItem,
+)
+from meterbench.config.heat_items import (
+    HEAT_ITEMS,
+    HeatCalculatorItem,
+    HeatCompleteItem,
+    HeatFlowItem,
+    HeatSensorPairItem,
+)
 from meterbench.config.meter_types import ElectricityMeterType, MeterType
 from meterbench.regulations.classes import normalise_class
 from meterbench.regulations.expressions import parse_current
@@ -41,6 +54,12 @@ ELECTRICITY_ITEMS = (
     "time_setting",
 )
 WATER_ITEMS = ("water_error", "communication")
+KIND_ITEMS = {
+    "electricity": ELECTRICITY_ITEMS,
+    "water": WATER_ITEMS,
+    "heat": (*HEAT_ITEMS, "communication"),
+    "gas": (*GAS_ITEMS, "communication"),
+}
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 
 
@@ -65,7 +84,7 @@ class PlanHeader(_Strict):
     title: str
     regulation: str = Field(description="Regulation profile id or path")
     verification: Literal["initial", "subsequent", "routine"]
-    kind: Literal["electricity", "water"]
+    kind: Literal["electricity", "water", "heat", "gas"]
     points_confidence: Literal["unconfirmed"] | None = Field(
         default=None, description="Set when the point list itself is not confirmed"
     )
@@ -196,7 +215,14 @@ PlanItem = Annotated[
     | ClockItem
     | CommunicationItem
     | TimeSettingItem
-    | WaterErrorItem,
+    | WaterErrorItem
+    | HeatFlowItem
+    | HeatCalculatorItem
+    | HeatSensorPairItem
+    | HeatCompleteItem
+    | GasErrorItem
+    | GasTightnessItem
+    | GasPressureLossItem,
     Field(discriminator="type"),
 ]
 
@@ -212,7 +238,7 @@ class Plan(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Plan:
-        allowed = ELECTRICITY_ITEMS if self.plan.kind == "electricity" else WATER_ITEMS
+        allowed = KIND_ITEMS[self.plan.kind]
         seen: set[str] = set()
         for index, item in enumerate(self.items):
             if item.type not in allowed:
@@ -239,7 +265,9 @@ def load_plan(path: str | os.PathLike[str], check_profile: bool = True) -> Plan:
     """Load and validate a plan; with ``check_profile`` also load its regulation profile (with
     the plan's overrides) and check that the profile defines every item the plan lists."""
     data = read_toml(path)
-    plan = validate_model(Plan, data, path, union_tags=ELECTRICITY_ITEMS + WATER_ITEMS)
+    plan = validate_model(
+        Plan, data, path, union_tags=ELECTRICITY_ITEMS + WATER_ITEMS + HEAT_ITEMS + GAS_ITEMS
+    )
     plan._path = os.fspath(path)
     if check_profile:
         plan_profile(plan)

@@ -9,6 +9,15 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
+from meterbench.config.gas_items import GasErrorItem, GasPressureLossItem, GasTightnessItem
+from meterbench.config.gas_meter_type import GasMeterType
+from meterbench.config.heat_items import (
+    HeatCalculatorItem,
+    HeatCompleteItem,
+    HeatFlowItem,
+    HeatSensorPairItem,
+)
+from meterbench.config.heat_meter_type import HeatMeterType
 from meterbench.config.meter_types import (
     ElectricityMeterType,
     MeterType,
@@ -30,7 +39,7 @@ from meterbench.config.plans import (
     meter_matches_plan,
     plan_profile,
 )
-from meterbench.plan import electricity, water
+from meterbench.plan import electricity, gas, heat, water
 from meterbench.plan.bench import BenchContext
 from meterbench.plan.context import Expansion, duration, num
 from meterbench.plan.model import (
@@ -62,6 +71,10 @@ def expand_plan(
     )
     if isinstance(meter, ElectricityMeterType):
         electricity.check_meter(ctx)
+    elif isinstance(meter, HeatMeterType):
+        heat.check_meter(ctx)
+    elif isinstance(meter, GasMeterType):
+        gas.check_meter(ctx)
     else:
         water.check_meter(ctx)
     steps: list[Step] = []
@@ -130,6 +143,25 @@ def _expand_item(ctx: Expansion, item: object, index: int) -> Step | Skipped:
         return electricity.time_setting(ctx, item)
     if isinstance(item, WaterErrorItem):
         return water.water_error(ctx, item, index)
+    return _expand_kind_item(ctx, item, index)
+
+
+def _expand_kind_item(ctx: Expansion, item: object, index: int) -> Step | Skipped:
+    """Heat and gas items."""
+    if isinstance(item, HeatFlowItem):
+        return heat.heat_flow(ctx, item, index)
+    if isinstance(item, HeatCalculatorItem):
+        return heat.heat_calculator(ctx, item, index)
+    if isinstance(item, HeatSensorPairItem):
+        return heat.heat_sensor_pair(ctx, item, index)
+    if isinstance(item, HeatCompleteItem):
+        return heat.heat_complete(ctx, item, index)
+    if isinstance(item, GasErrorItem):
+        return gas.gas_error(ctx, item, index)
+    if isinstance(item, GasTightnessItem):
+        return gas.gas_tightness(ctx, item)
+    if isinstance(item, GasPressureLossItem):
+        return gas.gas_pressure_loss(ctx, item)
     raise TypeError(f"no expansion for plan item {item!r}")  # pragma: no cover
 
 
@@ -173,6 +205,10 @@ def _meter_summary(meter: MeterType) -> dict[str, str | int | bool | list[str] |
             pulse_value_l=None if meter.pulse_volume_l is None else str(num(meter.pulse_volume_l)),
             protocol=meter.protocol,
         )
+    elif isinstance(meter, HeatMeterType):
+        common.update(heat.meter_summary(meter))
+    elif isinstance(meter, GasMeterType):
+        common.update(gas.meter_summary(meter))
     return common
 
 

@@ -10,32 +10,20 @@ serialise as strings in JSON (exact); ``PlanExpansion.model_dump(mode="json")`` 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from meterbench.plan.gas_model import GasErrorStep, GasPressureLossStep, GasTightnessStep
+from meterbench.plan.heat_model import (
+    HeatCalculatorStep,
+    HeatCompleteStep,
+    HeatFlowStep,
+    HeatSensorPairStep,
+)
+from meterbench.plan.model_common import Duration, LimitSet, Planned, Why, _Frozen, _Step
 
 SCHEMA = "meterbench/plan-expansion/1"
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Why(_Frozen):
-    """How a step's numbers were obtained."""
-
-    formula: str = ""
-    inputs: dict[str, str] = {}
-    basis: list[str] = Field(default=[], description="Profile entries used, 'path [tag: source]'")
-    notes: list[str] = []
-
-
-class LimitSet(_Frozen):
-    """Symmetric limits in %: the regulatory MPE and, separately, an acceptance limit."""
-
-    mpe: Decimal
-    acceptance: Decimal | None = None
-    acceptance_basis: str | None = None
 
 
 class ReadingRule(_Frozen):
@@ -64,13 +52,6 @@ class PulsePlan(_Frozen):
     reading_time_s: Decimal
 
 
-class Duration(_Frozen):
-    """Estimated measuring time (no settling): shortest and longest case."""
-
-    min_s: Decimal
-    max_s: Decimal
-
-
 class ErrorPoint(_Frozen):
     """One load point of the basic-error (or std-dev) item, for one element and direction."""
 
@@ -90,34 +71,6 @@ class ErrorPoint(_Frozen):
     feasible: bool = True
     problems: list[str] = []
     why: Why
-
-
-class Planned(NamedTuple):
-    """One step of a run as this plan step contributes it: a key shared by every meter type
-    that has the step (or load point), the point's name, a title and the model to execute."""
-
-    key: str
-    point: str
-    title: str
-    model: Any
-
-
-class _Step(_Frozen):
-    id: str
-    title: str = ""
-    unconfirmed: list[str] = []
-    time: Duration | None = None
-    why: Why = Why()
-
-    # whose conclusions enter the batch statistics (error points against an MPE)
-    batch_statistics: ClassVar[bool] = False
-
-    def planned(self) -> list[Planned]:
-        """The runner's steps of this plan step: itself, or one per load (flow) point."""
-        return [Planned(self.id, self.id, self.title or self.id, self)]
-
-    def _per_point(self, points: list[tuple[str, Any]]) -> list[Planned]:
-        return [Planned(f"{self.id}/{key}", key, f"{self.title}: {key}", m) for key, m in points]
 
 
 class CreepStep(_Step):
@@ -265,7 +218,14 @@ Step = Annotated[
     | ClockStep
     | CommunicationStep
     | TimeSettingStep
-    | WaterErrorStep,
+    | WaterErrorStep
+    | HeatFlowStep
+    | HeatCalculatorStep
+    | HeatSensorPairStep
+    | HeatCompleteStep
+    | GasErrorStep
+    | GasTightnessStep
+    | GasPressureLossStep,
     Field(discriminator="type"),
 ]
 

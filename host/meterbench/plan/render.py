@@ -9,17 +9,13 @@ from rich.table import Table
 
 from meterbench.plan.model import (
     BasicErrorStep,
-    ClockStep,
-    CommunicationStep,
-    CreepStep,
     ErrorPoint,
     PlanExpansion,
-    RegisterStep,
-    StartingStep,
     StdDevStep,
-    TimeSettingStep,
     WaterErrorStep,
+    _Step,
 )
+from meterbench.plan.render_kinds import render_kind_step
 
 
 def render(expansion: PlanExpansion, console: Console) -> None:
@@ -39,6 +35,8 @@ def render(expansion: PlanExpansion, console: Console) -> None:
                 )
         elif isinstance(step, WaterErrorStep):
             _water_table(step, console)
+        elif render_kind_step(step, console):
+            pass
         else:
             _key_values(step, console)
     if expansion.skipped:
@@ -160,10 +158,7 @@ def _water_table(step: WaterErrorStep, console: Console) -> None:
     console.print(table)
 
 
-def _key_values(
-    step: CreepStep | StartingStep | RegisterStep | ClockStep | CommunicationStep | TimeSettingStep,
-    console: Console,
-) -> None:
+def _key_values(step: _Step, console: Console) -> None:
     table = Table(title=f"{step.id}: {step.title}", show_header=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value")

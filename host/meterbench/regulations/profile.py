@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, Union, cast
 
 from pydantic import (
     AfterValidator,
@@ -36,6 +36,10 @@ from meterbench.regulations.classes import normalise_class
 from meterbench.regulations.expressions import parse_current
 from meterbench.regulations.intervals import current_band, number_band
 from meterbench.regulations.power_factor import canonical_pf
+
+if TYPE_CHECKING:
+    from meterbench.regulations.gas_profile import GasProfile
+    from meterbench.regulations.heat_profile import HeatProfile
 
 T = TypeVar("T")
 
@@ -152,7 +156,7 @@ def sourced(entry: Tagged[T]) -> Sourced[T]:
 
 class ProfileHeader(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
-    kind: Literal["electricity", "water"]
+    kind: Literal["electricity", "water", "heat", "gas"]
     title: str
     basis: str = Field(description="Verification basis string printed on records")
     version: int | str = 1
@@ -395,7 +399,8 @@ class WaterProfile(_Strict):
         return self.profile.id
 
 
-RegulationProfile = ElectricityProfile | WaterProfile
+# Heat and gas models live in their own modules (which build on this one).
+RegulationProfile = Union[ElectricityProfile, WaterProfile, "HeatProfile", "GasProfile"]  # noqa: UP007
 
 
 # --------------------------------------------------------------------------- loading
@@ -432,12 +437,25 @@ def load_profile(
     if overrides:
         data = apply_overrides(data, overrides, overrides_origin or path)
     kind = (data.get("profile") or {}).get("kind")
-    model: type[ElectricityProfile] | type[WaterProfile] = (
-        WaterProfile if kind == "water" else ElectricityProfile
-    )
-    profile = validate_model(model, data, path)
+    profile = validate_model(_profile_model(kind), data, path)
     _assign_paths(profile, "")
-    return profile
+    return cast("RegulationProfile", profile)
+
+
+def _profile_model(kind: object) -> type[BaseModel]:
+    """The model for a profile kind; heat and gas are imported here, not at the top, because
+    their modules build on this one."""
+    if kind == "water":
+        return WaterProfile
+    if kind == "heat":
+        from meterbench.regulations.heat_profile import HeatProfile
+
+        return HeatProfile
+    if kind == "gas":
+        from meterbench.regulations.gas_profile import GasProfile
+
+        return GasProfile
+    return ElectricityProfile
 
 
 _STEP = re.compile(r"^(?P<name>[A-Za-z_][\w-]*)(?:\[(?P<index>\d+)\])?$")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from meterproto.cjt188.frame import (
     ABNORMAL,
@@ -29,6 +29,9 @@ from meterproto.cjt188.frame import (
 )
 from meterproto.compat import to_hex
 from meterproto.dlt645.frame import DecodeError, EncodeError
+
+if TYPE_CHECKING:
+    from meterproto.cjt188.heat import HeatMeterData
 
 # -- data identifiers --------------------------------------------------------------------------
 
@@ -104,6 +107,10 @@ METER_TYPE_NAMES: dict[int, str] = {
     0x40: "electricity",
     TYPE_ANY: "any",
 }
+# 22H-29H and 31H-39H are in the heat and gas ranges; meters in the field use several of them
+# (25H and 27H heat meters answer 901F in the heat layout).
+METER_TYPE_NAMES.update({t: f"heat ({t:02X}H)" for t in range(0x22, 0x2A)})
+METER_TYPE_NAMES.update({t: f"gas ({t:02X}H)" for t in range(0x31, 0x3A)})
 
 FUNCTION_NAMES: dict[int, str] = {
     0x01: "read data",
@@ -121,8 +128,13 @@ def unit_name(code: int) -> str:
 
 
 def is_heat_meter(meter_type: int) -> bool:
-    """Heat meters (2xH) use a longer 901F layout that parse_meter_data does not cover."""
+    """Heat meters (2xH) use a longer 901F layout (``heat.parse_heat_data``)."""
     return 0x20 <= meter_type <= 0x29
+
+
+def is_gas_meter(meter_type: int) -> bool:
+    """Gas meters (3xH) answer 901F in the water-meter layout (volume, settlement volume)."""
+    return 0x30 <= meter_type <= 0x39
 
 
 # -- DI byte order -------------------------------------------------------------------------------
@@ -450,7 +462,8 @@ class MeterAbnormalError(Exception):
 class Reply:
     """A normal reply: DI (and the order it came in), SER and the content after them.
 
-    ``meter_data`` is filled for a 901F reply of a water or gas meter.
+    ``meter_data`` is filled for a 901F reply of a water or gas meter, ``heat_data`` for one
+    of a heat meter (2xH).
     """
 
     function: int
@@ -459,6 +472,7 @@ class Reply:
     ser: int
     content: bytes
     meter_data: MeterData | None = None
+    heat_data: HeatMeterData | None = None
 
 
 def parse_abnormal(frame: Frame, expected_di: int | None = None) -> AbnormalReply:
@@ -494,6 +508,14 @@ def parse_reply(frame: Frame, expected_di: int | None = None) -> Reply | Abnorma
         and not is_heat_meter(frame.meter_type)
     ):
         meter_data = parse_meter_data(content)
+    if di == DI_CURRENT_DATA and frame.function == FN_READ_DATA and is_heat_meter(frame.meter_type):
+        # heat builds on this module; a content too short for the heat layout is left to
+        # parse_heat_data(reply.content), which says why
+        from meterproto.cjt188.heat import HEAT_DATA_LEN, parse_heat_data
+
+        if len(content) >= HEAT_DATA_LEN:
+            heat_data = parse_heat_data(content)
+            return Reply(frame.function, di, order, data[2], content, heat_data=heat_data)
     return Reply(frame.function, di, order, data[2], content, meter_data)
 
 
@@ -548,6 +570,10 @@ def describe(frame: Frame, expected_di: int | None = None) -> dict[str, Any]:
             out["settlement_unit"] = md.settlement_unit_name
             out["datetime"] = md.time.isoformat()
             out["status"] = to_hex(md.status)
+        if isinstance(reply, Reply) and is_heat_meter(frame.meter_type) and di == DI_CURRENT_DATA:
+            from meterproto.cjt188.heat import describe_heat, parse_heat_data
+
+            out.update(describe_heat(reply.heat_data or parse_heat_data(reply.content)))
     except DecodeError as exc:
         out["error"] = str(exc)
     return out

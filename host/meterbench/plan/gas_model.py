@@ -1,0 +1,53 @@
+"""Expanded steps of a gas-meter plan: the error at flow points, tightness, pressure loss."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from meterbench.plan.model_common import LimitSet, Why, _Frozen, _Step
+
+
+class GasPoint(_Frozen):
+    """A flow point: band, zone, MPE, and the test volume in whole cyclic volumes."""
+
+    key: str
+    band_low_l_h: Decimal
+    band_high_l_h: Decimal
+    target_l_h: Decimal
+    zone: str
+    limits: LimitSet
+    rounding_interval: Decimal
+    runs: int
+    resolution_l: Decimal
+    cyclic_volume_l: Decimal
+    volume_l: Decimal
+    cycles: Decimal
+    duration_s: Decimal
+    feasible: bool = True
+    problems: list[str] = []
+    why: Why
+
+
+class GasErrorStep(_Step):
+    type: Literal["gas_error"] = "gas_error"
+    method: str
+    qmin_m3h: Decimal
+    qt_m3h: Decimal
+    qmax_m3h: Decimal
+    humidity_correction: bool
+    points: list[GasPoint]
+
+
+class GasTightnessStep(_Step):
+    type: Literal["gas_tightness"] = "gas_tightness"
+    pressure_kpa: Decimal
+    hold_s: int
+    max_drop_pa: Decimal
+
+
+class GasPressureLossStep(_Step):
+    type: Literal["gas_pressure_loss"] = "gas_pressure_loss"
+    flow_m3h: Decimal
+    limit_pa: Decimal
+    air_density_kg_m3: Decimal
