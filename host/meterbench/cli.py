@@ -18,7 +18,7 @@ from meterbench.results.cli import records_app, runs, show
 from meterbench.runner.cli import demo, resume, run
 from meterbench.selftest_cli import selftest
 from meterbench.sim.serve import serve as sim_serve
-from meterproto.decode import PROTOCOLS, decode_hex
+from meterproto.decode import PROTOCOLS, decode_hex, json_safe
 
 app = typer.Typer(
     name="meterbench",
@@ -70,7 +70,7 @@ def decode(
     results = [decode_hex(line, protocol) for line in lines]
     if as_json:
         for result in results:
-            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(json_safe(result), ensure_ascii=False, allow_nan=False) + "\n")
     else:
         _print_decoded(results)
     if not results or not all(r["valid"] for r in results):

@@ -82,3 +82,42 @@ def test_link_frames_decode_with_field_names() -> None:
 def test_unknown_protocol_option_is_rejected() -> None:
     result = run("--protocol", "modbus", "00")
     assert result.returncode != 0 and "modbus" not in result.stdout
+
+
+def _strict_json(line: str) -> dict[str, object]:
+    def refuse(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_json_output_stays_json_for_non_finite_numbers() -> None:
+    """A 698 float64 NaN (or infinity) is null in the JSON plus a warning naming the field."""
+    from meterproto.dlt698 import apdu as ap
+    from meterproto.dlt698 import frame as df
+
+    nan = ap.get_response_normal("200f0200", ap.Data(0x18, float("nan")))
+    inf = ap.get_response_normal("200f0200", ap.Data(0x18, float("-inf")))
+    frames = [df.encode_frame(b"\x01" * 6, 0xC3, apdu, preamble=0).hex() for apdu in (nan, inf)]
+    result = run("--json", *frames)
+    assert result.returncode == 0, result.stderr
+    for line in result.stdout.splitlines():
+        decoded = _strict_json(line)
+        assert decoded["value"] is None
+        assert "value" in str(decoded["warnings"])
+
+
+def test_write_data_hex_is_the_frame_data_unmasked() -> None:
+    """``data_hex`` is the DATA as hex for 1997 and 2007 writes alike; masking passwords is
+    the job of traces and logs, not of a decoder a person feeds their own frame."""
+    from meterproto.dlt645 import messages as msg
+    from meterproto.dlt645.frame import encode_frame
+
+    password = msg.Password(2, "123456")
+    w97 = msg.write_1997("000000000001", 0xC011, b"\x00\x00\x12", password)
+    w07 = msg.write("000000000001", 0x04000102, b"\x00\x00\x12", password, 0)
+    for frame in (w97, w07):
+        wire = encode_frame(frame.address, frame.control, frame.data, 0)
+        decoded = _strict_json(run("--json", wire.hex()).stdout)
+        assert decoded["data_hex"] == frame.data.hex()
+        bytes.fromhex(str(decoded["data_hex"]))

@@ -8,6 +8,7 @@ matters only for the error message of a frame that no codec accepts.
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -82,6 +83,27 @@ def decode_hex(text: str, protocol: str = "auto") -> dict[str, Any]:
             "error": f"not hex: {exc}",
         }
     return decode_bytes(data, protocol)
+
+
+def json_safe(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` with every NaN or infinity replaced by None and a warning naming the field,
+    so the JSON output stays JSON (which has no such numbers) and nothing is silently lost."""
+    warnings: list[str] = []
+
+    def clean(value: Any, path: str) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            warnings.append(f"{path}: {value} is not a JSON number; given as null")
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    out = clean(result, "")
+    if warnings:
+        out["warnings"] = [*out.get("warnings", []), *warnings]
+    return out
 
 
 def _likely_protocol(data: bytes, errors: dict[str, str]) -> str:

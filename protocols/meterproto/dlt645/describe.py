@@ -1,7 +1,8 @@
 """A DL/T 645 frame as a flat dict of named fields (host only).
 
 This is what ``meterbench decode --json`` prints and what traces attach to records: every field
-a person needs to read a frame, values decoded through the catalogue, passwords masked.
+a person needs to read a frame, values decoded through the catalogue. The DATA is shown as
+it is: masking passwords is the job of traces and logs.
 """
 
 from __future__ import annotations
@@ -172,8 +173,6 @@ def _describe_request(frame: Frame, version: int, out: dict[str, Any]) -> None:
         _merge_item(out, decode_item(request.di, request.value, version))
         out["password_level"] = request.password.level
         out["operator"] = request.operator
-        # The DATA contains the password in clear: mask it in what is printed.
-        out["data_hex"] = _mask_password(frame.data, 4 if version == 2007 else 2)
     elif isinstance(request, BroadcastTimeRequest):
         out["name"] = "broadcast time"
         out["value"] = plain_value(request.when)
@@ -189,7 +188,6 @@ def _describe_request(frame: Frame, version: int, out: dict[str, Any]) -> None:
         out["unit"] = "bit/s"
     elif isinstance(request, ChangePasswordRequest):
         out["name"] = f"password of level {request.level}"
-        out["data_hex"] = frame.data[:4].hex() + "*" * 16
     elif isinstance(request, AuthorisedRequest):
         _describe_authorised(request, frame, out)
     elif isinstance(request, MultiFunctionOutputRequest):
@@ -200,7 +198,6 @@ def _describe_request(frame: Frame, version: int, out: dict[str, Any]) -> None:
 def _describe_authorised(request: AuthorisedRequest, frame: Frame, out: dict[str, Any]) -> None:
     out["password_level"] = request.password.level
     out["operator"] = request.operator
-    out["data_hex"] = _mask_password(frame.data, 0)
     if request.event_di is not None:
         out["name"] = "event clear"
         out["value"] = f"{request.event_di:08x}"
@@ -209,8 +206,3 @@ def _describe_authorised(request: AuthorisedRequest, frame: Frame, out: dict[str
         out["value"] = _enum_name(RelayCommand, request.command)
         out["expiry"] = plain_value(request.expiry)
 
-
-def _mask_password(data: bytes, offset: int) -> str:
-    text = data.hex()
-    start = (offset + 1) * 2
-    return text[:start] + "******" + text[start + 6 :]
