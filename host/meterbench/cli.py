@@ -70,7 +70,9 @@ def decode(
     results = [decode_hex(line, protocol) for line in lines]
     if as_json:
         for result in results:
-            sys.stdout.write(json.dumps(json_safe(result), ensure_ascii=False, allow_nan=False) + "\n")
+            sys.stdout.write(
+                json.dumps(json_safe(result), ensure_ascii=False, allow_nan=False) + "\n"
+            )
     else:
         _print_decoded(results)
     if not results or not all(r["valid"] for r in results):

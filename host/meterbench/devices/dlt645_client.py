@@ -208,7 +208,7 @@ class Dlt645Client:
 
     def _raise_abnormal(self, frame: Frame, label: str) -> None:
         try:
-            msg.parse_reply(frame)
+            msg.parse_reply(frame, self.version)
         except msg.AbnormalReply as ab:
             names = ", ".join(ab.errors) or "no bit set"
             raise MeterAbnormalReply(
@@ -222,10 +222,9 @@ class Dlt645Client:
         except DecodeError as exc:
             raise MeterBadReply(f"meter {self.address}: {exc}", self.address) from None
 
-    @staticmethod
-    def _parsed(frame: Frame) -> msg.Message:
+    def _parsed(self, frame: Frame) -> msg.Message:
         try:
-            return msg.parse_reply(frame)
+            return msg.parse_reply(frame, self.version)
         except DecodeError as exc:
             raise BadFrame(str(exc)) from None
 
@@ -325,7 +324,7 @@ class Dlt645Client:
 
     def _parsed_or_bad(self, frame: Frame) -> msg.ReadReply:
         try:
-            reply = msg.parse_reply(frame)
+            reply = msg.parse_reply(frame, self.version)
         except DecodeError as exc:  # pragma: no cover - the matcher already parsed it
             raise MeterBadReply(f"meter {self.address}: {exc}", self.address) from None
         if not isinstance(reply, msg.ReadReply):  # pragma: no cover - matched by function

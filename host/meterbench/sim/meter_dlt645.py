@@ -296,7 +296,7 @@ class Dlt645Meter:
             return self._handle_1997(request)
         broadcast = request.address == BROADCAST_ADDRESS
         try:
-            message = msg.parse_request(request)
+            message = msg.parse_request(request, 2007)
         except DecodeError:
             return None if broadcast else self._error(request.function, ERR_OTHER)
         if isinstance(message, msg.BroadcastTimeRequest):
@@ -699,7 +699,9 @@ class Dlt645Meter:
         if fn == F97.BROADCAST_TIME:
             if request.address == BROADCAST_ADDRESS and len(data) == 6:
                 try:
-                    message = msg.parse_request(Frame(request.address, F.BROADCAST_TIME, data))
+                    message = msg.parse_request(
+                        Frame(request.address, F.BROADCAST_TIME, data), 2007
+                    )
                 except DecodeError:
                     return None
                 assert isinstance(message, msg.BroadcastTimeRequest)
@@ -715,7 +717,7 @@ class Dlt645Meter:
             return msg.read_reply(self._wire_address, di, payload, version=1997)
         if fn == F97.WRITE:
             try:
-                message = msg.parse_request(request)
+                message = msg.parse_request(request, 1997)
             except DecodeError:
                 return self._error(fn, ERR_OTHER)
             assert isinstance(message, msg.WriteRequest)

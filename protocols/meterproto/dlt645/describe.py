@@ -94,11 +94,14 @@ def decode_item(di: int, payload: bytes, version: int = 2007) -> dict[str, Any]:
     return out
 
 
-def describe(frame: Frame) -> dict[str, Any]:
-    """All fields of one frame; request and reply DATA decoded where the layout is known."""
-    version = 1997 if frame.version == VERSION_1997 else 2007
+def describe(frame: Frame, version: int | None = None) -> dict[str, Any]:
+    """All fields of one frame; request and reply DATA decoded where the layout is known.
+    ``version`` is the edition when the caller knows it; None guesses from the function code
+    (a frame pasted by a person comes with nothing else)."""
+    if version is None:
+        version = 1997 if frame.version == VERSION_1997 else 2007
     out: dict[str, Any] = {
-        "protocol": frame.version,
+        "protocol": f"dlt645-{version}",
         "valid": True,
         "address": frame.address_text,
         "control": frame.control,
@@ -127,7 +130,7 @@ def _merge_item(out: dict[str, Any], item: dict[str, Any], with_value: bool = Tr
 
 def _describe_reply(frame: Frame, version: int, out: dict[str, Any]) -> None:
     try:
-        reply = parse_reply(frame)
+        reply = parse_reply(frame, version)
     except AbnormalReply as exc:
         out["error_word"] = exc.error_word
         out["errors"] = exc.errors
@@ -163,7 +166,7 @@ def _enum_name(enum: Any, number: int) -> str:
 
 
 def _describe_request(frame: Frame, version: int, out: dict[str, Any]) -> None:
-    request = parse_request(frame)
+    request = parse_request(frame, version)
     if isinstance(request, ReadRequest | ReadFollowUpRequest):
         _merge_item(out, decode_item(request.di, b"", version), with_value=False)
         out.pop("warning", None)
@@ -205,4 +208,3 @@ def _describe_authorised(request: AuthorisedRequest, frame: Frame, out: dict[str
         out["name"] = "remote control"
         out["value"] = _enum_name(RelayCommand, request.command)
         out["expiry"] = plain_value(request.expiry)
-
