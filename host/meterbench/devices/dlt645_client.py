@@ -17,17 +17,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from meterbench.devices.electricity_meter import EnergyRegister, PulseOutput
 from meterbench.devices.errors import (
     MeterAbnormalReply,
     MeterBadReply,
     MeterError,
     MeterTimeout,
+    MeterUnsupported,
+    MeterWriteUnknown,
 )
 from meterbench.transport.bus import Bus, Exchange
 from meterbench.transport.dialects import DLT645
 from meterbench.transport.errors import BadFrame, CorruptReply, ReplyTimeout
 from meterproto.dlt645 import messages as msg
 from meterproto.dlt645.di import DataItem, di_from_wire, format_di, lookup, parse_di
+from meterproto.dlt645.editions import Edition, UnsupportedQuestion, edition
 from meterproto.dlt645.frame import (
     BROADCAST_ADDRESS,
     WILDCARD_ADDRESS,
@@ -42,6 +46,12 @@ from meterproto.dlt645.frame import (
 Password = msg.Password
 MultiFunctionOutput = msg.MultiFunctionOutput
 RelayCommand = msg.RelayCommand
+
+_PULSE_MODES = {
+    PulseOutput.CLOCK_SECOND: msg.MultiFunctionOutput.CLOCK_SECOND_PULSE,
+    PulseOutput.DEMAND_PERIOD: msg.MultiFunctionOutput.DEMAND_PERIOD,
+    PulseOutput.TARIFF_SWITCH: msg.MultiFunctionOutput.TARIFF_SWITCH,
+}
 
 PREAMBLE = 4  # FEH wake-up bytes before every request (0-4 allowed; send 4)
 _FRAME_OVERHEAD = PREAMBLE + 12
@@ -107,7 +117,12 @@ def _address_matches(sent: bytes, got: bytes) -> bool:
 
 
 class Dlt645Client:
-    """A DL/T 645 meter at one address on a shared bus."""
+    """A DL/T 645 meter at one address on a shared bus.
+
+    It is an ``ElectricityMeter`` for both editions: the questions items ask (address, energy,
+    clock, pulse output) are mapped to the identifiers of the meter's edition through
+    ``meterproto.dlt645.editions``, and every reply is parsed as that edition.
+    """
 
     def __init__(
         self,
@@ -126,6 +141,7 @@ class Dlt645Client:
         self.bus = bus
         self._address = _address_bytes(address)
         self.version = version
+        self.edition: Edition = edition(version)
         self.password = password
         self.operator = operator
         self.max_follow_ups = max_follow_ups
@@ -265,9 +281,17 @@ class Dlt645Client:
         raw, _ = await self._read_payload(parse_di(di))
         return raw
 
+    def _check_di(self, di: int) -> None:
+        if not 0 <= di < 1 << (8 * self.edition.di_size):
+            raise ValueError(
+                f"{di:08x} is not a DL/T 645-{self.version} identifier "
+                f"({self.edition.di_size} bytes); this meter speaks the {self.version} edition"
+            )
+
     async def _read_payload(self, di: int) -> tuple[bytes, str]:
+        self._check_di(di)
         item = lookup(di, self.version)
-        di_len = 4 if self.version == 2007 else 2
+        di_len = self.edition.di_size
         expected = di_len + (item.size if item is not None and item.size else 200)
 
         def same_di(frame: Frame) -> bool:
@@ -331,7 +355,70 @@ class Dlt645Client:
             raise MeterBadReply(f"meter {self.address}: unexpected reply {reply}", self.address)
         return reply
 
+    # -- the ElectricityMeter questions ------------------------------------------------------
+    @property
+    def protocol(self) -> str:
+        return self.edition.protocol
+
+    async def _value(self, di: int) -> Any:
+        """The decoded value of ``di``; a value that is not there is a MeterBadReply."""
+        reading = await self.read(di)
+        if reading.value is None or reading.problem:
+            raise MeterBadReply(
+                f"meter {self.address}: {reading.di_text} ({reading.name}) unreadable: "
+                f"{reading.problem or 'no value'}",
+                self.address,
+            )
+        return reading.value
+
+    async def read_energy(
+        self, register: EnergyRegister = EnergyRegister.ACTIVE_IMPORT, tariff: int = 0
+    ) -> Decimal:
+        """Accumulated energy in kWh from the edition's register table."""
+        try:
+            di = self.edition.energy(register.value, tariff)
+        except UnsupportedQuestion as exc:
+            raise ValueError(str(exc)) from None
+        value = await self._value(di)
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+
+    async def read_clock(self) -> dt.datetime:
+        """Date, then time (every meter has both identifiers; not all have a combined one).
+        A date read just before midnight is read again if the time has wrapped past it."""
+        date = await self._value(self.edition.date)
+        time = await self._value(self.edition.time)
+        if time.hour == 0 and time.minute == 0:
+            date = await self._value(self.edition.date)
+        return dt.datetime.combine(date, time)
+
+    async def set_pulse_output(self, mode: PulseOutput) -> None:
+        """1DH; the 1997 edition has no such command (its output is fixed by the meter)."""
+        if self.version == 1997:
+            raise MeterUnsupported(
+                f"meter {self.address}: DL/T 645-1997 cannot switch the pulse output",
+                self.address,
+            )
+        await self.set_multi_function_output(_PULSE_MODES[mode])
+
     async def read_address(self) -> str:
+        """The meter's communication address.
+
+        With a known address, read from the meter itself (2007: 04000401; 1997: C032, else
+        C033), so a wrong meter list is caught. With a wildcard address, discover the only
+        meter on the line (see ``discover_address``).
+        """
+        if WILDCARD_BYTE in self._address:
+            return await self.discover_address()
+        refused: MeterAbnormalReply | None = None
+        for di in self.edition.address:
+            try:
+                return str(await self._value(di))
+            except MeterAbnormalReply as exc:
+                refused = refused or exc  # this edition keeps it elsewhere on some meters
+        assert refused is not None
+        raise refused
+
+    async def discover_address(self) -> str:
         """The address of the only meter on the line (13H to AA x 6; 1997: C032 to 99 x 6).
 
         Replies whose address field is AA x 6 (some virtual meters) are accepted; the address
@@ -356,17 +443,19 @@ class Dlt645Client:
         return self.address
 
     async def _read_address_1997(self) -> str:
+        number = self.edition.address[0]
+
         def check(frame: Frame) -> bool:
-            if di_from_wire(frame.data[:2]) != 0xC032:
+            if di_from_wire(frame.data[:2]) != number:
                 return False
             self._parsed(frame)
             return True
 
         frame = await self._exchange(
-            msg.read_1997(BROADCAST_ADDRESS, 0xC032),
+            msg.read_1997(BROADCAST_ADDRESS, number),
             check,
             reply_data=8,
-            what="read meter number C032",
+            what=f"read meter number {format_di(number, 1997)}",
         )
         assert frame is not None
         if WILDCARD_BYTE not in frame.address and frame.address != BROADCAST_ADDRESS:
@@ -413,6 +502,7 @@ class Dlt645Client:
         operator: int | str | None = None,
     ) -> None:
         number = parse_di(di)
+        self._check_di(number)
         password, operator = self._credentials(password, operator)
         if self.version == 2007:
             request = msg.write(self._address, number, payload, password, operator)
@@ -441,15 +531,11 @@ class Dlt645Client:
         """Set the meter clock with 14H: date 04000101 then time 04000102, or both at once with
         0400010C (``combined``, newer smart meters). ``when`` None takes the injected clock at
         the moment of each write, so the second write carries a fresh time."""
-        if self.version == 1997:
-            await self.write(0xC010, (when or self.clock()).date(), password, operator)
-            await self.write(0xC011, (when or self.clock()).time(), password, operator)
-            return
-        if combined:
+        if combined and self.version == 2007:
             await self.write(0x0400010C, when or self.clock(), password, operator)
             return
-        await self.write(0x04000101, (when or self.clock()).date(), password, operator)
-        await self.write(0x04000102, (when or self.clock()).time(), password, operator)
+        await self.write(self.edition.date, (when or self.clock()).date(), password, operator)
+        await self.write(self.edition.time, (when or self.clock()).time(), password, operator)
 
     async def broadcast_time(self, when: dt.datetime | None = None) -> None:
         """08H broadcast time sync to 99 x 6. No meter answers; nothing is awaited."""
@@ -573,6 +659,8 @@ __all__ = [
     "MeterBadReply",
     "MeterError",
     "MeterTimeout",
+    "MeterUnsupported",
+    "MeterWriteUnknown",
     "MultiFunctionOutput",
     "Password",
     "Reading",
