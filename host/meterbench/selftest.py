@@ -27,7 +27,7 @@ from meterbench.electrical import Setpoint
 from meterbench.regulations.pulses import error_from_counts
 from meterbench.runner.context import ResultRouter
 from meterbench.sim.clock import Clock
-from meterbench.transport.bus import Bus
+from meterbench.transport.bus import Bus, BusTiming
 from meterbench.transport.errors import TransportError
 from meterbench.transport.settings import SerialSettings
 from meterproto.dlt645.messages import MultiFunctionOutput
@@ -134,6 +134,7 @@ class Devices:
                 SerialSettings(
                     bus_info.baudrate, bus_info.parity, bus_info.bytesize, bus_info.stopbits
                 ),
+                timing=BusTiming(response_window=bus_info.response_delay_max_s),
                 name=bus_info.id,
             )
             try:

@@ -135,6 +135,7 @@ class Dlt645Client:
         max_follow_ups: int = 16,
         retries: int | None = None,
         clock: Callable[[], dt.datetime] = dt.datetime.now,
+        baudrates: Iterable[int] | None = None,
     ) -> None:
         if version not in (1997, 2007):
             raise ValueError(f"DL/T 645 edition must be 1997 or 2007, got {version}")
@@ -147,6 +148,8 @@ class Dlt645Client:
         self.max_follow_ups = max_follow_ups
         self.retries = retries
         self.clock = clock
+        # Rates the meter may use (its type's nameplate); None: any the protocol can express.
+        self.baudrates = tuple(sorted(baudrates)) if baudrates is not None else None
 
     # -- address -----------------------------------------------------------------------------
     @property
@@ -177,6 +180,7 @@ class Dlt645Client:
         reply_data: int = 200,
         what: str = "",
         switch_baudrate: int | None = None,
+        retries: int | None = None,
     ) -> Frame | None:
         """Send ``request``; return the matching reply (None for a broadcast).
 
@@ -202,7 +206,7 @@ class Dlt645Client:
             match=match if expect_reply else None,
             reply_len=_FRAME_OVERHEAD + min(reply_data, 255),
             label=label,
-            retries=self.retries,
+            retries=self.retries if retries is None else retries,
             switch_baudrate=switch_baudrate,
         )
         try:
@@ -508,12 +512,51 @@ class Dlt645Client:
             request = msg.write(self._address, number, payload, password, operator)
         else:
             request = msg.write_1997(self._address, number, payload, password)
-        await self._exchange(
-            request,
-            self._acknowledged,
-            reply_data=0,
-            what=f"write {format_di(number, self.version)}",
-        )
+        what = f"write {format_di(number, self.version)}"
+        sent_at = self.clock()
+        try:
+            await self._exchange(request, self._acknowledged, reply_data=0, what=what)
+        except MeterTimeout as exc:
+            confirmed = await self._read_back(number, payload, sent_at)
+            shows = {
+                True: "a read-back shows the new value",
+                False: "a read-back shows the old value",
+                None: "it could not be read back",
+            }[confirmed]
+            raise MeterWriteUnknown(
+                f"meter {self.address}: {what} got no reply after {exc.attempts} attempt(s); "
+                f"outcome unknown ({shows})",
+                self.address,
+                exc.attempts,
+                confirmed=confirmed,
+            ) from None
+
+    async def _read_back(self, di: int, payload: bytes, sent_at: dt.datetime) -> bool | None:
+        """Does the meter now hold ``payload`` under ``di``? None when that cannot be told.
+        A clock value has moved on since it was written: it counts as held when it is within
+        the time that passed (plus the display second) of what was written."""
+        try:
+            raw, problem = await self._read_payload(di)
+        except (MeterError, ValueError):
+            return None
+        if problem:
+            return None
+        if raw == payload:
+            return True
+        item = lookup(di, self.version)
+        if item is None:
+            return False
+        try:
+            held, wrote = item.decode(raw), item.decode(payload)
+        except DecodeError:
+            return None
+        if isinstance(held, dt.time) and isinstance(wrote, dt.time):
+            day = dt.date(2000, 1, 1)
+            held, wrote = dt.datetime.combine(day, held), dt.datetime.combine(day, wrote)
+        if isinstance(held, dt.datetime) and isinstance(wrote, dt.datetime):
+            drift = (held - wrote).total_seconds() % 86400
+            return drift <= (self.clock() - sent_at).total_seconds() + 2
+        return False
 
     def _acknowledged(self, frame: Frame) -> bool:
         if frame.data:
@@ -554,7 +597,23 @@ class Dlt645Client:
 
     async def change_baud(self, rate: int) -> None:
         """17H: the meter answers at the old rate and switches; the bus switches after the
-        97H reply. Every meter on the bus must then use the new rate."""
+        97H reply. Every meter on the bus must then use the new rate.
+
+        When the 97H reply is lost the meter may or may not have switched, and a retry at
+        the old rate would strand a meter that did. So the 17H is sent once per round; after
+        silence the meter is looked for at the new rate, then at the old one, then at any
+        other rate it may use: found at the new rate, the change is done; found at the old
+        rate, the 17H is sent again; found nowhere, MeterTimeout."""
+        if self.version == 1997:
+            raise MeterUnsupported(
+                f"meter {self.address}: DL/T 645-1997 rate change (0CH) is not supported",
+                self.address,
+            )
+        if self.baudrates is not None and rate not in self.baudrates:
+            raise ValueError(
+                f"meter {self.address} may use {', '.join(map(str, self.baudrates))} bit/s, "
+                f"not {rate}"
+            )
         request = msg.change_baud(self._address, rate)
         word = request.data[0]
 
@@ -563,9 +622,54 @@ class Dlt645Client:
                 raise BadFrame(f"97H reply carries {frame.data.hex()}, expected {word:02x}")
             return True
 
-        await self._exchange(
-            request, echoed, reply_data=1, what=f"change rate to {rate}", switch_baudrate=rate
-        )
+        rounds = 1 + (self.bus.timing.retries if self.retries is None else self.retries)
+        last: MeterTimeout | None = None
+        for _ in range(rounds):
+            old = self.bus.settings.baudrate
+            try:
+                await self._exchange(
+                    request,
+                    echoed,
+                    reply_data=1,
+                    what=f"change rate to {rate}",
+                    switch_baudrate=rate,
+                    retries=0,
+                )
+                return
+            except MeterTimeout as exc:
+                last = exc
+            found = await self._find_rate([rate, old, *(self.baudrates or ())], old)
+            if found == rate:
+                self.bus.trace.event(f"97H reply lost; meter {self.address} answers at {rate}")
+                return
+            if found is None:
+                break
+        assert last is not None
+        raise last
+
+    async def _find_rate(self, rates: list[int], fallback: int) -> int | None:
+        """The first of ``rates`` at which the meter answers a read of its address (the bus is
+        left at that rate), or None (the bus back at ``fallback``)."""
+        tried: list[int] = []
+        for rate in rates:
+            if rate in tried:
+                continue
+            tried.append(rate)
+            await self.bus.set_baudrate(rate)
+            try:
+                await self._probe()
+            except MeterTimeout:
+                continue
+            except MeterError:
+                pass  # a refusal or a garbled frame is still an answer at this rate
+            return rate
+        await self.bus.set_baudrate(fallback)
+        return None
+
+    async def _probe(self) -> None:
+        di = self.edition.address[0]
+        request = (msg.read if self.version == 2007 else msg.read_1997)(self._address, di)
+        await self._exchange(request, None, reply_data=16, what="probe rate", retries=1)
 
     async def set_multi_function_output(self, mode: msg.MultiFunctionOutput | int) -> None:
         """1DH: choose the multi-function terminal's signal (00H = clock second pulse)."""

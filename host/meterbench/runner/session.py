@@ -13,11 +13,11 @@ from typing import Any
 
 from meterbench.config.bench import BenchConfig, Position
 from meterbench.devices.controller import ControllerClient, ControllerError
-from meterbench.devices.dlt645_client import Dlt645Client
+from meterbench.devices.electricity_meter import ElectricityMeter
 from meterbench.devices.meter_clients import electricity_meter_client
 from meterbench.devices.source import ScpiSource, SourceError
 from meterbench.runner.meters import MeterEntry
-from meterbench.transport.bus import Bus
+from meterbench.transport.bus import Bus, BusTiming
 from meterbench.transport.errors import TransportError
 from meterbench.transport.settings import SerialSettings
 from meterproto.dlt645.messages import Password
@@ -39,7 +39,7 @@ class BenchSession:
     source: ScpiSource
     controllers: dict[str, ControllerClient]
     buses: dict[str, Bus]
-    meters: dict[int, Dlt645Client] = field(default_factory=dict)
+    meters: dict[int, ElectricityMeter] = field(default_factory=dict)
     firmware: dict[str, Any] = field(default_factory=dict)
     reference_constant: float = 0.0
 
@@ -104,6 +104,7 @@ async def open_session(
             bus = Bus(
                 info.url,
                 SerialSettings(info.baudrate, info.parity, info.bytesize, info.stopbits),
+                timing=BusTiming(response_window=info.response_delay_max_s),
                 name=info.id,
             )
             try:
@@ -127,10 +128,15 @@ async def open_session(
             if position.bus is None:
                 continue
             client = electricity_meter_client(
-                protocol, buses[position.bus], entry.address, password=password, operator=operator
+                protocol,
+                buses[position.bus],
+                entry.address,
+                password=password,
+                operator=operator,
+                baud_rates=getattr(entry.meter_type, "baud_rates", None),
             )
             if client is not None:
-                session.meters[entry.position] = client  # type: ignore[assignment]
+                session.meters[entry.position] = client
         return session
     except BaseException:
         for item in reversed(opened):
