@@ -17,6 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from meterbench.devices.electricity_meter import PulseOutput
 from meterbench.electrical import Setpoint
 from meterbench.plan.model import (
     BasicErrorStep,
@@ -52,7 +53,6 @@ from meterbench.runner.context import RunContext
 from meterbench.runner.recovery import generation, restarted, together
 from meterbench.runner.source_watch import source_watch
 from meterbench.runner.water import water_error
-from meterproto.dlt645.messages import MultiFunctionOutput
 from meterproto.link import messages as m
 
 DEC = Decimal
@@ -184,19 +184,13 @@ async def communication(ctx: RunContext, step: PlannedStep) -> None:
         for index, name in enumerate(plan.checks):
             try:
                 if name == "read_address":
-                    value: Any = (
-                        (await client.read_address())
-                        if wanted is None
-                        else ((await client.read(0x04000401)).value)
-                    )
+                    value: Any = await client.read_address()
                     if wanted is not None and value != wanted:
                         problems.append(f"address reads {value}, the meter list says {wanted}")
                 elif name == "read_energy":
-                    value = str((await client.read(0x00010000)).value)
+                    value = str(await client.read_energy())
                 elif name == "read_datetime":
-                    date = (await client.read(0x04000101)).value
-                    time = (await client.read(0x04000102)).value
-                    value = f"{date}T{time}"
+                    value = (await client.read_clock()).isoformat()
                 else:
                     value = str((await client.read(name)).value)
                 results[name] = value
@@ -256,9 +250,8 @@ async def time_setting(ctx: RunContext, step: PlannedStep) -> None:
             await client.set_clock()
             write_end = standard_time()
             read_start = standard_time()
-            time = (await client.read(0x04000102)).value
+            meter_time = await client.read_clock()
             read_end = standard_time()
-            date = (await client.read(0x04000101)).value
         except Exception as exc:  # noqa: BLE001
             ctx.log(
                 Severity.ERROR,
@@ -270,7 +263,6 @@ async def time_setting(ctx: RunContext, step: PlannedStep) -> None:
             )
             _failed(ctx, position, step.key, Outcome.ERROR, str(exc))
             return
-        meter_time = dt.datetime.combine(read_start.date() if date is None else date, time)
         earliest = read_start - (write_end - write_start) - dt.timedelta(seconds=1)
         latest = read_end + dt.timedelta(seconds=1)
         if meter_time < earliest:
@@ -714,10 +706,7 @@ async def std_dev(ctx: RunContext, step: PlannedStep) -> None:
 
 
 async def _read_energy(ctx: RunContext, position: int) -> Decimal:
-    reading = await ctx.session.meters[position].read(0x00010000)
-    if reading.value is None:
-        raise ValueError(f"energy register unreadable: {reading.problem}")
-    return _d(reading.value)
+    return await ctx.session.meters[position].read_energy()
 
 
 async def register(ctx: RunContext, step: PlannedStep) -> None:
@@ -915,7 +904,7 @@ async def clock(ctx: RunContext, step: PlannedStep) -> None:
         if client is None:
             return
         try:
-            await client.set_multi_function_output(MultiFunctionOutput.CLOCK_SECOND_PULSE)
+            await client.set_pulse_output(PulseOutput.CLOCK_SECOND)
         except Exception as exc:  # noqa: BLE001
             ctx.log(
                 Severity.WARNING,

@@ -46,7 +46,11 @@ class SourceWatch:
         self._users -= 1
         if self._users == 0 and self._task is not None:
             task, self._task = self._task, None
-            task.cancel()
+            # A cancellation that lands while a source read completes can be swallowed by the
+            # read's own timeout handling; cancel again until the poller has really stopped.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=1.0)
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
