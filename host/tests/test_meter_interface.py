@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from meter_harness import ADDRESS, bus_on, meter, run, served, within  # noqa: E402
+from virtual_time import run_virtual  # noqa: E402
 
 from meterbench.devices.dlt645_client import Dlt645Client, Password  # noqa: E402
 from meterbench.devices.electricity_meter import (  # noqa: E402
@@ -21,7 +22,10 @@ from meterbench.devices.electricity_meter import (  # noqa: E402
 )
 from meterbench.devices.errors import MeterUnsupported  # noqa: E402
 from meterbench.devices.meter_clients import electricity_meter_client  # noqa: E402
+from meterbench.sim.line import SimLine  # noqa: E402
+from meterbench.sim.memory_port import MemoryPort  # noqa: E402
 from meterbench.sim.meter_dlt645 import FORWARD_ACTIVE, REVERSE_ACTIVE  # noqa: E402
+from meterbench.transport import Bus, BusTiming  # noqa: E402
 from meterproto.dlt645 import messages as msg  # noqa: E402
 from meterproto.dlt645.editions import DLT645_1997, DLT645_2007  # noqa: E402
 
@@ -99,3 +103,25 @@ def test_1997_address_from_the_user_number_when_the_meter_number_is_refused() ->
             )
 
     run(scenario())
+
+
+def test_mixed_bus_discovery_per_edition_ignores_the_other_editions_answer() -> None:
+    """A 1997 meter refuses the 2007 13H (a function its edition lacks), and here it does so
+    before the 2007 meter answers: the refusal is not the 2007 meter's address. A 1997
+    discovery (C032 to 99 x 6) is ignored by the 2007 meter."""
+    new = meter(address="100000000007", response_delay=0.3)
+    old = meter(address="100000000097", version=1997, response_delay=0.02)
+
+    async def scenario() -> None:
+        bus = Bus(
+            "memory://mixed", timing=BusTiming(), opener=MemoryPort.opener(SimLine([new, old]))
+        )
+        await bus.open()
+        try:
+            assert await Dlt645Client(bus, version=2007).read_address() == "100000000007"
+            assert await Dlt645Client(bus, version=1997).read_address() == "100000000097"
+            assert bus.stats.ignored_frames == 1  # the 1997 meter's refusal of 13H
+        finally:
+            await bus.close()
+
+    run_virtual(scenario())

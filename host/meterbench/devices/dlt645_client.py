@@ -181,16 +181,21 @@ class Dlt645Client:
         what: str = "",
         switch_baudrate: int | None = None,
         retries: int | None = None,
+        refusals: bool = True,
     ) -> Frame | None:
         """Send ``request``; return the matching reply (None for a broadcast).
 
         ``check`` sees each candidate reply of the right function from the right address and
-        returns False for a stale one (wrong DI / SEQ) or raises BadFrame.
+        returns False for a stale one (wrong DI / SEQ) or raises BadFrame. ``refusals`` False
+        ignores abnormal replies (a 13H is never refused by a 2007 meter: a refusal comes from
+        a meter of the other edition sharing the line).
         """
         sent = request.address
 
         def match(frame: Frame) -> bool:
             if frame.function != request.function or not _address_matches(sent, frame.address):
+                return False
+            if frame.abnormal and not refusals:
                 return False
             if frame.abnormal:
                 if not frame.data:
@@ -441,7 +446,9 @@ class Dlt645Client:
                 )
             return True
 
-        frame = await self._exchange(msg.read_address(), check, reply_data=6, what="read address")
+        frame = await self._exchange(
+            msg.read_address(), check, reply_data=6, what="read address", refusals=False
+        )
         assert frame is not None
         self._address = bytes(frame.data)
         return self.address
