@@ -125,3 +125,34 @@ def test_mixed_bus_discovery_per_edition_ignores_the_other_editions_answer() -> 
             await bus.close()
 
     run_virtual(scenario())
+
+
+def test_filler_in_one_field_keeps_the_rest_and_names_the_field() -> None:
+    """A demand whose time is FFH filler, a tariff register that is AAH filler: the other
+    fields decode, and the problem says which field is missing."""
+    m = meter()
+    original = m._value
+
+    def with_filler(di: int) -> bytes | None:
+        raw = original(di)
+        if raw is None:
+            return None
+        if di == 0x01010000:  # demand XX.XXXX then YYMMDDhhmm
+            return raw[:3] + b"\xff" * 5
+        if di == 0x0001FF00:  # total, tariff 1..4
+            return raw[:4] + b"\xaa" * 4 + raw[8:]
+        return raw
+
+    m._value = with_filler  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        async with served([m], "tcp") as (_, url), bus_on(url) as bus:
+            client = Dlt645Client(bus, ADDRESS)
+            demand = await within(client.read(0x01010000), 3)
+            assert demand.value["demand"] is not None and demand.value["time"] is None
+            assert "in time" in demand.problem
+            block = await client.read(0x0001FF00)
+            assert block.value[0] == Decimal("1250.31") and block.value[1] is None
+            assert "in [1]" in block.problem
+
+    run(scenario())

@@ -100,6 +100,20 @@ def json_value(value: Any) -> Any:
     return value
 
 
+def _filler_fields(value: Any, path: str = "") -> list[str]:
+    """Where a decoded value holds None (filler the meter sent instead of digits): "" for the
+    whole value, else the field names / list positions; the rest of the value stays usable."""
+    if value is None:
+        return [path]
+    if isinstance(value, dict):
+        return [
+            p for k, v in value.items() for p in _filler_fields(v, f"{path}.{k}" if path else k)
+        ]
+    if isinstance(value, list | tuple):
+        return [p for i, v in enumerate(value) for p in _filler_fields(v, f"{path}[{i}]")]
+    return []
+
+
 def _address_bytes(address: str | bytes) -> bytes:
     try:
         return msg.to_address(address)
@@ -278,8 +292,10 @@ class Dlt645Client:
         except DecodeError as exc:
             problem = problem or str(exc)
         else:
-            if value is None or (isinstance(value, list) and None in value):
-                problem = problem or "not available (the meter sent non-BCD filler)"
+            missing = _filler_fields(value)
+            if missing:
+                where = "" if missing == [""] else f" in {', '.join(missing)}"
+                problem = problem or f"not available{where} (the meter sent non-BCD filler)"
         return Reading(number, item.name, value, item.unit, raw, self.version, problem)
 
     async def read_many(self, dis: Iterable[int | str]) -> list[Reading]:
