@@ -59,7 +59,13 @@ def decode(
         ),
     ] = None,
     protocol: Annotated[
-        str, typer.Option("--protocol", "-p", help="auto, dlt645, cjt188, dlt698 or link.")
+        str,
+        typer.Option(
+            "--protocol",
+            "-p",
+            help="auto, dlt645 (edition from the function code), dlt645-2007, dlt645-1997, "
+            "cjt188, dlt698 or link.",
+        ),
     ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per frame.")] = False,
 ) -> None:

@@ -121,3 +121,15 @@ def test_write_data_hex_is_the_frame_data_unmasked() -> None:
         decoded = _strict_json(run("--json", wire.hex()).stdout)
         assert decoded["data_hex"] == frame.data.hex()
         bytes.fromhex(str(decoded["data_hex"]))
+
+
+def test_the_edition_can_be_given_when_the_function_code_cannot_tell() -> None:
+    """83H with DI + value: the guess says 2007 (security), a 1997 re-read reply it is."""
+    from meterproto.dlt645.frame import encode_frame
+
+    wire = encode_frame(b"\x01\x00\x00\x00\x00\x00", 0x83, b"\x10\x90\x42\x06\x12\x00", 0).hex()
+    decoded = _strict_json(run("--json", "--protocol", "dlt645-1997", wire).stdout)
+    assert decoded["protocol"] == "dlt645-1997"
+    assert (decoded["di"], decoded["value"]) == ("9010", 1206.42)
+    guessed = _strict_json(run("--json", wire).stdout)
+    assert guessed["protocol"] == "dlt645-2007"

@@ -121,6 +121,16 @@ def describe(frame: Frame, version: int | None = None) -> dict[str, Any]:
     return out
 
 
+def describe_2007(frame: Frame) -> dict[str, Any]:
+    """``describe`` for a frame known to be DL/T 645-2007."""
+    return describe(frame, 2007)
+
+
+def describe_1997(frame: Frame) -> dict[str, Any]:
+    """``describe`` for a frame known to be DL/T 645-1997."""
+    return describe(frame, 1997)
+
+
 def _merge_item(out: dict[str, Any], item: dict[str, Any], with_value: bool = True) -> None:
     out["di"] = item["di"]
     for key in ("name", "unit", "warning") + (("value",) if with_value else ()):
