@@ -18,7 +18,7 @@ from meterbench.results.cli import records_app, runs, show
 from meterbench.runner.cli import demo, resume, run
 from meterbench.selftest_cli import selftest
 from meterbench.sim.serve import serve as sim_serve
-from meterproto.decode import PROTOCOLS, decode_hex
+from meterproto.decode import PROTOCOLS, decode_hex, json_safe
 
 app = typer.Typer(
     name="meterbench",
@@ -59,7 +59,13 @@ def decode(
         ),
     ] = None,
     protocol: Annotated[
-        str, typer.Option("--protocol", "-p", help="auto, dlt645, cjt188, dlt698 or link.")
+        str,
+        typer.Option(
+            "--protocol",
+            "-p",
+            help="auto, dlt645 (edition from the function code), dlt645-2007, dlt645-1997, "
+            "cjt188, dlt698 or link.",
+        ),
     ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per frame.")] = False,
 ) -> None:
@@ -70,7 +76,9 @@ def decode(
     results = [decode_hex(line, protocol) for line in lines]
     if as_json:
         for result in results:
-            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+            sys.stdout.write(
+                json.dumps(json_safe(result), ensure_ascii=False, allow_nan=False) + "\n"
+            )
     else:
         _print_decoded(results)
     if not results or not all(r["valid"] for r in results):

@@ -373,7 +373,7 @@ def scan_command(
         for probe in probes:
             client = _client(bus, probe, edition)
             try:
-                await client.read(0x04000401 if edition == 2007 else 0xC032)
+                await client.read(client.edition.address[0])
             except MeterTimeout:
                 continue
             except MeterError as exc:  # it answered, even if only to refuse

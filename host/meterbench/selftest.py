@@ -22,12 +22,10 @@ from meterbench.clock import Clock
 from meterbench.config.bench import BenchConfig
 from meterbench.devices.controller import ControllerClient, ControllerError
 from meterbench.runner.context import ResultRouter
-from meterbench.transport.bus import Bus
+from meterbench.transport.bus import Bus, BusTiming
 from meterbench.transport.errors import TransportError
 from meterbench.transport.settings import SerialSettings
 from meterproto.link import messages as m
-
-ADDRESS_DI = {2007: 0x04000401, 1997: 0xC032}  # the communication address, per edition
 
 
 @dataclass(frozen=True)
@@ -117,6 +115,7 @@ class Devices:
                 SerialSettings(
                     bus_info.baudrate, bus_info.parity, bus_info.bytesize, bus_info.stopbits
                 ),
+                timing=BusTiming(response_window=bus_info.response_delay_max_s),
                 name=bus_info.id,
             )
             try:

@@ -18,6 +18,7 @@ from meterbench.clock import ManualClock
 from meterbench.config.bench import load_bench
 from meterbench.config.meter_types import ElectricityMeterType, load_meter_type
 from meterbench.config.plans import load_plan
+from meterbench.devices.electricity_meter import EnergyRegister, PulseOutput
 from meterbench.electrical import Setpoint
 from meterbench.kinds.electricity.devices import ElectricityDevices
 from meterbench.plan.expand import expand_plan
@@ -203,33 +204,31 @@ class FakeMeterClient:
     def _now(self) -> dt.datetime:
         return self.clock.datetime().astimezone().replace(tzinfo=None) + self.offset
 
-    async def read(self, di: int | str) -> Any:
-        self._check()
-        self.source._advance()
-        value: Any
-        if di == 0x04000401:
-            value = self.address
-        elif di == 0x00010000:
-            gain = 1 + Fraction(self.behaviour.error_pct + self.behaviour.register_ahead_pct) / 100
-            kwh = Fraction(100) + self.source.total_kwh * gain
-            value = Decimal(round(float(kwh), 2)).quantize(Decimal("0.01"))
-        elif di == 0x04000101:
-            value = self._now().date()
-        elif di == 0x04000102:
-            value = self._now().time().replace(microsecond=0)
-        else:
-            value = "0"
-        return SimpleNamespace(value=value, problem="")
+    protocol = "dlt645-2007"
 
     async def read_address(self) -> str:
         self._check()
         return self.address
 
-    async def set_clock(self) -> None:
+    async def read_energy(
+        self, register: EnergyRegister = EnergyRegister.ACTIVE_IMPORT, tariff: int = 0
+    ) -> Decimal:
+        self._check()
+        self.source._advance()
+        gain = 1 + Fraction(self.behaviour.error_pct + self.behaviour.register_ahead_pct) / 100
+        kwh = Fraction(100) + self.source.total_kwh * gain
+        return Decimal(round(float(kwh), 2)).quantize(Decimal("0.01"))
+
+    async def read_clock(self) -> dt.datetime:
+        self._check()
+        self.source._advance()
+        return self._now().replace(microsecond=0)
+
+    async def set_clock(self, when: dt.datetime | None = None) -> None:
         self._check()
         self.offset = dt.timedelta(0)
 
-    async def set_multi_function_output(self, mode: Any) -> None:
+    async def set_pulse_output(self, mode: PulseOutput) -> None:
         self._check()
         self.output_mode = mode
 

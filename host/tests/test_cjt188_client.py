@@ -71,3 +71,16 @@ def test_water_and_electricity_meters_share_one_bus() -> None:
             assert (volume.volume, energy.value) == (Decimal("123.45"), Decimal("1250.31"))
 
     run(scenario())
+
+
+def test_meter_without_clock_still_gives_its_volume() -> None:
+    """An all-zero real-time field is a warning on that field, not a lost reading."""
+    w = water(has_clock=False)
+
+    async def scenario() -> None:
+        async with served([w], "pty") as (_, url), bus_on(url) as bus:
+            reading = await within(Cjt188Client(bus, WATER).read_volume(), 3)
+            assert (reading.volume, reading.time) == (Decimal("123.45"), None)
+            assert reading.warnings == ("real time is all zeros: the meter has no clock",)
+
+    run(scenario())

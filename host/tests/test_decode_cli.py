@@ -97,3 +97,54 @@ def test_a_heat_meter_reply_decodes_to_every_field() -> None:
     assert (decoded["supply_c"], decoded["return_c"]) == (23.02, 23.11)
     assert decoded["working_hours"] == 5834 and decoded["datetime"] == "2023-09-05T12:49:09"
     assert (decoded["heat"], decoded["heat_unit"], decoded["volume_unit"]) == (0.0, "kWh", "m3")
+
+
+def _strict_json(line: str) -> dict[str, object]:
+    def refuse(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_json_output_stays_json_for_non_finite_numbers() -> None:
+    """A 698 float64 NaN (or infinity) is null in the JSON plus a warning naming the field."""
+    from meterproto.dlt698 import apdu as ap
+    from meterproto.dlt698 import frame as df
+
+    nan = ap.get_response_normal("200f0200", ap.Data(0x18, float("nan")))
+    inf = ap.get_response_normal("200f0200", ap.Data(0x18, float("-inf")))
+    frames = [df.encode_frame(b"\x01" * 6, 0xC3, apdu, preamble=0).hex() for apdu in (nan, inf)]
+    result = run("--json", *frames)
+    assert result.returncode == 0, result.stderr
+    for line in result.stdout.splitlines():
+        decoded = _strict_json(line)
+        assert decoded["value"] is None
+        assert "value" in str(decoded["warnings"])
+
+
+def test_write_data_hex_is_the_frame_data_unmasked() -> None:
+    """``data_hex`` is the DATA as hex for 1997 and 2007 writes alike; masking passwords is
+    the job of traces and logs, not of a decoder a person feeds their own frame."""
+    from meterproto.dlt645 import messages as msg
+    from meterproto.dlt645.frame import encode_frame
+
+    password = msg.Password(2, "123456")
+    w97 = msg.write_1997("000000000001", 0xC011, b"\x00\x00\x12", password)
+    w07 = msg.write("000000000001", 0x04000102, b"\x00\x00\x12", password, 0)
+    for frame in (w97, w07):
+        wire = encode_frame(frame.address, frame.control, frame.data, 0)
+        decoded = _strict_json(run("--json", wire.hex()).stdout)
+        assert decoded["data_hex"] == frame.data.hex()
+        bytes.fromhex(str(decoded["data_hex"]))
+
+
+def test_the_edition_can_be_given_when_the_function_code_cannot_tell() -> None:
+    """83H with DI + value: the guess says 2007 (security), a 1997 re-read reply it is."""
+    from meterproto.dlt645.frame import encode_frame
+
+    wire = encode_frame(b"\x01\x00\x00\x00\x00\x00", 0x83, b"\x10\x90\x42\x06\x12\x00", 0).hex()
+    decoded = _strict_json(run("--json", "--protocol", "dlt645-1997", wire).stdout)
+    assert decoded["protocol"] == "dlt645-1997"
+    assert (decoded["di"], decoded["value"]) == ("9010", 1206.42)
+    guessed = _strict_json(run("--json", wire).stdout)
+    assert guessed["protocol"] == "dlt645-2007"

@@ -306,6 +306,16 @@ def test_two_answers_collide_and_a_wrong_rate_is_not_heard() -> None:
     assert quiet == []
 
 
+def test_answers_one_after_another_do_not_collide() -> None:
+    """Only transmissions that overlap on the wire collide: a meter that starts answering
+    after the other has finished is heard intact."""
+    a = model(response_delay=0.02)
+    b = Dlt645Meter(address="230715000043", preamble=0, response_delay=0.5)
+    got = SimLine([a, b]).session().feed(msg.read_address().encode(), now=0.0)
+    frames = StreamDecoder().feed(b"".join(s.data for s in got))
+    assert sorted(f.address_text for f in frames) == [ADDRESS, "230715000043"]
+
+
 def test_a_paced_line_counts_the_request_time_before_the_delay() -> None:
     m = model(response_delay=0.05)
     session = SimLine([m], pace=True).session()

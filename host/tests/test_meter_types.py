@@ -36,6 +36,8 @@ def test_example_types_load():
         "1p-class2-5-60a",
         "1p-class1-5-60a",
         "1p-class1-10-100a",
+        "1p-class2-5-60a-dlt645-1997",
+        "3p4w-class1-5-60a-dlt645-1997",
         "3p4w-class0.5s-ct-1.5-6a",
         "3p4w-class1-5-60a",
         "water-dn15-q3-2.5-r160",

@@ -94,7 +94,7 @@ def test_registers_follow_energy_and_the_configured_bias() -> None:
             tampered = Dlt645Client(bus, bench.section.address_for(18))
             before = [(await c.read(0x00010000)).value for c in (normal, tampered)]
             await source.apply(Setpoint.balanced("1p", 220.0, 60.0, 1.0))
-            await asyncio.sleep(1.0)
+            await bench.clock.sleep(400.0)  # simulated seconds: the same energy however loaded
             await source.apply(Setpoint.balanced("1p", 220.0, 0.0, 1.0))
             after = [(await c.read(0x00010000)).value for c in (normal, tampered)]
             now = bench.clock.now()
@@ -127,3 +127,17 @@ def test_bad_sim_sections_name_the_field(tmp_path: Path) -> None:
     no_sim.write_text(BENCH.read_text().split("\n[sim]\n")[0])
     with pytest.raises(ConfigError, match="source.url.*no \\[sim\\] section"):
         load_bench(no_sim)
+
+
+def test_reply_timing_is_configurable_per_position(tmp_path: Path) -> None:
+    """Slow meters for bus tests: a delay range (drawn with the bench seed) and slow refusals."""
+    text = BENCH.read_text().replace(
+        "[sim.meter_defaults]",
+        "[sim.meter_defaults]\nresponse_delay_s = 0.5\nresponse_delay_max_s = 2.0\n"
+        "error_delay_s = 1.9",
+    )
+    path = tmp_path / "slow.toml"
+    path.write_text(text)
+    (tmp_path / "meter_types").symlink_to(BENCH.parent / "meter_types")
+    meter = SimulatedBench(load_bench(path), path).meters[1]
+    assert (meter.response_delay, meter.response_delay_max, meter.error_delay) == (0.5, 2.0, 1.9)

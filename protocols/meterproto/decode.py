@@ -8,6 +8,7 @@ matters only for the error message of a frame that no codec accepts.
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -18,28 +19,33 @@ from meterproto.link.frame import LinkError
 # What each codec raises for bytes that are not one of its frames.
 _DECODE_ERRORS = (DecodeError, LinkError)
 
-# protocol name -> (module holding decode_frame, module holding describe)
-_CODECS: dict[str, tuple[str, str]] = {
-    "dlt645": ("meterproto.dlt645.frame", "meterproto.dlt645.describe"),
-    "cjt188": ("meterproto.cjt188.frame", "meterproto.cjt188.messages"),
-    "dlt698": ("meterproto.dlt698.frame", "meterproto.dlt698.apdu"),
-    "link": ("meterproto.link.frame", "meterproto.link_describe"),
+# protocol name -> (module holding decode_frame, module holding the describer, its name)
+_CODECS: dict[str, tuple[str, str, str]] = {
+    "dlt645": ("meterproto.dlt645.frame", "meterproto.dlt645.describe", "describe"),
+    "cjt188": ("meterproto.cjt188.frame", "meterproto.cjt188.messages", "describe"),
+    "dlt698": ("meterproto.dlt698.frame", "meterproto.dlt698.apdu", "describe"),
+    "link": ("meterproto.link.frame", "meterproto.link_describe", "describe"),
+    # The DL/T 645 edition when the person knows it: the function code alone cannot always
+    # tell (03H is a 1997 re-read and the 2007 security command).
+    "dlt645-2007": ("meterproto.dlt645.frame", "meterproto.dlt645.describe", "describe_2007"),
+    "dlt645-1997": ("meterproto.dlt645.frame", "meterproto.dlt645.describe", "describe_1997"),
 }
+_AUTO = ("dlt645", "cjt188", "dlt698", "link")  # what "auto" tries, in this order
 
 PROTOCOLS = ("auto", *_CODECS)
 
 
 def _codec(name: str) -> tuple[Callable[[bytes], Any], Callable[[Any], dict[str, Any]]]:
-    frame_module, describe_module = _CODECS[name]
+    frame_module, describe_module, describe_name = _CODECS[name]
     decode = importlib.import_module(frame_module).decode_frame
-    describe = importlib.import_module(describe_module).describe
+    describe = getattr(importlib.import_module(describe_module), describe_name)
     return decode, describe
 
 
 def available_protocols() -> list[str]:
-    """Codecs that import here (all of them in a complete installation)."""
+    """Codecs that "auto" tries and that import here (all in a complete installation)."""
     names = []
-    for name in _CODECS:
+    for name in _AUTO:
         try:
             _codec(name)
         except (ImportError, AttributeError):
@@ -82,6 +88,27 @@ def decode_hex(text: str, protocol: str = "auto") -> dict[str, Any]:
             "error": f"not hex: {exc}",
         }
     return decode_bytes(data, protocol)
+
+
+def json_safe(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` with every NaN or infinity replaced by None and a warning naming the field,
+    so the JSON output stays JSON (which has no such numbers) and nothing is silently lost."""
+    warnings: list[str] = []
+
+    def clean(value: Any, path: str) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            warnings.append(f"{path}: {value} is not a JSON number; given as null")
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    out = clean(result, "")
+    if warnings:
+        out["warnings"] = [*out.get("warnings", []), *warnings]
+    return out
 
 
 def _likely_protocol(data: bytes, errors: dict[str, str]) -> str:

@@ -259,27 +259,66 @@ def test_request_is_not_a_reply() -> None:
         cm.parse_reply(decode_frame(EX14))
 
 
-@pytest.mark.parametrize(
-    ("offset", "byte", "message"),
-    [
-        (14, 0x4A, "cumulative volume is not BCD"),  # volume low byte 45H -> 4AH
-        (19, 0xF0, "settlement-day volume is not BCD"),
-        (24, 0x3C, "real time is not BCD"),  # seconds
-        (24, 0x61, "not a valid date"),  # 61 seconds: valid BCD, impossible time
-        (28, 0x13, "not a valid date"),  # month 13
-    ],
-)
-def test_invalid_bcd_or_time_is_rejected(offset: int, byte: int, message: str) -> None:
+def _patched_ex15(offset: int, byte: int) -> Frame:
     raw = bytearray(EX15)
     raw[offset] = byte
     raw[-2] = sum(raw[:-2]) & 0xFF
-    frame = decode_frame(bytes(raw))  # the checksum cannot see it
-    with pytest.raises(DecodeError, match=message):
+    return decode_frame(bytes(raw))  # the checksum cannot see it
+
+
+def test_invalid_volume_is_rejected() -> None:
+    """The cumulative volume is the reading itself: without it there is nothing to keep."""
+    frame = _patched_ex15(14, 0x4A)  # volume low byte 45H -> 4AH
+    with pytest.raises(DecodeError, match="cumulative volume is not BCD"):
         cm.parse_reply(frame)
     described = cm.describe(frame)  # never raises: reports the problem, keeps the link fields
-    assert message in described["error"]
+    assert "cumulative volume is not BCD" in described["error"]
     assert "value" not in described
     assert described["di"] == "901f"
+
+
+@pytest.mark.parametrize(
+    ("offset", "byte", "field", "message"),
+    [
+        (19, 0xF0, "settlement_volume", "settlement-day volume is not BCD"),
+        (24, 0x3C, "time", "real time is not BCD"),  # seconds
+        (24, 0x61, "time", "not a valid date"),  # 61 seconds: valid BCD, impossible time
+        (28, 0x13, "time", "not a valid date"),  # month 13
+    ],
+)
+def test_one_bad_field_is_a_warning_and_the_volume_stays(
+    offset: int, byte: int, field: str, message: str
+) -> None:
+    frame = _patched_ex15(offset, byte)
+    reply = cm.parse_reply(frame)
+    assert isinstance(reply, cm.Reply) and reply.meter_data is not None
+    md = reply.meter_data
+    assert md.volume == Decimal("123.45")
+    assert getattr(md, field) is None
+    assert any(message in w for w in md.warnings)
+    described = cm.describe(frame)
+    assert described["value"] == 123.45 and "error" not in described
+    assert any(message in w for w in described["warnings"])
+
+
+def test_all_zero_real_time_means_no_clock() -> None:
+    """Meters without a clock send the real-time field as zeros: the volume and a warning."""
+    good = bytearray(decode_frame(EX15).data)
+    good[3 + 10 : 3 + 17] = bytes(7)
+    frame = Frame(0x10, ADDR_14, 0x81, bytes(good))
+    reply = cm.parse_reply(decode_frame(frame.encode(preamble=0)))
+    assert isinstance(reply, cm.Reply) and reply.meter_data is not None
+    md = reply.meter_data
+    assert (md.volume, md.settlement_volume, md.time) == (
+        Decimal("123.45"),
+        Decimal("120.00"),
+        None,
+    )
+    assert md.warnings == ("real time is all zeros: the meter has no clock",)
+    described = cm.describe(frame)
+    assert described["value"] == 123.45 and described["datetime"] is None
+    # and it goes back on the wire as zeros
+    assert cm.encode_meter_data(md) == bytes(good[3:])
 
 
 def test_invalid_bcd_in_time_and_year() -> None:
@@ -287,8 +326,8 @@ def test_invalid_bcd_in_time_and_year() -> None:
     for k, what in ((10, "real time"), (16, "real time year")):
         bad = bytearray(good)
         bad[k] = 0x3C
-        with pytest.raises(DecodeError, match=what):
-            cm.parse_meter_data(bytes(bad))
+        md = cm.parse_meter_data(bytes(bad))
+        assert md.time is None and what in md.warnings[0]
     with pytest.raises(DecodeError, match="too short"):
         cm.parse_meter_data(good[:18])
 

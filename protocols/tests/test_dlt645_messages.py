@@ -211,3 +211,30 @@ def test_read_replies_round_trip(address: str, di: int, payload: bytes, more: bo
     reply = m.parse_reply(decode_frame(m.read_reply(address, di, payload, more).encode()))
     assert isinstance(reply, m.ReadReply)
     assert (reply.address, reply.di, reply.payload, reply.follow_up) == (address, di, payload, more)
+
+
+# -- the edition is the caller's knowledge, not a guess from the function code ------------------
+
+
+def test_2007_security_error_reply_decodes_as_2007_when_the_caller_says_so() -> None:
+    """C3H (03H security, abnormal) with a 2-byte SERR looked like a 1997 re-read."""
+    frame = Frame(b"\x01\x00\x00\x00\x00\x00", 0xC3, b"\x04\x00")
+    with pytest.raises(m.AbnormalReply) as caught:
+        m.parse_reply(frame, version=2007)
+    assert caught.value.version == 2007
+    assert caught.value.errors == ["password wrong or not authorised"]
+
+
+def test_1997_reread_reply_decodes_as_1997_when_the_caller_says_so() -> None:
+    """83H (1997 re-read reply) with DI + value looked like a 2007 security reply."""
+    frame = Frame(b"\x01\x00\x00\x00\x00\x00", 0x83, b"\x10\x90\x42\x06\x12\x00")
+    reply = m.parse_reply(frame, version=1997)
+    assert isinstance(reply, m.ReadReply)
+    assert (reply.version, reply.di, reply.payload) == (1997, 0x9010, b"\x42\x06\x12\x00")
+
+
+def test_request_edition_from_the_caller() -> None:
+    frame = m.read_1997("000000000001", 0xC032)
+    assert m.parse_request(frame, version=1997).version == 1997
+    with pytest.raises(ValueError, match="edition"):
+        m.parse_reply(frame, version=2001)

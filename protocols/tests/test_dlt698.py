@@ -586,3 +586,25 @@ def test_frame_module_runs_on_micropython() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def _with_reserved_length_bit(raw: bytes) -> bytes:
+    """``raw`` with bit 15 of the length field set and both checksums made right again, so
+    only the reserved bit is wrong."""
+    b = bytearray(raw)
+    b[2] |= 0x80
+    hcs_at = 6 + (b[4] & 0x0F) + 1
+    hcs = crc16_x25(bytes(b), 0xFFFF, 1, hcs_at)
+    b[hcs_at], b[hcs_at + 1] = hcs & 0xFF, hcs >> 8
+    fcs = crc16_x25(bytes(b), 0xFFFF, 1, len(b) - 3)
+    b[-3], b[-2] = fcs & 0xFF, fcs >> 8
+    return bytes(b)
+
+
+def test_reserved_length_bit_is_rejected_by_both_decoders() -> None:
+    bad = _with_reserved_length_bit(EX16)
+    with pytest.raises(DecodeError, match="reserved"):
+        decode_frame(bad)
+    decoder = StreamDecoder()
+    assert decoder.feed(bad) + decoder.flush() == []
+    assert len(_feed_all(StreamDecoder(), [bad, EX16])) == 1  # the good one behind it survives

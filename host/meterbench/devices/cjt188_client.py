@@ -38,11 +38,12 @@ class VolumeReading:
     address: str
     volume: Decimal
     unit: str
-    settlement_volume: Decimal
-    time: datetime
+    settlement_volume: Decimal | None
+    time: datetime | None  # None: the meter has no clock or sent an impossible date
     valve: str
     battery_low: bool
     status_raw: bytes
+    warnings: tuple[str, ...] = ()  # fields that did not decode; the volume always did
 
 
 class Cjt188Client:
@@ -155,6 +156,7 @@ class Cjt188Client:
             status.valve,
             status.battery_low,
             data.status,
+            data.warnings,
         )
 
     async def read_address(self) -> str:

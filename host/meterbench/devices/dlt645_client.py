@@ -17,17 +17,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from meterbench.devices.electricity_meter import EnergyRegister, PulseOutput
 from meterbench.devices.errors import (
     MeterAbnormalReply,
     MeterBadReply,
     MeterError,
     MeterTimeout,
+    MeterUnsupported,
+    MeterWriteUnknown,
 )
 from meterbench.transport.bus import Bus, Exchange
 from meterbench.transport.dialects import DLT645
 from meterbench.transport.errors import BadFrame, CorruptReply, ReplyTimeout
 from meterproto.dlt645 import messages as msg
 from meterproto.dlt645.di import DataItem, di_from_wire, format_di, lookup, parse_di
+from meterproto.dlt645.editions import Edition, UnsupportedQuestion, edition
 from meterproto.dlt645.frame import (
     BROADCAST_ADDRESS,
     WILDCARD_ADDRESS,
@@ -42,6 +46,12 @@ from meterproto.dlt645.frame import (
 Password = msg.Password
 MultiFunctionOutput = msg.MultiFunctionOutput
 RelayCommand = msg.RelayCommand
+
+_PULSE_MODES = {
+    PulseOutput.CLOCK_SECOND: msg.MultiFunctionOutput.CLOCK_SECOND_PULSE,
+    PulseOutput.DEMAND_PERIOD: msg.MultiFunctionOutput.DEMAND_PERIOD,
+    PulseOutput.TARIFF_SWITCH: msg.MultiFunctionOutput.TARIFF_SWITCH,
+}
 
 PREAMBLE = 4  # FEH wake-up bytes before every request (0-4 allowed; send 4)
 _FRAME_OVERHEAD = PREAMBLE + 12
@@ -90,6 +100,20 @@ def json_value(value: Any) -> Any:
     return value
 
 
+def _filler_fields(value: Any, path: str = "") -> list[str]:
+    """Where a decoded value holds None (filler the meter sent instead of digits): "" for the
+    whole value, else the field names / list positions; the rest of the value stays usable."""
+    if value is None:
+        return [path]
+    if isinstance(value, dict):
+        return [
+            p for k, v in value.items() for p in _filler_fields(v, f"{path}.{k}" if path else k)
+        ]
+    if isinstance(value, list | tuple):
+        return [p for i, v in enumerate(value) for p in _filler_fields(v, f"{path}[{i}]")]
+    return []
+
+
 def _address_bytes(address: str | bytes) -> bytes:
     try:
         return msg.to_address(address)
@@ -107,7 +131,12 @@ def _address_matches(sent: bytes, got: bytes) -> bool:
 
 
 class Dlt645Client:
-    """A DL/T 645 meter at one address on a shared bus."""
+    """A DL/T 645 meter at one address on a shared bus.
+
+    It is an ``ElectricityMeter`` for both editions: the questions items ask (address, energy,
+    clock, pulse output) are mapped to the identifiers of the meter's edition through
+    ``meterproto.dlt645.editions``, and every reply is parsed as that edition.
+    """
 
     def __init__(
         self,
@@ -120,17 +149,21 @@ class Dlt645Client:
         max_follow_ups: int = 16,
         retries: int | None = None,
         clock: Callable[[], dt.datetime] = dt.datetime.now,
+        baudrates: Iterable[int] | None = None,
     ) -> None:
         if version not in (1997, 2007):
             raise ValueError(f"DL/T 645 edition must be 1997 or 2007, got {version}")
         self.bus = bus
         self._address = _address_bytes(address)
         self.version = version
+        self.edition: Edition = edition(version)
         self.password = password
         self.operator = operator
         self.max_follow_ups = max_follow_ups
         self.retries = retries
         self.clock = clock
+        # Rates the meter may use (its type's nameplate); None: any the protocol can express.
+        self.baudrates = tuple(sorted(baudrates)) if baudrates is not None else None
 
     # -- address -----------------------------------------------------------------------------
     @property
@@ -161,16 +194,22 @@ class Dlt645Client:
         reply_data: int = 200,
         what: str = "",
         switch_baudrate: int | None = None,
+        retries: int | None = None,
+        refusals: bool = True,
     ) -> Frame | None:
         """Send ``request``; return the matching reply (None for a broadcast).
 
         ``check`` sees each candidate reply of the right function from the right address and
-        returns False for a stale one (wrong DI / SEQ) or raises BadFrame.
+        returns False for a stale one (wrong DI / SEQ) or raises BadFrame. ``refusals`` False
+        ignores abnormal replies (a 13H is never refused by a 2007 meter: a refusal comes from
+        a meter of the other edition sharing the line).
         """
         sent = request.address
 
         def match(frame: Frame) -> bool:
             if frame.function != request.function or not _address_matches(sent, frame.address):
+                return False
+            if frame.abnormal and not refusals:
                 return False
             if frame.abnormal:
                 if not frame.data:
@@ -186,7 +225,7 @@ class Dlt645Client:
             match=match if expect_reply else None,
             reply_len=_FRAME_OVERHEAD + min(reply_data, 255),
             label=label,
-            retries=self.retries,
+            retries=self.retries if retries is None else retries,
             switch_baudrate=switch_baudrate,
         )
         try:
@@ -208,7 +247,7 @@ class Dlt645Client:
 
     def _raise_abnormal(self, frame: Frame, label: str) -> None:
         try:
-            msg.parse_reply(frame)
+            msg.parse_reply(frame, self.version)
         except msg.AbnormalReply as ab:
             names = ", ".join(ab.errors) or "no bit set"
             raise MeterAbnormalReply(
@@ -222,10 +261,9 @@ class Dlt645Client:
         except DecodeError as exc:
             raise MeterBadReply(f"meter {self.address}: {exc}", self.address) from None
 
-    @staticmethod
-    def _parsed(frame: Frame) -> msg.Message:
+    def _parsed(self, frame: Frame) -> msg.Message:
         try:
-            return msg.parse_reply(frame)
+            return msg.parse_reply(frame, self.version)
         except DecodeError as exc:
             raise BadFrame(str(exc)) from None
 
@@ -254,8 +292,10 @@ class Dlt645Client:
         except DecodeError as exc:
             problem = problem or str(exc)
         else:
-            if value is None or (isinstance(value, list) and None in value):
-                problem = problem or "not available (the meter sent non-BCD filler)"
+            missing = _filler_fields(value)
+            if missing:
+                where = "" if missing == [""] else f" in {', '.join(missing)}"
+                problem = problem or f"not available{where} (the meter sent non-BCD filler)"
         return Reading(number, item.name, value, item.unit, raw, self.version, problem)
 
     async def read_many(self, dis: Iterable[int | str]) -> list[Reading]:
@@ -266,9 +306,17 @@ class Dlt645Client:
         raw, _ = await self._read_payload(parse_di(di))
         return raw
 
+    def _check_di(self, di: int) -> None:
+        if not 0 <= di < 1 << (8 * self.edition.di_size):
+            raise ValueError(
+                f"{di:08x} is not a DL/T 645-{self.version} identifier "
+                f"({self.edition.di_size} bytes); this meter speaks the {self.version} edition"
+            )
+
     async def _read_payload(self, di: int) -> tuple[bytes, str]:
+        self._check_di(di)
         item = lookup(di, self.version)
-        di_len = 4 if self.version == 2007 else 2
+        di_len = self.edition.di_size
         expected = di_len + (item.size if item is not None and item.size else 200)
 
         def same_di(frame: Frame) -> bool:
@@ -325,14 +373,77 @@ class Dlt645Client:
 
     def _parsed_or_bad(self, frame: Frame) -> msg.ReadReply:
         try:
-            reply = msg.parse_reply(frame)
+            reply = msg.parse_reply(frame, self.version)
         except DecodeError as exc:  # pragma: no cover - the matcher already parsed it
             raise MeterBadReply(f"meter {self.address}: {exc}", self.address) from None
         if not isinstance(reply, msg.ReadReply):  # pragma: no cover - matched by function
             raise MeterBadReply(f"meter {self.address}: unexpected reply {reply}", self.address)
         return reply
 
+    # -- the ElectricityMeter questions ------------------------------------------------------
+    @property
+    def protocol(self) -> str:
+        return self.edition.protocol
+
+    async def _value(self, di: int) -> Any:
+        """The decoded value of ``di``; a value that is not there is a MeterBadReply."""
+        reading = await self.read(di)
+        if reading.value is None or reading.problem:
+            raise MeterBadReply(
+                f"meter {self.address}: {reading.di_text} ({reading.name}) unreadable: "
+                f"{reading.problem or 'no value'}",
+                self.address,
+            )
+        return reading.value
+
+    async def read_energy(
+        self, register: EnergyRegister = EnergyRegister.ACTIVE_IMPORT, tariff: int = 0
+    ) -> Decimal:
+        """Accumulated energy in kWh from the edition's register table."""
+        try:
+            di = self.edition.energy(register.value, tariff)
+        except UnsupportedQuestion as exc:
+            raise ValueError(str(exc)) from None
+        value = await self._value(di)
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+
+    async def read_clock(self) -> dt.datetime:
+        """Date, then time (every meter has both identifiers; not all have a combined one).
+        A date read just before midnight is read again if the time has wrapped past it."""
+        date = await self._value(self.edition.date)
+        time = await self._value(self.edition.time)
+        if time.hour == 0 and time.minute == 0:
+            date = await self._value(self.edition.date)
+        return dt.datetime.combine(date, time)
+
+    async def set_pulse_output(self, mode: PulseOutput) -> None:
+        """1DH; the 1997 edition has no such command (its output is fixed by the meter)."""
+        if self.version == 1997:
+            raise MeterUnsupported(
+                f"meter {self.address}: DL/T 645-1997 cannot switch the pulse output",
+                self.address,
+            )
+        await self.set_multi_function_output(_PULSE_MODES[mode])
+
     async def read_address(self) -> str:
+        """The meter's communication address.
+
+        With a known address, read from the meter itself (2007: 04000401; 1997: C032, else
+        C033), so a wrong meter list is caught. With a wildcard address, discover the only
+        meter on the line (see ``discover_address``).
+        """
+        if WILDCARD_BYTE in self._address:
+            return await self.discover_address()
+        refused: MeterAbnormalReply | None = None
+        for di in self.edition.address:
+            try:
+                return str(await self._value(di))
+            except MeterAbnormalReply as exc:
+                refused = refused or exc  # this edition keeps it elsewhere on some meters
+        assert refused is not None
+        raise refused
+
+    async def discover_address(self) -> str:
         """The address of the only meter on the line (13H to AA x 6; 1997: C032 to 99 x 6).
 
         Replies whose address field is AA x 6 (some virtual meters) are accepted; the address
@@ -351,23 +462,27 @@ class Dlt645Client:
                 )
             return True
 
-        frame = await self._exchange(msg.read_address(), check, reply_data=6, what="read address")
+        frame = await self._exchange(
+            msg.read_address(), check, reply_data=6, what="read address", refusals=False
+        )
         assert frame is not None
         self._address = bytes(frame.data)
         return self.address
 
     async def _read_address_1997(self) -> str:
+        number = self.edition.address[0]
+
         def check(frame: Frame) -> bool:
-            if di_from_wire(frame.data[:2]) != 0xC032:
+            if di_from_wire(frame.data[:2]) != number:
                 return False
             self._parsed(frame)
             return True
 
         frame = await self._exchange(
-            msg.read_1997(BROADCAST_ADDRESS, 0xC032),
+            msg.read_1997(BROADCAST_ADDRESS, number),
             check,
             reply_data=8,
-            what="read meter number C032",
+            what=f"read meter number {format_di(number, 1997)}",
         )
         assert frame is not None
         if WILDCARD_BYTE not in frame.address and frame.address != BROADCAST_ADDRESS:
@@ -414,17 +529,57 @@ class Dlt645Client:
         operator: int | str | None = None,
     ) -> None:
         number = parse_di(di)
+        self._check_di(number)
         password, operator = self._credentials(password, operator)
         if self.version == 2007:
             request = msg.write(self._address, number, payload, password, operator)
         else:
             request = msg.write_1997(self._address, number, payload, password)
-        await self._exchange(
-            request,
-            self._acknowledged,
-            reply_data=0,
-            what=f"write {format_di(number, self.version)}",
-        )
+        what = f"write {format_di(number, self.version)}"
+        sent_at = self.clock()
+        try:
+            await self._exchange(request, self._acknowledged, reply_data=0, what=what)
+        except MeterTimeout as exc:
+            confirmed = await self._read_back(number, payload, sent_at)
+            shows = {
+                True: "a read-back shows the new value",
+                False: "a read-back shows the old value",
+                None: "it could not be read back",
+            }[confirmed]
+            raise MeterWriteUnknown(
+                f"meter {self.address}: {what} got no reply after {exc.attempts} attempt(s); "
+                f"outcome unknown ({shows})",
+                self.address,
+                exc.attempts,
+                confirmed=confirmed,
+            ) from None
+
+    async def _read_back(self, di: int, payload: bytes, sent_at: dt.datetime) -> bool | None:
+        """Does the meter now hold ``payload`` under ``di``? None when that cannot be told.
+        A clock value has moved on since it was written: it counts as held when it is within
+        the time that passed (plus the display second) of what was written."""
+        try:
+            raw, problem = await self._read_payload(di)
+        except (MeterError, ValueError):
+            return None
+        if problem:
+            return None
+        if raw == payload:
+            return True
+        item = lookup(di, self.version)
+        if item is None:
+            return False
+        try:
+            held, wrote = item.decode(raw), item.decode(payload)
+        except DecodeError:
+            return None
+        if isinstance(held, dt.time) and isinstance(wrote, dt.time):
+            day = dt.date(2000, 1, 1)
+            held, wrote = dt.datetime.combine(day, held), dt.datetime.combine(day, wrote)
+        if isinstance(held, dt.datetime) and isinstance(wrote, dt.datetime):
+            drift = (held - wrote).total_seconds() % 86400
+            return drift <= (self.clock() - sent_at).total_seconds() + 2
+        return False
 
     def _acknowledged(self, frame: Frame) -> bool:
         if frame.data:
@@ -442,15 +597,11 @@ class Dlt645Client:
         """Set the meter clock with 14H: date 04000101 then time 04000102, or both at once with
         0400010C (``combined``, newer smart meters). ``when`` None takes the injected clock at
         the moment of each write, so the second write carries a fresh time."""
-        if self.version == 1997:
-            await self.write(0xC010, (when or self.clock()).date(), password, operator)
-            await self.write(0xC011, (when or self.clock()).time(), password, operator)
-            return
-        if combined:
+        if combined and self.version == 2007:
             await self.write(0x0400010C, when or self.clock(), password, operator)
             return
-        await self.write(0x04000101, (when or self.clock()).date(), password, operator)
-        await self.write(0x04000102, (when or self.clock()).time(), password, operator)
+        await self.write(self.edition.date, (when or self.clock()).date(), password, operator)
+        await self.write(self.edition.time, (when or self.clock()).time(), password, operator)
 
     async def broadcast_time(self, when: dt.datetime | None = None) -> None:
         """08H broadcast time sync to 99 x 6. No meter answers; nothing is awaited."""
@@ -469,7 +620,23 @@ class Dlt645Client:
 
     async def change_baud(self, rate: int) -> None:
         """17H: the meter answers at the old rate and switches; the bus switches after the
-        97H reply. Every meter on the bus must then use the new rate."""
+        97H reply. Every meter on the bus must then use the new rate.
+
+        When the 97H reply is lost the meter may or may not have switched, and a retry at
+        the old rate would strand a meter that did. So the 17H is sent once per round; after
+        silence the meter is looked for at the new rate, then at the old one, then at any
+        other rate it may use: found at the new rate, the change is done; found at the old
+        rate, the 17H is sent again; found nowhere, MeterTimeout."""
+        if self.version == 1997:
+            raise MeterUnsupported(
+                f"meter {self.address}: DL/T 645-1997 rate change (0CH) is not supported",
+                self.address,
+            )
+        if self.baudrates is not None and rate not in self.baudrates:
+            raise ValueError(
+                f"meter {self.address} may use {', '.join(map(str, self.baudrates))} bit/s, "
+                f"not {rate}"
+            )
         request = msg.change_baud(self._address, rate)
         word = request.data[0]
 
@@ -478,9 +645,54 @@ class Dlt645Client:
                 raise BadFrame(f"97H reply carries {frame.data.hex()}, expected {word:02x}")
             return True
 
-        await self._exchange(
-            request, echoed, reply_data=1, what=f"change rate to {rate}", switch_baudrate=rate
-        )
+        rounds = 1 + (self.bus.timing.retries if self.retries is None else self.retries)
+        last: MeterTimeout | None = None
+        for _ in range(rounds):
+            old = self.bus.settings.baudrate
+            try:
+                await self._exchange(
+                    request,
+                    echoed,
+                    reply_data=1,
+                    what=f"change rate to {rate}",
+                    switch_baudrate=rate,
+                    retries=0,
+                )
+                return
+            except MeterTimeout as exc:
+                last = exc
+            found = await self._find_rate([rate, old, *(self.baudrates or ())], old)
+            if found == rate:
+                self.bus.trace.event(f"97H reply lost; meter {self.address} answers at {rate}")
+                return
+            if found is None:
+                break
+        assert last is not None
+        raise last
+
+    async def _find_rate(self, rates: list[int], fallback: int) -> int | None:
+        """The first of ``rates`` at which the meter answers a read of its address (the bus is
+        left at that rate), or None (the bus back at ``fallback``)."""
+        tried: list[int] = []
+        for rate in rates:
+            if rate in tried:
+                continue
+            tried.append(rate)
+            await self.bus.set_baudrate(rate)
+            try:
+                await self._probe()
+            except MeterTimeout:
+                continue
+            except MeterError:
+                pass  # a refusal or a garbled frame is still an answer at this rate
+            return rate
+        await self.bus.set_baudrate(fallback)
+        return None
+
+    async def _probe(self) -> None:
+        di = self.edition.address[0]
+        request = (msg.read if self.version == 2007 else msg.read_1997)(self._address, di)
+        await self._exchange(request, None, reply_data=16, what="probe rate", retries=1)
 
     async def set_multi_function_output(self, mode: msg.MultiFunctionOutput | int) -> None:
         """1DH: choose the multi-function terminal's signal (00H = clock second pulse)."""
@@ -574,6 +786,8 @@ __all__ = [
     "MeterBadReply",
     "MeterError",
     "MeterTimeout",
+    "MeterUnsupported",
+    "MeterWriteUnknown",
     "MultiFunctionOutput",
     "Password",
     "Reading",

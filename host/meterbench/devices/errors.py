@@ -45,3 +45,25 @@ class MeterAbnormalReply(MeterError):
         self.error_word = error_word
         self.errors = errors
         self.version = version
+
+
+class MeterWriteUnknown(MeterTimeout):
+    """A write got no reply: the meter may or may not have taken it, so it is never reported
+    as done. ``confirmed`` is what a read-back showed: True (the meter holds the value),
+    False (it does not), None (the value cannot be read back or the read-back failed).
+    A subclass of MeterTimeout, so callers that treat silence as failure still do."""
+
+    def __init__(
+        self,
+        message: str,
+        address: str | None = None,
+        attempts: int = 1,
+        *,
+        confirmed: bool | None = None,
+    ) -> None:
+        super().__init__(message, address, attempts)
+        self.confirmed = confirmed
+
+
+class MeterUnsupported(MeterError):
+    """The meter's protocol edition has no way to do what was asked (nothing was sent)."""

@@ -24,6 +24,7 @@ def _dlt645(edition: int) -> Factory:
             version=edition,
             password=options.get("password"),
             operator=options.get("operator", 0),
+            baudrates=options.get("baud_rates"),
         )
 
     return build
@@ -39,6 +40,7 @@ def electricity_meter_client(
     protocol: str, bus: Bus, address: str | None, **options: Any
 ) -> ElectricityMeter | None:
     """The client for ``protocol`` on ``bus``, or None for a meter that has no communication
-    (``protocol = "none"``). ``options``: password, operator (DL/T 645 writes)."""
+    (``protocol = "none"``). ``options``: password, operator (DL/T 645 writes), baud_rates
+    (the rates the meter type allows)."""
     factory = FACTORIES.get(protocol)
     return None if factory is None else factory(bus, address, **options)

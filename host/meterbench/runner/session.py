@@ -19,7 +19,7 @@ from meterbench.config.bench import BenchConfig, Position
 from meterbench.devices.controller import ControllerClient
 from meterbench.kinds import KindDevices
 from meterbench.runner.meters import MeterEntry
-from meterbench.transport.bus import Bus
+from meterbench.transport.bus import Bus, BusTiming
 from meterbench.transport.errors import TransportError
 from meterbench.transport.settings import SerialSettings
 from meterproto.dlt645.messages import Password
@@ -108,6 +108,7 @@ async def open_buses(config: BenchConfig, opened: list[Any]) -> dict[str, Bus]:
         bus = Bus(
             info.url,
             SerialSettings(info.baudrate, info.parity, info.bytesize, info.stopbits),
+            timing=BusTiming(response_window=info.response_delay_max_s),
             name=info.id,
         )
         try:

@@ -118,21 +118,45 @@ class LineSession:
         return device.respond(frame)
 
     def _schedule(self, answers: list[Answer], end: float) -> list[Scheduled]:
-        if not answers:
-            return []
-        if len(answers) == 1:
-            a = answers[0]
-            return [Scheduled(end + a.delay + p.offset, p.data, a.baudrate) for p in a.pieces]
-        # Collision: overlapping transmitters; the receiver sees the bits ANDed (a driven 0
-        # wins on most transceivers), which breaks every frame.
-        start = min(a.delay for a in answers)
-        streams = [a.data for a in answers]
-        length = max(len(s) for s in streams)
-        garbled = bytearray(b"\xff" * length)
-        for s in streams:
-            for i, b in enumerate(s):
-                garbled[i] &= b
-        return [Scheduled(end + start, bytes(garbled), answers[0].baudrate)]
+        """Answers that overlap on the wire collide; answers one after another (a slower meter
+        starting after a faster one has finished) both arrive intact, as on a real line."""
+        out: list[Scheduled] = []
+        for group in self._overlapping(answers):
+            if len(group) == 1:
+                a = group[0]
+                out += [Scheduled(end + a.delay + p.offset, p.data, a.baudrate) for p in a.pieces]
+                continue
+            # Collision: overlapping transmitters; the receiver sees the bits ANDed (a driven 0
+            # wins on most transceivers), which breaks every frame.
+            start = min(a.delay for a in group)
+            streams = [a.data for a in group]
+            length = max(len(s) for s in streams)
+            garbled = bytearray(b"\xff" * length)
+            for s in streams:
+                for i, b in enumerate(s):
+                    garbled[i] &= b
+            out.append(Scheduled(end + start, bytes(garbled), group[0].baudrate))
+        return out
+
+    def _overlapping(self, answers: list[Answer]) -> list[list[Answer]]:
+        """The answers in groups whose time on the wire overlaps."""
+
+        def span(a: Answer) -> tuple[float, float]:
+            first = a.delay + min((p.offset for p in a.pieces), default=0.0)
+            last = a.delay + max((p.offset for p in a.pieces), default=0.0)
+            return first, last + len(a.data) * char_time(a.baudrate, self.line.char_bits)
+
+        groups: list[list[Answer]] = []
+        reach = -1.0
+        for a in sorted(answers, key=lambda a: span(a)[0]):
+            first, last = span(a)
+            if groups and first < reach:
+                groups[-1].append(a)
+                reach = max(reach, last)
+            else:
+                groups.append([a])
+                reach = last
+        return groups
 
 
 __all__ = ["Device", "LineFormat", "LineSession", "Scheduled", "SimLine", "char_time"]

@@ -47,6 +47,7 @@ class Cjt188WaterMeter:
     status_map: cmsg.StatusMap = cmsg.STATUS_MAP_DEFAULT
     clock_source: Callable[[], dt.datetime] = dt.datetime.now
     clock_offset: dt.timedelta = dt.timedelta(0)
+    has_clock: bool = True  # without one, the real-time field is sent as zeros
     baudrate: int = 2400
     response_delay: float = 0.05
     preamble: int = 2
@@ -128,7 +129,7 @@ class Cjt188WaterMeter:
                     volume_unit=self.unit,
                     settlement_volume=self.settlement_volume.quantize(Decimal("0.01")),
                     settlement_unit=self.unit,
-                    time=self.now(),
+                    time=self.now() if self.has_clock else None,
                     status=self.status(),
                 )
             )

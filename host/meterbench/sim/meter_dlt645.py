@@ -15,6 +15,7 @@ put it on a TCP socket or a pty.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -127,6 +128,9 @@ class Dlt645Meter:
     baudrate: int = 2400
     supported_rates: tuple[int, ...] = (1200, 2400, 4800, 9600)
     response_delay: float = 0.05
+    response_delay_max: float | None = None  # set: each delay drawn from [delay, max], seeded
+    error_delay: float | None = None  # set: abnormal replies come this late (a slow refusal)
+    delay_seed: int = 645
     preamble: int = 4
     broadcast_time_limit: dt.timedelta | None = None
     block_terminator: bool = False  # 1997: end a 901F block with AAH
@@ -157,6 +161,7 @@ class Dlt645Meter:
             self.events.setdefault(name, 0)
         self._pending: tuple[int, list[bytes]] | None = None
         self._last_reply: bytes | None = None
+        self._delays = random.Random(self.delay_seed)
         self.params.setdefault(0x04000103, 15)
         self.params.setdefault(0x04000104, 1)
         self.params.setdefault(0x04000105, 80)
@@ -285,7 +290,16 @@ class Dlt645Meter:
         self._last_reply = raw
         if pieces is None:
             return None
-        return Answer(self.response_delay, pieces, rate, self.address)
+        return Answer(self._delay(reply), pieces, rate, self.address)
+
+    def _delay(self, reply: Frame) -> float:
+        """This reply's response delay: the configured one, a seeded draw from the configured
+        range, or the error delay for a refusal."""
+        if reply.abnormal and self.error_delay is not None:
+            return self.error_delay
+        if self.response_delay_max is None:
+            return self.response_delay
+        return self._delays.uniform(self.response_delay, self.response_delay_max)
 
     # -- protocol ----------------------------------------------------------------------------
     def handle(self, request: Frame) -> Frame | None:
@@ -296,7 +310,7 @@ class Dlt645Meter:
             return self._handle_1997(request)
         broadcast = request.address == BROADCAST_ADDRESS
         try:
-            message = msg.parse_request(request)
+            message = msg.parse_request(request, 2007)
         except DecodeError:
             return None if broadcast else self._error(request.function, ERR_OTHER)
         if isinstance(message, msg.BroadcastTimeRequest):
@@ -699,7 +713,9 @@ class Dlt645Meter:
         if fn == F97.BROADCAST_TIME:
             if request.address == BROADCAST_ADDRESS and len(data) == 6:
                 try:
-                    message = msg.parse_request(Frame(request.address, F.BROADCAST_TIME, data))
+                    message = msg.parse_request(
+                        Frame(request.address, F.BROADCAST_TIME, data), 2007
+                    )
                 except DecodeError:
                     return None
                 assert isinstance(message, msg.BroadcastTimeRequest)
@@ -715,7 +731,7 @@ class Dlt645Meter:
             return msg.read_reply(self._wire_address, di, payload, version=1997)
         if fn == F97.WRITE:
             try:
-                message = msg.parse_request(request)
+                message = msg.parse_request(request, 1997)
             except DecodeError:
                 return self._error(fn, ERR_OTHER)
             assert isinstance(message, msg.WriteRequest)

@@ -14,15 +14,23 @@ runs in the background with exponential back-off while transactions wait a bound
 
 Frames are found by structure and checksum only. Timing decides when to give up, never where a
 frame starts or ends.
+
+A reply carries no transaction number, so the bus makes sure only one request can be answered
+at any time: an attempt listens for the whole response window of the meters on the line (the
+bench's ``response_delay_max_s``, at least the protocol's Td max), so a slow meter's reply is
+taken by the request it answers and never by the next one. When a request was left without its
+reply (a timeout, or the caller gave up mid-attempt), the bus waits out one more window before
+it sends anything else, and whatever arrives meanwhile, with no request outstanding, is
+discarded and traced, never matched.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from meterbench.transport.dialects import Dialect
 from meterbench.transport.echo import EchoCanceller
@@ -43,12 +51,45 @@ _RAW_KEEP = 1024  # bytes of an attempt's input kept for hidden-frame recovery
 _RAW_LIMIT = 4096
 
 
+class Port(Protocol):
+    """What the bus needs of an open endpoint (``AsyncPort``, or an in-memory simulated line)."""
+
+    @property
+    def lost(self) -> bool: ...
+
+    @property
+    def error(self) -> BaseException | None: ...
+
+    async def read(self, timeout: float) -> bytes: ...
+
+    async def write(self, data: bytes) -> None: ...
+
+    def reset_input(self) -> None: ...
+
+    def set_baudrate(self, baudrate: int) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+PortOpener = Callable[[str, SerialSettings, bool], Awaitable[Port]]
+
+
+async def open_port(url: str, settings: SerialSettings, exclusive: bool) -> Port:
+    """The default opener: a real endpoint by URL."""
+    return await AsyncPort.open(url, settings, exclusive=exclusive)
+
+
 @dataclass(frozen=True)
 class BusTiming:
-    """Per-bus timing policy. ``td_max``/``tb`` None take the protocol's figures."""
+    """Per-bus timing policy. ``td_max``/``tb`` None take the protocol's figures.
+
+    ``response_window``: the longest any meter on this bus may take to answer (the bench's
+    ``response_delay_max_s``); an attempt listens at least this long, and after a request was
+    left unanswered nothing is sent until a whole window has passed without one."""
 
     td_max: float | None = None
     tb: float | None = None
+    response_window: float | None = None
     margin: float = 0.1  # host latency: USB adapters buffer up to 16 ms, plus OS scheduling
     network_delay: float = 0.0  # one way, for serial servers and DTUs (counted both ways)
     retries: int = 2
@@ -85,6 +126,8 @@ class BusStats:
     ignored_frames: int = 0
     port_losses: int = 0
     reconnects: int = 0
+    late_discarded: int = 0  # frames that arrived with no request outstanding
+    quiet_waits: int = 0  # times the bus waited out a window before sending
 
 
 @dataclass
@@ -106,15 +149,20 @@ class Bus:
         name: str | None = None,
         trace_size: int = 200,
         exclusive: bool = True,
+        opener: PortOpener = open_port,
     ) -> None:
         self.url = url
         self._settings = settings or SerialSettings()
         self.timing = timing or BusTiming()
         self.name = name or url
         self.exclusive = exclusive
+        self._opener = opener
+        self._quiet_until = 0.0  # nothing is sent before this (loop time): a reply may be due
+        self._last_tx_end = 0.0  # when the last request left the line
+        self._overran = False  # an attempt of the current transaction got no reply in time
         self.trace = TraceBuffer(trace_size, self.name)
         self.stats = BusStats()
-        self._port: AsyncPort | None = None
+        self._port: Port | None = None
         self._lock = asyncio.Lock()
         self._ready = asyncio.Event()
         self._reconnector: asyncio.Task[None] | None = None
@@ -133,7 +181,7 @@ class Bus:
         """Open the port now; a bad port is reported at once (no back-off on the first open)."""
         self._closing = False
         if self._port is None:
-            self._port = await AsyncPort.open(self.url, self._settings, exclusive=self.exclusive)
+            self._port = await self._opener(self.url, self._settings, self.exclusive)
             self._ready.set()
             self.trace.event(f"opened {self.url} at {self._settings}")
         return self
@@ -170,6 +218,13 @@ class Bus:
     def _td_max(self, dialect: Dialect) -> float:
         return dialect.td_max if self.timing.td_max is None else self.timing.td_max
 
+    def response_window(self, dialect: Dialect) -> float:
+        """How long after its request a reply may still come: the meters' declared window,
+        never less than the protocol's Td max."""
+        window = self.timing.response_window
+        td_max = self._td_max(dialect)
+        return td_max if window is None else max(td_max, window)
+
     def _tb(self, dialect: Dialect) -> float:
         return dialect.tb if self.timing.tb is None else self.timing.tb
 
@@ -177,15 +232,22 @@ class Bus:
         """The longest one attempt can take, in seconds."""
         t = self.timing
         wire = self._settings.wire_time
-        first = wire(len(ex.request)) + self._td_max(ex.dialect) + t.margin + 2 * t.network_delay
+        window = self.response_window(ex.dialect)
+        first = wire(len(ex.request)) + window + t.margin + 2 * t.network_delay
         if ex.match is None:
             return wire(len(ex.request)) + ex.dialect.td_min + t.margin
         return first + self._tb(ex.dialect) + wire(ex.reply_len) + t.margin
 
     def budget(self, ex: Exchange) -> float:
-        """The longest a whole transaction can take: every attempt plus one reconnect wait."""
+        """The longest a whole transaction can take: a quiet wait for an earlier request's
+        reply, every attempt, and one reconnect wait."""
         retries = self.timing.retries if ex.retries is None else ex.retries
-        return (retries + 1) * self.attempt_limit(ex) + self.timing.reconnect_grace
+        quiet = 2 * self._quiet_span(ex.dialect)  # the longest wait for an overrun reply
+        return quiet + (retries + 1) * self.attempt_limit(ex) + self.timing.reconnect_grace
+
+    def _quiet_span(self, dialect: Dialect) -> float:
+        t = self.timing
+        return self.response_window(dialect) + t.margin + 2 * t.network_delay
 
     # -- transactions -----------------------------------------------------------------------
     async def transact(self, ex: Exchange) -> Any:
@@ -201,40 +263,89 @@ class Bus:
             self.stats.transactions += 1
             end = loop.time() + self.budget(ex)
             last_start = end - self.attempt_limit(ex)  # an attempt must be able to finish
-            corrupt = ""
-            done = 0
-            while done <= retries:
-                port = await self._wait_port(last_start)
-                self.stats.attempts += 1
-                if done:
-                    self.trace.event(f"retry {done} of {retries}: {ex.label}")
-                try:
-                    result = await self._attempt(port, ex)
-                except PortLostError as exc:
-                    self._port_lost(port, exc)
-                    if loop.time() >= last_start:
-                        raise
-                    continue
-                done += 1
-                if ex.match is None:
-                    return None
-                if result.frame is not None:
-                    if ex.switch_baudrate is not None and not result.frame.abnormal:
-                        self._apply_baudrate(ex.switch_baudrate)
-                    return result.frame
-                corrupt = result.corrupt
-                if corrupt:
-                    self.stats.corrupt += 1
-                else:
-                    self.stats.timeouts += 1
-            if corrupt:
-                raise CorruptReply(
-                    f"{ex.label or 'request'}: no usable reply after {done} attempt(s) ({corrupt})",
-                    done,
-                )
-            raise ReplyTimeout(f"{ex.label or 'request'}: no reply after {done} attempt(s)", done)
+            await self._wait_quiet(ex.dialect)
+            try:
+                return await self._attempts(ex, retries, last_start)
+            finally:
+                if self._overran:
+                    # A reply did not come within the window. Should it come after all (a meter
+                    # out of its specification), or the reply of a retry sent after it, it must
+                    # not meet a later request: wait out two more windows from the last request.
+                    self._quiet_until = max(
+                        self._quiet_until, self._last_tx_end + 2 * self._quiet_span(ex.dialect)
+                    )
 
-    async def _attempt(self, port: AsyncPort, ex: Exchange) -> _Attempt:
+    async def _attempts(self, ex: Exchange, retries: int, last_start: float) -> Any:
+        loop = asyncio.get_running_loop()
+        self._overran = False
+        corrupt = ""
+        done = 0
+        while done <= retries:
+            port = await self._wait_port(last_start)
+            self.stats.attempts += 1
+            if done:
+                self.trace.event(f"retry {done} of {retries}: {ex.label}")
+            try:
+                result = await self._attempt(port, ex)
+            except PortLostError as exc:
+                self._port_lost(port, exc)
+                if loop.time() >= last_start:
+                    raise
+                continue
+            done += 1
+            if ex.match is None:
+                return None
+            if result.frame is not None:
+                if ex.switch_baudrate is not None and not result.frame.abnormal:
+                    self._apply_baudrate(ex.switch_baudrate)
+                return result.frame
+            corrupt = result.corrupt
+            if corrupt:
+                self.stats.corrupt += 1
+            else:
+                self.stats.timeouts += 1
+                self._overran = True
+        if corrupt:
+            raise CorruptReply(
+                f"{ex.label or 'request'}: no usable reply after {done} attempt(s) ({corrupt})",
+                done,
+            )
+        raise ReplyTimeout(f"{ex.label or 'request'}: no reply after {done} attempt(s)", done)
+
+    async def _wait_quiet(self, dialect: Dialect) -> None:
+        """Before sending: wait until no earlier request can still be answered, discarding
+        (and tracing) whatever arrives meanwhile."""
+        loop = asyncio.get_running_loop()
+        if loop.time() >= self._quiet_until:
+            return
+        self.stats.quiet_waits += 1
+        self.trace.event(
+            f"waiting {self._quiet_until - loop.time():.3f} s: an earlier request may still "
+            "be answered"
+        )
+        decoder = dialect.decoder()
+        while (left := self._quiet_until - loop.time()) > 0:
+            port = self._port
+            if port is None or port.lost:
+                await asyncio.sleep(left)
+                break
+            try:
+                chunk = await port.read(left)
+            except PortLostError:
+                break  # the attempt's own wait for the port deals with it
+            if chunk:
+                self._discard(dialect, decoder.feed(chunk))
+        self._discard(dialect, decoder.flush())
+
+    def _discard(self, dialect: Dialect, frames: list[Any]) -> None:
+        for frame in frames:
+            raw = bytes(frame.raw)
+            self.stats.late_discarded += 1
+            self.trace.add(
+                RX, raw, dialect.secret_positions(raw), "late, no request outstanding: discarded"
+            )
+
+    async def _attempt(self, port: Port, ex: Exchange) -> _Attempt:
         loop = asyncio.get_running_loop()
         dialect = ex.dialect
         secrets = dialect.secret_positions(ex.request)
@@ -245,15 +356,39 @@ class Bus:
         raw = bytearray()
         self.trace.add(TX, ex.request, secrets, ex.label)
         started = loop.time()
-        await port.write(ex.request)
         tx_end = started + self._settings.wire_time(len(ex.request))
+        self._last_tx_end = tx_end
+        try:
+            await port.write(ex.request)
+            return await self._listen(port, ex, result, decoder, echo, raw, secrets, tx_end)
+        except asyncio.CancelledError:
+            # The caller gave up with the request on the line: its reply may still come.
+            self._quiet_until = max(
+                self._quiet_until,
+                tx_end + self._quiet_span(dialect),
+            )
+            raise
+
+    async def _listen(
+        self,
+        port: Port,
+        ex: Exchange,
+        result: _Attempt,
+        decoder: Any,
+        echo: EchoCanceller,
+        raw: bytearray,
+        secrets: list[int],
+        tx_end: float,
+    ) -> _Attempt:
+        loop = asyncio.get_running_loop()
+        dialect = ex.dialect
         t = self.timing
         if ex.match is None:
             await asyncio.sleep(max(0.0, tx_end - loop.time()) + dialect.td_min)
             self._trace_echo(ex, echo, secrets, await port.read(0))
             return result
         tb = self._tb(dialect)
-        first_deadline = tx_end + self._td_max(dialect) + t.margin + 2 * t.network_delay
+        first_deadline = tx_end + self.response_window(dialect) + t.margin + 2 * t.network_delay
         cap = last_rx = 0.0
         bad = 0
         while True:
@@ -341,7 +476,7 @@ class Bus:
         return False
 
     # -- reconnection -----------------------------------------------------------------------
-    async def _wait_port(self, end: float) -> AsyncPort:
+    async def _wait_port(self, end: float) -> Port:
         """The open port; while it is being reopened, wait for it until ``end``."""
         loop = asyncio.get_running_loop()
         while True:
@@ -362,7 +497,7 @@ class Bus:
             except TimeoutError:
                 raise PortLostError(f"{self.url} is gone and did not come back in time") from None
 
-    def _port_lost(self, port: AsyncPort, error: BaseException | None) -> None:
+    def _port_lost(self, port: Port, error: BaseException | None) -> None:
         if self._port is not port:
             return
         self._port = None
@@ -374,7 +509,7 @@ class Bus:
                 self._reconnect(port), name=f"reconnect {self.url}"
             )
 
-    async def _reconnect(self, old: AsyncPort) -> None:
+    async def _reconnect(self, old: Port) -> None:
         await old.close()
         delay = self.timing.reconnect_delay
         tries = 0
@@ -382,7 +517,7 @@ class Bus:
             await asyncio.sleep(delay)
             tries += 1
             try:
-                port = await AsyncPort.open(self.url, self._settings, exclusive=self.exclusive)
+                port = await self._opener(self.url, self._settings, self.exclusive)
             except PortOpenError as exc:
                 if tries == 1 or tries % 10 == 0:
                     self.trace.event(f"reopen try {tries} failed: {exc}")
@@ -396,4 +531,13 @@ class Bus:
             return
 
 
-__all__ = ["Bus", "BusStats", "BusTiming", "Exchange", "TransportError"]
+__all__ = [
+    "Bus",
+    "BusStats",
+    "BusTiming",
+    "Exchange",
+    "Port",
+    "PortOpener",
+    "TransportError",
+    "open_port",
+]

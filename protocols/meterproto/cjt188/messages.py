@@ -347,10 +347,11 @@ class MeterData:
 
     volume: Decimal
     volume_unit: int
-    settlement_volume: Decimal
+    settlement_volume: Decimal | None  # None: the field did not decode (see ``warnings``)
     settlement_unit: int
-    time: datetime
+    time: datetime | None  # None: no clock (all zeros) or not a date (see ``warnings``)
     status: bytes  # ST, 2 wire bytes; decode with decode_status and the vendor's StatusMap
+    warnings: tuple[str, ...] = ()  # one line per field that did not decode
 
     @property
     def unit(self) -> str:
@@ -370,20 +371,41 @@ METER_DATA_LEN = 19  # after DI + SER: 4 + 1 + 4 + 1 + 7 + 2
 def parse_meter_data(content: bytes) -> MeterData:
     """901F content for water and gas meters (the DATA after DI and SER, 19 bytes).
 
-    Extra trailing bytes are tolerated (vendor additions); fewer raise DecodeError.
+    The cumulative volume is the reading: a bad one raises DecodeError. Any other field that
+    does not decode (meters without a clock send zeros as the real time) becomes None plus a
+    line in ``warnings``, so one bad field never costs the reading. Extra trailing bytes are
+    tolerated (vendor additions); fewer raise DecodeError.
     """
     if len(content) < METER_DATA_LEN:
         raise DecodeError(
             f"901F reply content too short: {len(content)} bytes, {METER_DATA_LEN} needed"
         )
+    warnings: list[str] = []
+    settlement: Decimal | None = None
+    try:
+        settlement = Decimal(bcd_to_int(content[5:9], "settlement-day volume")).scaleb(-2)
+    except DecodeError as exc:
+        warnings.append(str(exc))
+    time: datetime | None = None
+    if not any(content[10:17]):
+        warnings.append(NO_CLOCK)
+    else:
+        try:
+            time = _decode_time(content[10:17])
+        except DecodeError as exc:
+            warnings.append(str(exc))
     return MeterData(
         volume=Decimal(bcd_to_int(content[0:4], "cumulative volume")).scaleb(-2),
         volume_unit=content[4],
-        settlement_volume=Decimal(bcd_to_int(content[5:9], "settlement-day volume")).scaleb(-2),
+        settlement_volume=settlement,
         settlement_unit=content[9],
-        time=_decode_time(content[10:17]),
+        time=time,
         status=bytes(content[17:19]),
+        warnings=tuple(warnings),
     )
+
+
+NO_CLOCK = "real time is all zeros: the meter has no clock"
 
 
 def encode_meter_data(data: MeterData) -> bytes:
@@ -391,9 +413,9 @@ def encode_meter_data(data: MeterData) -> bytes:
     return (
         _volume_to_bcd(data.volume, "cumulative volume")
         + bytes((data.volume_unit,))
-        + _volume_to_bcd(data.settlement_volume, "settlement-day volume")
+        + _volume_to_bcd(data.settlement_volume or 0, "settlement-day volume")
         + bytes((data.settlement_unit,))
-        + _encode_time(data.time)
+        + (bytes(7) if data.time is None else _encode_time(data.time))
         + bytes(data.status)
     )
 
@@ -566,10 +588,13 @@ def describe(frame: Frame, expected_di: int | None = None) -> dict[str, Any]:
             md = reply.meter_data
             out["value"] = float(md.volume)
             out["unit"] = md.unit
-            out["settlement_value"] = float(md.settlement_volume)
+            settlement = md.settlement_volume
+            out["settlement_value"] = None if settlement is None else float(settlement)
             out["settlement_unit"] = md.settlement_unit_name
-            out["datetime"] = md.time.isoformat()
+            out["datetime"] = None if md.time is None else md.time.isoformat()
             out["status"] = to_hex(md.status)
+            if md.warnings:
+                out["warnings"] = list(md.warnings)
         if isinstance(reply, Reply) and is_heat_meter(frame.meter_type) and di == DI_CURRENT_DATA:
             from meterproto.cjt188.heat import describe_heat, parse_heat_data
 

@@ -1,7 +1,8 @@
 """A DL/T 645 frame as a flat dict of named fields (host only).
 
 This is what ``meterbench decode --json`` prints and what traces attach to records: every field
-a person needs to read a frame, values decoded through the catalogue, passwords masked.
+a person needs to read a frame, values decoded through the catalogue. The DATA is shown as
+it is: masking passwords is the job of traces and logs.
 """
 
 from __future__ import annotations
@@ -93,11 +94,14 @@ def decode_item(di: int, payload: bytes, version: int = 2007) -> dict[str, Any]:
     return out
 
 
-def describe(frame: Frame) -> dict[str, Any]:
-    """All fields of one frame; request and reply DATA decoded where the layout is known."""
-    version = 1997 if frame.version == VERSION_1997 else 2007
+def describe(frame: Frame, version: int | None = None) -> dict[str, Any]:
+    """All fields of one frame; request and reply DATA decoded where the layout is known.
+    ``version`` is the edition when the caller knows it; None guesses from the function code
+    (a frame pasted by a person comes with nothing else)."""
+    if version is None:
+        version = 1997 if frame.version == VERSION_1997 else 2007
     out: dict[str, Any] = {
-        "protocol": frame.version,
+        "protocol": f"dlt645-{version}",
         "valid": True,
         "address": frame.address_text,
         "control": frame.control,
@@ -117,6 +121,16 @@ def describe(frame: Frame) -> dict[str, Any]:
     return out
 
 
+def describe_2007(frame: Frame) -> dict[str, Any]:
+    """``describe`` for a frame known to be DL/T 645-2007."""
+    return describe(frame, 2007)
+
+
+def describe_1997(frame: Frame) -> dict[str, Any]:
+    """``describe`` for a frame known to be DL/T 645-1997."""
+    return describe(frame, 1997)
+
+
 def _merge_item(out: dict[str, Any], item: dict[str, Any], with_value: bool = True) -> None:
     out["di"] = item["di"]
     for key in ("name", "unit", "warning") + (("value",) if with_value else ()):
@@ -126,7 +140,7 @@ def _merge_item(out: dict[str, Any], item: dict[str, Any], with_value: bool = Tr
 
 def _describe_reply(frame: Frame, version: int, out: dict[str, Any]) -> None:
     try:
-        reply = parse_reply(frame)
+        reply = parse_reply(frame, version)
     except AbnormalReply as exc:
         out["error_word"] = exc.error_word
         out["errors"] = exc.errors
@@ -162,7 +176,7 @@ def _enum_name(enum: Any, number: int) -> str:
 
 
 def _describe_request(frame: Frame, version: int, out: dict[str, Any]) -> None:
-    request = parse_request(frame)
+    request = parse_request(frame, version)
     if isinstance(request, ReadRequest | ReadFollowUpRequest):
         _merge_item(out, decode_item(request.di, b"", version), with_value=False)
         out.pop("warning", None)
@@ -172,8 +186,6 @@ def _describe_request(frame: Frame, version: int, out: dict[str, Any]) -> None:
         _merge_item(out, decode_item(request.di, request.value, version))
         out["password_level"] = request.password.level
         out["operator"] = request.operator
-        # The DATA contains the password in clear: mask it in what is printed.
-        out["data_hex"] = _mask_password(frame.data, 4 if version == 2007 else 2)
     elif isinstance(request, BroadcastTimeRequest):
         out["name"] = "broadcast time"
         out["value"] = plain_value(request.when)
@@ -189,7 +201,6 @@ def _describe_request(frame: Frame, version: int, out: dict[str, Any]) -> None:
         out["unit"] = "bit/s"
     elif isinstance(request, ChangePasswordRequest):
         out["name"] = f"password of level {request.level}"
-        out["data_hex"] = frame.data[:4].hex() + "*" * 16
     elif isinstance(request, AuthorisedRequest):
         _describe_authorised(request, frame, out)
     elif isinstance(request, MultiFunctionOutputRequest):
@@ -200,7 +211,6 @@ def _describe_request(frame: Frame, version: int, out: dict[str, Any]) -> None:
 def _describe_authorised(request: AuthorisedRequest, frame: Frame, out: dict[str, Any]) -> None:
     out["password_level"] = request.password.level
     out["operator"] = request.operator
-    out["data_hex"] = _mask_password(frame.data, 0)
     if request.event_di is not None:
         out["name"] = "event clear"
         out["value"] = f"{request.event_di:08x}"
@@ -208,9 +218,3 @@ def _describe_authorised(request: AuthorisedRequest, frame: Frame, out: dict[str
         out["name"] = "remote control"
         out["value"] = _enum_name(RelayCommand, request.command)
         out["expiry"] = plain_value(request.expiry)
-
-
-def _mask_password(data: bytes, offset: int) -> str:
-    text = data.hex()
-    start = (offset + 1) * 2
-    return text[:start] + "******" + text[start + 6 :]

@@ -505,15 +505,22 @@ def _need(frame: Frame, sizes: tuple[int, ...], what: str) -> None:
         raise DecodeError(f"{what}: DATA has {len(frame.data)} bytes, expected {want}")
 
 
-def _version_number(frame: Frame) -> int:
-    return 1997 if frame.version == VERSION_1997 else 2007
+def _version_number(frame: Frame, version: int | None) -> int:
+    """The edition the caller knows (a client talks to a meter of known edition); only a frame
+    of unknown origin (a person pasting hex) falls back to the guess from the function code."""
+    if version is None:
+        return 1997 if frame.version == VERSION_1997 else 2007
+    if version not in (1997, 2007):
+        raise ValueError(f"DL/T 645 edition must be 1997 or 2007, got {version}")
+    return version
 
 
-def parse_request(frame: Frame) -> Message:
-    """A request frame (D7 = 0) -> typed request; raises DecodeError on a malformed DATA."""
+def parse_request(frame: Frame, version: int | None = None) -> Message:
+    """A request frame (D7 = 0) -> typed request; raises DecodeError on a malformed DATA.
+    ``version`` (1997/2007) is the edition the receiver speaks; None guesses from the code."""
+    version = _version_number(frame, version)
     if frame.is_response:
         raise DecodeError("not a request: direction bit D7 is set")
-    version = _version_number(frame)
     fn, data, addr = frame.function, frame.data, frame.address_text
     if version == 1997:
         return _parse_request_1997(frame, addr, fn, data)
@@ -608,12 +615,13 @@ def _parse_request_1997(frame: Frame, addr: str, fn: int, data: bytes) -> Messag
     return UnknownRequest(*base, data)
 
 
-def parse_reply(frame: Frame) -> Message:
+def parse_reply(frame: Frame, version: int | None = None) -> Message:
     """A reply frame (D7 = 1) -> typed reply; raises AbnormalReply for D6 = 1 and
-    DecodeError for malformed DATA."""
+    DecodeError for malformed DATA. ``version`` (1997/2007) is the edition of the meter the
+    request went to; None guesses from the function code (frames of unknown origin only)."""
+    version = _version_number(frame, version)
     if not frame.is_response:
         raise DecodeError("not a reply: direction bit D7 is clear (own echo?)")
-    version = _version_number(frame)
     if frame.abnormal:
         if not frame.data:
             raise DecodeError("abnormal reply without an error word")
@@ -621,7 +629,15 @@ def parse_reply(frame: Frame) -> Message:
     fn, data, addr = frame.function, frame.data, frame.address_text
     base = (addr, fn, version)
     di_len = 4 if version == 2007 else 2
-    if fn in (Function.READ, Function1997.READ):
+    if version == 1997 and fn in (
+        Function1997.READ,
+        Function1997.READ_FOLLOW_UP,
+        Function1997.REREAD,
+    ):
+        if len(data) < 2:
+            raise DecodeError(f"read reply: DATA has {len(data)} bytes, no room for the DI")
+        return ReadReply(*base, di_from_wire(data[:2]), data[2:], frame.follow_up)
+    if version == 2007 and fn == Function.READ:
         if len(data) < di_len:
             raise DecodeError(f"read reply: DATA has {len(data)} bytes, no room for the DI")
         return ReadReply(*base, di_from_wire(data[:di_len]), data[di_len:], frame.follow_up)

@@ -261,10 +261,14 @@ def _check_candidate(buf, i, n, max_length):
     if avail < 5:
         if avail >= 3 and buf[i + 2] & LENGTH_UNIT_KB:
             return -1, "length unit bit set"
+        if avail >= 3 and buf[i + 2] & (LENGTH_RESERVED >> 8):
+            return -1, "reserved length bit set"
         return 0, None
     word = buf[i + 1] | (buf[i + 2] << 8)
     if word & LENGTH_UNIT_KB:
         return -1, "length unit bit set"
+    if word & LENGTH_RESERVED:
+        return -1, "reserved length bit set"
     length = word & LENGTH_MASK
     sa_len = (buf[i + 4] & 0x0F) + 1
     if length < 9 + sa_len:
@@ -308,6 +312,8 @@ def decode_frame(data, max_length=MAX_LENGTH):
     word = buf[i + 1] | (buf[i + 2] << 8)
     if word & LENGTH_UNIT_KB:
         raise DecodeError("length unit bit (kilobytes) is set: not supported")
+    if word & LENGTH_RESERVED:
+        raise DecodeError("reserved bit 15 of the length field is set")
     length = word & LENGTH_MASK
     sa_len = (buf[i + 4] & 0x0F) + 1
     if length < 9 + sa_len:

@@ -157,9 +157,16 @@ class LinkDecoder:
 
     def feed(self, chunk):
         self._buf.extend(chunk)
-        return self._scan()
+        return self._scan(False)
 
-    def _scan(self):
+    def flush(self):
+        """Give up on the incomplete candidate (the inter-byte gap expired, the sender reset)
+        and return the frames hidden behind it; nothing stays buffered."""
+        out = self._scan(True)
+        self.reset()
+        return out
+
+    def _scan(self, final):
         buf = self._buf
         n = len(buf)
         out = []
@@ -173,6 +180,10 @@ class LinkDecoder:
             self.skipped_bytes += i - pos
             pos = i
             if n - i < HEADER_LEN:
+                if final:
+                    self.skipped_bytes += 1
+                    pos = i + 1
+                    continue
                 break
             length = _payload_len(buf, i)
             if length > MAX_PAYLOAD or header_check(buf, i) != buf[i + 5]:
@@ -182,6 +193,10 @@ class LinkDecoder:
                 continue
             end = i + HEADER_LEN + length
             if end + CRC_LEN > n:
+                if final:
+                    self.skipped_bytes += 1
+                    pos = i + 1
+                    continue
                 break
             crc = buf[end] | (buf[end + 1] << 8)
             if crc16_x25(buf, 0xFFFF, i, end) != crc:

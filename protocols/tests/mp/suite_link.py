@@ -214,3 +214,23 @@ def test_reset_discards_partial():
     dec.reset()
     assert dec.pending == 0
     assert len(dec.feed(wire)) == 1
+
+
+def test_flush_drops_a_truncated_frame_and_frees_the_next():
+    """A frame cut short (the controller reset mid-send) must not hold up the next one: flush
+    gives up on the incomplete candidate and returns every frame hidden behind it."""
+    first = link.encode(link.LOG, 1, level=20, text=b"x" * 120)
+    second = link.encode(link.ACK, 2, req_type=2)
+    dec = link.LinkDecoder()
+    assert dec.feed(first[:20] + second) == []  # the cut frame's length swallows the next
+    got = dec.flush()
+    assert [f.seq for f in got] == [2]
+    assert dec.pending == 0
+    assert [f.seq for f in dec.feed(first)] == [1]  # and decoding goes on
+
+
+def test_flush_keeps_nothing_and_finds_nothing_in_garbage():
+    dec = link.LinkDecoder()
+    dec.feed(b"\xa5\x10")
+    assert dec.flush() == []
+    assert dec.pending == 0

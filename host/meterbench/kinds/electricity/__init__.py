@@ -83,7 +83,12 @@ class ElectricityKind:
 
         protocol = getattr(entry.meter_type, "protocol", "none")
         client = electricity_meter_client(
-            protocol, bus, entry.address, password=options.password, operator=options.operator
+            protocol,
+            bus,
+            entry.address,
+            password=options.password,
+            operator=options.operator,
+            baud_rates=getattr(entry.meter_type, "baud_rates", None),
         )
         if client is not None:
             cast(Any, client).clock = _meter_time(options.clock)

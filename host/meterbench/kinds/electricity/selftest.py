@@ -26,8 +26,6 @@ from meterbench.transport.settings import SerialSettings
 from meterproto.dlt645.messages import MultiFunctionOutput
 from meterproto.link import messages as m
 
-ADDRESS_DI = {2007: 0x04000401, 1997: 0xC032}  # the communication address, per edition
-
 
 def _wall(devices: Devices, seconds: float) -> float:
     """Wall seconds that ``seconds`` of the bench clock last (a simulated clock runs faster)."""
@@ -190,12 +188,6 @@ def _edition(info: MeterInfo) -> int:
     return 1997 if protocol == "dlt645-1997" else 2007
 
 
-async def _read_address(client: Dlt645Client, address: str | None) -> str:
-    if address is None:
-        return await client.read_address()  # to the wildcard: the only meter answers
-    return str((await client.read(ADDRESS_DI[client.version])).value)
-
-
 async def check_meter_ports(devices: Devices, meters: dict[int, MeterInfo]) -> list[Check]:
     """Every position with a meter bus: its meter answers a read of its address (unicast to
     the known address, or 13H when it is the only meter on its bus)."""
@@ -214,7 +206,9 @@ async def check_meter_ports(devices: Devices, meters: dict[int, MeterInfo]) -> l
             )
         client = Dlt645Client(devices.buses[bus_id], address or b"\xaa" * 6, version=_edition(info))
         try:
-            answered = await _read_address(client, address)
+            # to the wildcard the only meter answers; to a known address, that meter reads its
+            # own address from its edition's identifier
+            answered = await client.read_address()
         except Exception as exc:  # noqa: BLE001 - any failure is this port's finding
             return Check("meter_port", subject, False, str(exc), position)
         passed = address is None or answered == address

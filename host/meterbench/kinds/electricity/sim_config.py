@@ -46,6 +46,10 @@ class MeterSim(MeterSimBase):
     energy_kwh: float | None = Field(None, ge=0, description="register reading at start")
     # communication
     response_delay_s: float | None = Field(None, ge=0)
+    response_delay_max_s: float | None = Field(
+        None, ge=0, description="set: each reply delay drawn from response_delay_s..this, seeded"
+    )
+    error_delay_s: float | None = Field(None, ge=0, description="delay of refusals (slow errors)")
     comm_fault: (
         Literal[
             "none",

@@ -203,6 +203,9 @@ class SimulatedBench(SimulatedBenchBase):
                 active_constant=int(meter_type.constant_imp_per_kwh),
                 clock_source=_meter_clock(self.clock, sim.clock_error_s_per_day or 0.0),
                 response_delay=sim.response_delay_s if sim.response_delay_s is not None else 0.03,
+                response_delay_max=sim.response_delay_max_s,
+                error_delay=sim.error_delay_s,
+                delay_seed=s.seed * 37 + number,
                 faults=plan,
             )
             meter.physics = self.world.meters[number]

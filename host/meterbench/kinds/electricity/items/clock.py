@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from fractions import Fraction
 
+from meterbench.devices.electricity_meter import PulseOutput
 from meterbench.kinds.electricity.items.common import DEC, MARGIN, voltage_only
 from meterbench.kinds.electricity.source import apply
 from meterbench.plan.model import ClockStep
@@ -14,7 +15,6 @@ from meterbench.results import Outcome, Severity
 from meterbench.runner.context import RunContext
 from meterbench.runner.items import PlannedStep
 from meterbench.runner.items.measurement import Measurement, conclude, no_result
-from meterproto.dlt645.messages import MultiFunctionOutput
 from meterproto.link import messages as m
 
 
@@ -30,7 +30,7 @@ async def clock(ctx: RunContext, step: PlannedStep) -> None:
         if client is None:
             return
         try:
-            await client.set_multi_function_output(MultiFunctionOutput.CLOCK_SECOND_PULSE)
+            await client.set_pulse_output(PulseOutput.CLOCK_SECOND)
         except Exception as exc:  # noqa: BLE001
             ctx.log(
                 Severity.WARNING,

@@ -33,19 +33,13 @@ async def communication(ctx: RunContext, step: PlannedStep) -> None:
         for index, name in enumerate(plan.checks):
             try:
                 if name == "read_address":
-                    value: Any = (
-                        (await client.read_address())
-                        if wanted is None
-                        else ((await client.read(0x04000401)).value)
-                    )
+                    value: Any = await client.read_address()
                     if wanted is not None and value != wanted:
                         problems.append(f"address reads {value}, the meter list says {wanted}")
                 elif name == "read_energy":
-                    value = str((await client.read(0x00010000)).value)
+                    value = str(await client.read_energy())
                 elif name == "read_datetime":
-                    date = (await client.read(0x04000101)).value
-                    time = (await client.read(0x04000102)).value
-                    value = f"{date}T{time}"
+                    value = (await client.read_clock()).isoformat()
                 else:
                     value = str((await client.read(name)).value)
                 results[name] = value

@@ -29,10 +29,7 @@ from meterproto.link import messages as m
 
 
 async def read_energy(ctx: RunContext, position: int) -> Decimal:
-    reading = await ctx.session.meters[position].read(0x00010000)
-    if reading.value is None:
-        raise ValueError(f"energy register unreadable: {reading.problem}")
-    return dec(reading.value)
+    return await ctx.session.meters[position].read_energy()
 
 
 async def register(ctx: RunContext, step: PlannedStep) -> None:

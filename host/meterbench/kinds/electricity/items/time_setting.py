@@ -41,9 +41,8 @@ async def time_setting(ctx: RunContext, step: PlannedStep) -> None:
             await client.set_clock()
             write_end = standard_time()
             read_start = standard_time()
-            time = (await client.read(0x04000102)).value
+            meter_time = await client.read_clock()
             read_end = standard_time()
-            date = (await client.read(0x04000101)).value
         except Exception as exc:  # noqa: BLE001
             ctx.log(
                 Severity.ERROR,
@@ -55,7 +54,6 @@ async def time_setting(ctx: RunContext, step: PlannedStep) -> None:
             )
             no_result(ctx, position, step.key, Outcome.ERROR, str(exc))
             return
-        meter_time = dt.datetime.combine(read_start.date() if date is None else date, time)
         earliest = read_start - (write_end - write_start) - dt.timedelta(seconds=1)
         latest = read_end + dt.timedelta(seconds=1)
         if meter_time < earliest:
