@@ -45,3 +45,12 @@ class MeterAbnormalReply(MeterError):
         self.error_word = error_word
         self.errors = errors
         self.version = version
+
+
+class MeterDarError(MeterAbnormalReply):
+    """A DL/T 698.45 meter answered with a data access result other than success; ``dar`` is
+    the code and ``errors`` holds its name (``"read/write denied"``, ``"object undefined"``)."""
+
+    def __init__(self, message: str, address: str | None = None, *, dar: int, name: str) -> None:
+        super().__init__(message, address, error_word=dar, errors=(name,), version=698)
+        self.dar = dar

@@ -35,6 +35,9 @@ ACTION_RESPONSE = 0x87
 NORMAL = 0x01  # the "Normal" choice of GET/SET/ACTION
 
 APDU_NAMES: dict[int, str] = {
+    0x08: "REPORT-Response",
+    0x88: "REPORT-Notification",
+    0xEE: "ERROR-Response",
     0x01: "LINK-Request",
     0x81: "LINK-Response",
     0x02: "CONNECT-Request",
@@ -490,7 +493,7 @@ def _check_end(r: _Reader, name: str) -> None:
         raise DecodeError(f"{r.remaining} unexpected bytes after the {name} APDU")
 
 
-def parse_apdu(apdu: bytes) -> Apdu:
+def parse_apdu(apdu: bytes) -> Any:
     """Decode an APDU; unknown tags and choices come back as OtherApdu, bad bytes raise."""
     r = _Reader(apdu)
     tag = r.byte("APDU tag")
@@ -514,8 +517,16 @@ def parse_apdu(apdu: bytes) -> Apdu:
         )
         _check_end(r, result.name)
         return result
-    if tag not in _WITH_CHOICE:
-        return OtherApdu(tag, None, base)
+    if tag not in _WITH_CHOICE or r.remaining < 1 or apdu[1] != NORMAL or tag in (0x06, 0x86):
+        from meterproto.dlt698 import security, services  # they build on this module
+
+        parsed = security.parse_security(apdu) if tag in (0x10, 0x90) else None
+        if parsed is None:
+            parsed = services.parse_service(apdu)
+        if parsed is not None:
+            return parsed
+        if tag not in _WITH_CHOICE:
+            return OtherApdu(tag, None, base)
     choice = r.byte("APDU choice")
     if choice != NORMAL or tag not in (GET_REQUEST, GET_RESPONSE, ACTION_REQUEST, ACTION_RESPONSE):
         return OtherApdu(tag, choice, f"{base} (choice {choice})")
