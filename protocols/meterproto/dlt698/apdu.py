@@ -662,7 +662,15 @@ def describe(frame: Frame) -> dict[str, Any]:
         out["error"] = "scrambled APDU (SC = 1) is not supported"
         return out
     if frame.fragment:
-        out["error"] = "fragmented APDU is not reassembled"
+        from meterproto.dlt698 import fragment
+
+        try:
+            piece = fragment.parse_fragment(frame.apdu)
+        except DecodeError as exc:
+            out["error"] = str(exc)
+            return out
+        out["fragment_number"] = piece.number
+        out["fragment_kind"] = piece.kind_name
         return out
     if not frame.apdu:
         return out
@@ -674,24 +682,38 @@ def describe(frame: Frame) -> dict[str, Any]:
         out["error"] = str(exc)
         return out
     out["name"] = apdu.name
-    if isinstance(apdu, GetRequestNormal | ActionRequestNormal | LinkResponse):
-        out["piid"] = apdu.piid
-    elif not isinstance(apdu, OtherApdu):
-        out["piid_acd"] = apdu.piid_acd
-    if isinstance(apdu, GetRequestNormal | GetResponseNormal):
-        out["oad"] = apdu.oad
-    if isinstance(apdu, ActionRequestNormal | ActionResponseNormal):
-        out["omd"] = apdu.omd
+    _describe_apdu(apdu, out)
+    return out
+
+
+def _describe_apdu(apdu: Any, out: dict[str, Any]) -> None:
+    """The fields of any parsed APDU, for ``describe``; SECURITY envelopes show their inner APDU."""
+    for key in ("piid", "piid_acd", "oad", "omd", "dar", "result"):
+        value = getattr(apdu, key, None)
+        if isinstance(value, int | str) and not isinstance(value, bool):
+            out[key] = value
+    if apdu.name == "ERROR-Response":
+        out["error_type"] = apdu.error
     if isinstance(apdu, ActionRequestNormal):
         out["parameter"] = apdu.parameter.plain()
-    if isinstance(apdu, GetResponseNormal | ActionResponseNormal):
-        if apdu.data is not None:
-            out["value"] = apdu.data.plain()
-            out["data_type"] = apdu.data.type_name
-        if apdu.dar is not None:
-            out["dar"] = apdu.dar
+    data = getattr(apdu, "data", None)
+    if isinstance(data, Data):
+        out["value"] = data.plain()
+        out["data_type"] = data.type_name
+    if hasattr(apdu, "oads") and not callable(apdu.oads):
+        out["oads"] = list(apdu.oads)
+    results = getattr(apdu, "results", None)
+    if isinstance(results, tuple):
+        out["results"] = [_plain(getattr(r, "__dict__", r)) for r in results]
+    if getattr(apdu, "name", "").startswith("SECURITY") and getattr(apdu, "mode", None) == 0:
+        try:
+            inner = parse_apdu(apdu.data)
+        except DecodeError as exc:
+            out["inner_error"] = str(exc)
+            return
+        out["inner"] = {"name": inner.name}
+        _describe_apdu(inner, out["inner"])
     if isinstance(apdu, LinkRequest):
         out["request_type"] = apdu.request_type_name
         out["heartbeat"] = apdu.heartbeat
         out["datetime"] = _plain(apdu.time)
-    return out

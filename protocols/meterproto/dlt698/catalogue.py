@@ -245,7 +245,9 @@ def integer(oad: str, data: Data) -> Decimal:
         raise DecodeError(f"{oad}: not in the catalogue, no scaler known")
     _oi, _attribute, index = split_oad(oad)
     expected = entry.element_type(index)
-    if data.tag != expected or data.tag not in _INTEGER_TAGS:
+    if expected not in _INTEGER_TAGS:
+        raise DecodeError(f"{oad}: {entry.name} is not one number here; read one element")
+    if data.tag != expected:
         raise DecodeError(
             f"{oad}: expected data type {expected:02X}H, the meter sent {data.tag:02X}H"
         )

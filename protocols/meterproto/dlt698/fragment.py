@@ -60,17 +60,17 @@ def parse_fragment(payload: bytes) -> Fragment:
 
 
 def split(apdu: bytes, size: int) -> list[Fragment]:
-    """The fragments of ``apdu`` with at most ``size`` bytes of user data per frame (header
-    included); one element with kind None-equivalent is never produced: callers send an APDU
-    that fits unfragmented (``len(apdu) <= size``) as it is."""
+    """The fragments of ``apdu`` with at most ``size`` bytes of user data per frame (fragment
+    header included). An APDU that fits one frame (``len(apdu) <= size``) is sent as it is,
+    unfragmented, so splitting it is an EncodeError."""
     if size <= HEADER:
         raise EncodeError(f"a fragment needs more than {HEADER} bytes of user data: {size}")
+    if len(apdu) <= size:
+        raise EncodeError("an APDU that fits one frame is not fragmented")
     step = size - HEADER
     parts = [apdu[i : i + step] for i in range(0, len(apdu), step)]
     if len(parts) - 1 > MAX_NUMBER:
         raise EncodeError(f"APDU of {len(apdu)} bytes needs more than 4096 fragments")
-    if len(parts) < 2:
-        raise EncodeError("an APDU that fits one frame is not fragmented")
     out = []
     for i, part in enumerate(parts):
         kind = FIRST if i == 0 else LAST if i == len(parts) - 1 else MIDDLE

@@ -93,6 +93,8 @@ def _sid(sid: Sid | None) -> bytes:
 def encode_security_request(a: SecurityRequest) -> bytes:
     if a.mode not in (PLAINTEXT, CIPHERTEXT):
         raise EncodeError(f"request application data is plaintext (0) or ciphertext (1): {a.mode}")
+    if a.verify not in (VERIFY_SID_MAC, VERIFY_RN, VERIFY_RN_MAC, VERIFY_SID):
+        raise EncodeError(f"verification information must be 0..3: {a.verify}")
     out = bytes((SECURITY_REQUEST, a.mode)) + _octets(a.data) + bytes((a.verify,))
     if a.verify == VERIFY_SID_MAC:
         return out + _sid(a.sid) + _octets(a.mac)
@@ -106,6 +108,8 @@ def encode_security_request(a: SecurityRequest) -> bytes:
 
 
 def encode_security_response(a: SecurityResponse) -> bytes:
+    if a.mode not in (PLAINTEXT, CIPHERTEXT, ERROR_DAR):
+        raise EncodeError(f"response application data choice must be 0..2: {a.mode}")
     out = bytes((SECURITY_RESPONSE, a.mode))
     if a.mode in (PLAINTEXT, CIPHERTEXT):
         out += _octets(a.data)
