@@ -331,7 +331,7 @@ class Dlt698Client:
                 sec.PLAINTEXT, inner, sec.VERIFY_SID_MAC, mac=mac, sid=sid
             )
             apdu = sec.encode_security_request(request)
-        elif self.secure_reads and self.security is not None:
+        elif self.secure_reads and self.security is not None and not _association(message):
             rn = self.security.random()
             apdu = sec.encode_security_request(
                 sec.SecurityRequest(sec.PLAINTEXT, inner, sec.VERIFY_RN, rn=rn)
@@ -495,6 +495,11 @@ class Dlt698Client:
 
     async def set_pulse_output(self, mode: PulseOutput) -> None:
         await self.set(cat.OUTPUT_MODE, Data(0x16, _PULSE_MODES[mode]))
+
+
+def _association(message: Any) -> bool:
+    """CONNECT and RELEASE carry their own security mechanism and are never wrapped."""
+    return isinstance(message, sv.ConnectRequest | sv.ReleaseRequest)
 
 
 def _fields(template: Frame, apdu: bytes) -> tuple[Any, ...]:
