@@ -78,7 +78,7 @@ class ElectricityMeterType(_MeterType):
     constant_imp_per_kwh: PositiveDecimal
     constant_imp_per_kvarh: PositiveDecimal | None = None
     frequency_hz: PositiveDecimal = Decimal(50)
-    protocol: Literal["dlt645-2007", "dlt645-1997", "none"] = "none"
+    protocol: Literal["dlt645-2007", "dlt645-1997", "dlt698", "none"] = "none"
     clock: bool = False
     tariffs: Annotated[int, Field(ge=1)] = 1
     tariff_names: list[str] = []

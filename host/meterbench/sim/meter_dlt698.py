@@ -13,6 +13,7 @@ wildcard with its real address, and uses the meter's response delay and fault pl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -451,6 +452,7 @@ class Dlt698Meter(Dlt645Meter):
         return DAR_UNDEFINED if oi not in (0x4000, 0xF207) else DAR_DENIED
 
 
+@functools.cache
 def physical(base: type) -> type:
     """The 698.45 meter on a physics-driven model: ``base`` is the bench's physical 645 meter
     class (its ``respond`` syncs the registers with the physics, then asks this class)."""

@@ -161,6 +161,8 @@ BROADCAST_TIME = "40007f00"  # ACTION 4000 method 127: broadcast time with a dat
 
 def split_oad(oad: str) -> tuple[int, int, int]:
     """``"00100201"`` -> (OI, attribute, index); ValueError names a bad OAD."""
+    if not isinstance(oad, str):
+        raise ValueError(f"an OAD is 8 hex digits (OI, attribute, index), not {oad!r}")
     text = oad.strip().lower().removeprefix("0x").replace(" ", "")
     if len(text) != 8:
         raise ValueError(f"an OAD is 8 hex digits (OI, attribute, index): {oad!r}")
