@@ -120,8 +120,8 @@ def test_writes_actions_and_named_dars() -> None:
 
 def test_fragmented_replies_and_requests() -> None:
     async def main() -> None:
-        m = meter698(max_apdu_per_frame=20)
-        params = sv.ConnectParameters(send_frame=24, receive_frame=20)
+        m = meter698(max_frame=37)  # frames of 37 bytes: 20 bytes of user data each
+        params = sv.ConnectParameters(send_frame=41, receive_frame=37)
         async with served([m]) as (_, url), bus_on(url, settings=RATE) as bus:
             c = Dlt698Client(bus, ADDRESS, parameters=params)
             energy = await c.read("00100200")  # 39-byte reply: 3 fragments of 18 bytes

@@ -44,6 +44,7 @@ from meter_harness import ADDRESS, bus_on, run, served  # noqa: E402
 from meterbench.devices.dlt698_client import Dlt698Client  # noqa: E402
 from meterbench.sim.meter_dlt698 import Dlt698Meter  # noqa: E402
 from meterbench.transport import SerialSettings  # noqa: E402
+from meterproto.dlt698 import services as sv  # noqa: E402
 from meterproto.dlt698.apdu import Data, describe  # noqa: E402
 from meterproto.dlt698.frame import decode_frame  # noqa: E402
 
@@ -362,3 +363,63 @@ def test_our_client_against_the_pypi_server_over_a_pty() -> None:
                 return seen
 
     assert run(main(), timeout=30) == EXPECTED_REQUESTS
+
+
+# -- link-layer fragmentation across the two implementations ------------------------------------
+
+
+def _their_energy_read(port: int) -> tuple[list[int], list[tuple[str, bytes]]]:
+    events: list[Any] = []
+    with dlt698.Client(dlt698.ClientOptions(protocol=_session()), on_event=events.append) as client:
+        try:
+            client.connect_tcp("127.0.0.1", port, dlt698.ConnectionProfile.local_public)
+            energy = client.get(dlt698.Oad(oi=0x0010, attribute=2)).require_data()
+            values = [item.as_uint32() for item in energy.value]
+        finally:
+            client.dispatch_events()
+    return values, [(e.kind, bytes(e.bytes)) for e in events if e.kind in ("send", "receive")]
+
+
+def _fragment_frames(traffic: list[tuple[str, bytes]], kind: str) -> int:
+    return sum(1 for k, d in traffic if k == kind and decode_frame(d).fragment)
+
+
+def test_pypi_client_reassembles_fragments_of_our_simulated_meter() -> None:
+    async def main() -> None:
+        meter = Dlt698Meter(address=ADDRESS, response_delay=0.02, max_frame=36)
+        meter.set_energy(Decimal("1250.31"))
+        async with served([meter]) as (server, _url):
+            loop = asyncio.get_running_loop()
+            values, traffic = await loop.run_in_executor(None, _their_energy_read, server.port)
+        print("\nPyPI dlt698 client <- fragmented replies of the simulated meter:")
+        for direction, data in traffic:
+            _show("dlt698", direction, data)
+        assert values == [125031, 125031, 0, 0, 0]
+        assert _fragment_frames(traffic, "receive") >= 3  # first, middle, last
+        assert _fragment_frames(traffic, "send") >= 2  # its acknowledgements
+
+    run(main(), timeout=30)
+
+
+def test_fragments_both_ways_with_the_pypi_server() -> None:
+    clock = _Clock()
+    port = _free_port()
+    sizes = sv.ConnectParameters(send_frame=36, receive_frame=36)
+
+    async def main() -> None:
+        async with bus_on(f"socket://127.0.0.1:{port}", settings=RATE) as bus:
+            bus.trace.listen(lambda e: print(e.format()))
+            client = Dlt698Client(bus, ADDRESS, parameters=sizes)
+            energy = await client.read("00100200")  # it answers in fragments (and blocks)
+            assert energy.value[:3] == [Decimal("1250.31"), Decimal("1000.01"), Decimal("250.30")]
+            items = [("40000200", Data(0x1C, WHEN))] * 3  # 44-byte request: we fragment
+            assert await client.set_many(items) == [("40000200", 0)] * 3
+            assert clock.value == _dts(WHEN)
+
+    with _their_server(
+        lambda engine: engine.listen("127.0.0.1", port, dlt698.ConnectionProfile.local_public),
+        clock,
+    ) as traffic:
+        print("\nmeterbench client <-> PyPI dlt698 server, frames of at most 36 bytes:")
+        run(main(), timeout=30)
+    assert _fragment_frames(traffic, "receive") >= 3  # our fragments and acknowledgements

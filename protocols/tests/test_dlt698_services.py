@@ -234,6 +234,27 @@ apdus = st.one_of(
         sv.GetResponseNormalList, piids, st.lists(results, max_size=3).map(tuple), follows, tags
     ),
     st.builds(sv.GetResponseRecord, piids, records(), follows, tags),
+    st.builds(sv.GetRequestNext, piids, st.integers(0, 0xFFFF), tags),
+    st.builds(
+        lambda p, last, n, r, d, f, t: (
+            sv.GetResponseNext(p, last, n, results=tuple(r), follow=f, time_tag=t)
+            if d is None
+            else sv.GetResponseNext(p, last, n, dar=d, follow=f, time_tag=t)
+        ),
+        piids,
+        st.booleans(),
+        st.integers(0, 0xFFFF),
+        st.lists(results, max_size=2),
+        st.none() | st.integers(0, 255),
+        follows,
+        tags,
+    ),
+    st.builds(
+        lambda p, n, r: sv.GetResponseNext(p, True, n, records=tuple(r)),
+        piids,
+        st.integers(0, 0xFFFF),
+        st.lists(records(), min_size=1, max_size=2),
+    ),
     st.builds(sv.SetRequestNormal, piids, oads, datas, tags),
     st.builds(sv.SetRequestNormalList, piids, pairs, tags),
     st.builds(sv.SetResponseNormal, piids, oads, st.integers(0, 255), follows, tags),

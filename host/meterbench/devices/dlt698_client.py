@@ -139,7 +139,7 @@ class Dlt698Client:
         self.connected: sv.ConnectResponse | None = None
         self.reports: list[sv.ReportNotification] = []
         self.link_requests: list[ap.LinkRequest] = []
-        self._send_size = self.parameters.send_frame
+        self._send_size = self._user_data(self.parameters.send_frame)
         self._piid = 0
         self._pending = _Pending()
 
@@ -165,6 +165,10 @@ class Dlt698Client:
             s >> 4 in (0xA, g >> 4) and s & 0x0F in (0xA, g & 0x0F)
             for s, g in zip(self._sa, frame.address, strict=True)
         )
+
+    def _user_data(self, frame_size: int) -> int:
+        """APDU bytes per request frame of ``frame_size`` (CONNECT sizes count whole frames)."""
+        return max(fr.HEADER + 1, fr.user_data_size(frame_size, len(self._sa)))
 
     def _next_piid(self) -> int:
         self._piid = (self._piid + 1) & 0x3F
@@ -248,7 +252,8 @@ class Dlt698Client:
                     raise BadFrame(str(exc)) from None
             return self._is_reply(frame.apdu, is_reply)
 
-        if len(apdu) <= self._send_size:
+        if self.connected is None or len(apdu) <= self._send_size:
+            # only a connection negotiates frame sizes: nothing is fragmented outside one
             reply = await self._transact(Frame(*_fields(template, apdu)), whole_reply, label)
         else:
             try:
@@ -320,7 +325,9 @@ class Dlt698Client:
         def is_reply(parsed: Any) -> bool:
             if isinstance(parsed, sec.SecurityResponse):
                 return True  # an error envelope carries no PIID
-            if isinstance(parsed, sv.ErrorResponse | expected):
+            if isinstance(parsed, sv.ErrorResponse | expected) or (
+                isinstance(parsed, sv.GetResponseNext) and message.name.startswith("GET")
+            ):
                 return bool(parsed.piid_acd & 0x3F == piid)
             return False
 
@@ -348,7 +355,33 @@ class Dlt698Client:
                 error_word=reply.error,
                 version=698,
             )
+        if isinstance(reply, sv.GetResponseNext) and not isinstance(message, sv.GetRequestNext):
+            return await self._blocks(message, reply, label)
         return reply
+
+    async def _blocks(self, message: Any, first: sv.GetResponseNext, label: str) -> Any:
+        """A GET answered in application blocks (GET-Response-Next): fetch the rest with
+        GET-Request-Next and return the response the request would have had in one piece."""
+        results, records = list(first.results), list(first.records)
+        block, count = first, 1
+        while block.dar is None and not block.last:
+            if count >= self.max_fragments:
+                raise MeterBadReply(f"meter {self.address}: more than {count} blocks for {label}")
+            request = sv.GetRequestNext(self._next_piid(), block.block)
+            block = await self._service(request, f"{label} (block {block.block + 1})")
+            results += block.results
+            records += block.records
+            count += 1
+        if block.dar is not None:
+            self._raise_dar(block.dar, label)
+        piid = first.piid_acd
+        if isinstance(message, ap.GetRequestNormal) and len(results) == 1:
+            return ap.GetResponseNormal(piid, results[0].oad, results[0].data, results[0].dar)
+        if isinstance(message, sv.GetRequestNormalList):
+            return sv.GetResponseNormalList(piid, tuple(results))
+        if isinstance(message, sv.GetRequestRecord) and len(records) == 1:
+            return sv.GetResponseRecord(piid, records[0])
+        raise MeterBadReply(f"meter {self.address}: blocks for {label} do not answer it")
 
     def _open_secured(self, reply: sec.SecurityResponse, rn: bytes, label: str) -> Any:
         if reply.mode == sec.ERROR_DAR:
@@ -392,9 +425,8 @@ class Dlt698Client:
                 version=698,
             )
         self.connected = response
-        self._send_size = max(
-            16, min(self.parameters.send_frame, response.parameters.receive_frame)
-        )
+        agreed = min(self.parameters.send_frame, response.parameters.receive_frame)
+        self._send_size = self._user_data(agreed)
         return response
 
     async def release(self) -> None:
@@ -548,6 +580,7 @@ _RESPONSE_TYPE: dict[type, type] = {
     sv.ConnectRequest: sv.ConnectResponse,
     sv.ReleaseRequest: sv.ReleaseResponse,
     sv.GetRequestNormalList: sv.GetResponseNormalList,
+    sv.GetRequestNext: sv.GetResponseNext,
     sv.GetRequestRecord: sv.GetResponseRecord,
     sv.SetRequestNormal: sv.SetResponseNormal,
     sv.SetRequestNormalList: sv.SetResponseNormalList,

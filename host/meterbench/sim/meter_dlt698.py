@@ -74,7 +74,7 @@ class Dlt698Meter(Dlt645Meter):
     protocol: ClassVar[str] = "dlt698"
     security: sec.MeterSecurity | None = None
     connect_password: str | None = None  # CONNECT mechanism 1 password, None: any
-    max_apdu_per_frame: int = 512  # link user data per frame before it fragments
+    max_frame: int = 512  # bytes of one link frame (68H..16H) this meter sends or takes
     heartbeat_every: int | None = None  # send a LINK heartbeat before every n-th reply
     baudrate: int = 9600
     preamble: int = 4
@@ -87,7 +87,7 @@ class Dlt698Meter(Dlt645Meter):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._client_frame = self.max_apdu_per_frame
+        self._client_frame = self.max_frame
         self._reassembly = fr.Reassembler()
         self._outgoing: tuple[Frame, list[fr.Fragment]] | None = None
         self._ca = 0
@@ -146,8 +146,10 @@ class Dlt698Meter(Dlt645Meter):
         return Frame(self.wire_address, control, apdu, self._ca)
 
     def _reply_frames(self, reply: bytes) -> list[Frame]:
-        size = min(self.max_apdu_per_frame, self._client_frame)
-        if len(reply) <= size:
+        """The reply in one frame, or its first fragment. Only a connection negotiates the
+        frame sizes, so nothing is fragmented outside one (the CONNECT-Response included)."""
+        size = fr.user_data_size(min(self.max_frame, self._client_frame), len(self.wire_address))
+        if len(reply) <= size or not self.connected or reply[0] == sv.CONNECT_RESPONSE:
             return [self._frame(_REPLY_CONTROL, reply)]
         parts = fr.split(reply, size)
         template = self._frame(_REPLY_CONTROL, b"")
@@ -280,13 +282,13 @@ class Dlt698Meter(Dlt645Meter):
         )
         self.connected = ok
         if ok:
-            self._client_frame = max(16, p.receive_frame)
+            self._client_frame = max(32, p.receive_frame)
         own = sv.ConnectParameters(
             version=p.version,
             protocol_conformance=p.protocol_conformance,
             function_conformance=p.function_conformance,
-            send_frame=min(self.max_apdu_per_frame, p.receive_frame),
-            receive_frame=self.max_apdu_per_frame,
+            send_frame=min(self.max_frame, p.receive_frame),
+            receive_frame=self.max_frame,
             window=1,
             max_apdu=min(4096, p.max_apdu),
             timeout=p.timeout,

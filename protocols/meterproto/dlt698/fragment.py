@@ -59,6 +59,13 @@ def parse_fragment(payload: bytes) -> Fragment:
     return Fragment(word & MAX_NUMBER, kind, data)
 
 
+def user_data_size(frame_size: int, sa_len: int) -> int:
+    """APDU bytes one frame of ``frame_size`` bytes (68H to 16H, as CONNECT negotiates them)
+    can carry with a ``sa_len``-byte server address: the frame less 68H, L, C, AF, SA, CA,
+    HCS, FCS and 16H."""
+    return frame_size - (11 + sa_len)
+
+
 def split(apdu: bytes, size: int) -> list[Fragment]:
     """The fragments of ``apdu`` with at most ``size`` bytes of user data per frame (fragment
     header included). An APDU that fits one frame (``len(apdu) <= size``) is sent as it is,
@@ -149,4 +156,5 @@ __all__ = [
     "fragment_frame",
     "parse_fragment",
     "split",
+    "user_data_size",
 ]

@@ -32,6 +32,7 @@ ERROR_RESPONSE = 0xEE
 
 NORMAL_LIST = 0x02
 RECORD = 0x03
+NEXT = 0x05
 
 # DAR: the result code of every access (0 = success)
 DAR_NAMES: dict[int, str] = {
@@ -620,6 +621,73 @@ class GetResponseRecord:
     name: str = "GET-Response-Record"
 
 
+@dataclass(frozen=True)
+class GetRequestNext:
+    """Ask for the block after ``last_block`` of a response the server sends in blocks."""
+
+    piid: int
+    last_block: int
+    time_tag: bytes | None = None
+    name: str = "GET-Request-Next"
+
+
+@dataclass(frozen=True)
+class GetResponseNext:
+    """One block of a long GET response: attribute results, record results, or a DAR."""
+
+    piid_acd: int
+    last: bool
+    block: int
+    results: tuple[ResultNormal, ...] = ()
+    records: tuple[ResultRecord, ...] = ()
+    dar: int | None = None
+    follow: FollowReport | None = None
+    time_tag: bytes | None = None
+    name: str = "GET-Response-Next"
+
+
+def _encode_next(a: GetResponseNext) -> bytes:
+    out = bytes((0x85, NEXT)) + _u8(a.piid_acd, "PIID-ACD") + (b"\x01" if a.last else b"\x00")
+    out += _uint(a.block, 2, "block number")
+    if a.dar is not None:
+        out += b"\x00" + _u8(a.dar, "DAR")
+    elif a.records:
+        out += b"\x02" + _count(len(a.records))
+        out += b"".join(_encode_result_record(x) for x in a.records)
+    else:
+        out += b"\x01" + _count(len(a.results))
+        out += b"".join(_encode_result_normal(x) for x in a.results)
+    return out + _tail(a.follow, a.time_tag)
+
+
+def _parse_get_next(r: _Reader) -> GetRequestNext:
+    result = GetRequestNext(r.byte("PIID"), r.uint(2, "last block"), _read_time_tag(r))
+    _end(r, result.name)
+    return result
+
+
+def _parse_get_response_next(r: _Reader) -> GetResponseNext:
+    piid = r.byte("PIID-ACD")
+    last = r.byte("last block flag")
+    if last > 1:
+        raise DecodeError(f"last block flag must be 00 or 01, got {last:02X}H")
+    block = r.uint(2, "block number")
+    kind = r.byte("block choice")
+    results: tuple[ResultNormal, ...] = ()
+    records: tuple[ResultRecord, ...] = ()
+    dar = None
+    if kind == 0:
+        dar = r.byte("DAR")
+    elif kind == 1:
+        results = tuple(_read_result_normal(r) for _ in range(_read_count(r, "results", 6)))
+    elif kind == 2:
+        records = tuple(_read_result_record(r) for _ in range(_read_count(r, "records", 7)))
+    else:
+        raise DecodeError(f"block choice must be 0 (DAR), 1 or 2, got {kind}")
+    follow, tag = _trailer(r, "GET-Response-Next")
+    return GetResponseNext(piid, bool(last), block, results, records, dar, follow, tag)
+
+
 # -- SET -----------------------------------------------------------------------------------------
 
 
@@ -803,6 +871,13 @@ _ENCODERS: dict[type, Any] = {
         + _encode_rcsd(a.columns)
         + _time_tag(a.time_tag)
     ),
+    GetRequestNext: lambda a: (
+        bytes((0x05, NEXT))
+        + _u8(a.piid, "PIID")
+        + _uint(a.last_block, 2, "last block")
+        + _time_tag(a.time_tag)
+    ),
+    GetResponseNext: _encode_next,
     GetResponseNormalList: lambda a: (
         bytes((0x85, NORMAL_LIST))
         + _u8(a.piid_acd, "PIID-ACD")
@@ -1037,6 +1112,8 @@ _PARSERS: dict[tuple[int, int], Any] = {
     (0x05, NORMAL_LIST): _parse_get_list,
     (0x05, RECORD): _parse_get_record,
     (0x85, NORMAL_LIST): _parse_get_response_list,
+    (0x05, NEXT): _parse_get_next,
+    (0x85, NEXT): _parse_get_response_next,
     (0x85, RECORD): _parse_get_response_record,
     (SET_REQUEST, 0x01): _parse_set,
     (SET_REQUEST, NORMAL_LIST): _parse_set_list,
@@ -1062,8 +1139,10 @@ __all__ = [
     "ErrorResponse",
     "FactoryVersion",
     "FollowReport",
+    "GetRequestNext",
     "GetRequestNormalList",
     "GetRequestRecord",
+    "GetResponseNext",
     "GetResponseNormalList",
     "GetResponseRecord",
     "ReleaseRequest",
