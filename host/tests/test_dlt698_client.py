@@ -17,7 +17,12 @@ from meter_harness import ADDRESS, bus_on, run, served  # noqa: E402
 
 from meterbench.devices.dlt698_client import Dlt698Client  # noqa: E402
 from meterbench.devices.electricity_meter import ElectricityMeter, EnergyRegister, PulseOutput  # noqa: E402
-from meterbench.devices.errors import MeterBadReply, MeterDarError, MeterTimeout  # noqa: E402
+from meterbench.devices.errors import (  # noqa: E402
+    MeterAbnormalReply,
+    MeterBadReply,
+    MeterDarError,
+    MeterTimeout,
+)
 from meterbench.devices.meter_clients import electricity_meter_client  # noqa: E402
 from meterbench.sim.faults import Fault, FaultPlan  # noqa: E402
 from meterbench.sim.meter_dlt698 import Dlt698Meter  # noqa: E402
@@ -209,5 +214,38 @@ def test_wildcard_shared_line_and_factory() -> None:
             assert isinstance(wild, Dlt698Client)
             assert await wild.read_address() == "000000000002"
             assert wild.address == "000000000002"
+
+    run(main())
+
+
+def test_connect_password_is_masked_and_checked() -> None:
+    async def main() -> None:
+        m = meter698(connect_password="s3cret")
+        async with served([m]) as (_, url), bus_on(url, settings=RATE) as bus:
+            lines: list[str] = []
+            bus.trace.listen(lambda e: lines.append(e.format()))
+            wrong = Dlt698Client(bus, ADDRESS, password="guess1")
+            with pytest.raises(MeterAbnormalReply, match="refused the connection: result 1"):
+                await wrong.read_energy()
+            right = Dlt698Client(bus, ADDRESS, password="s3cret")
+            assert await right.read_energy() == Decimal("1250.31")
+            connects = [line for line in lines if "(CONNECT" in line]
+            assert len(connects) == 2 and all("** ** ** ** ** **" in line for line in connects)
+            assert not any("73 33 63 72 65 74" in line for line in lines)  # "s3cret"
+
+    run(main())
+
+
+def test_corrupt_replies_are_retried() -> None:
+    async def main() -> None:
+        m = meter698(faults=FaultPlan(Fault.WRONG_CHECKSUM, count=2))
+        async with served([m]) as (_, url), bus_on(url, settings=RATE) as bus:
+            c = Dlt698Client(bus, ADDRESS)
+            assert await c.read_energy() == Decimal("1250.31")
+            assert bus.stats.corrupt == 2
+        silent = meter698(faults=FaultPlan(Fault.CORRUPT))
+        async with served([silent]) as (_, url), bus_on(url, settings=RATE) as bus:
+            with pytest.raises(MeterBadReply):
+                await Dlt698Client(bus, ADDRESS).read_energy()
 
     run(main())
