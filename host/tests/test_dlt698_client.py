@@ -209,6 +209,9 @@ def test_wildcard_shared_line_and_factory() -> None:
             silent = Dlt698Client(bus, "000000000003", retries=0)
             with pytest.raises(MeterTimeout):
                 await silent.read_energy()
+            await one.broadcast_time(WHEN)  # nobody answers; both clocks follow
+            assert abs(await two.read_clock() - WHEN) <= dt.timedelta(seconds=1)
+            assert abs(a.now() - WHEN) <= dt.timedelta(seconds=1)
         async with served([b]) as (_, url), bus_on(url, settings=RATE) as bus:
             wild = electricity_meter_client("dlt698", bus, None)
             assert isinstance(wild, Dlt698Client)

@@ -44,6 +44,7 @@ from meterproto.dlt698 import security as sec
 from meterproto.dlt698 import services as sv
 from meterproto.dlt698.apdu import Data
 from meterproto.dlt698.frame import (
+    ADDR_BROADCAST,
     ADDR_SINGLE,
     ADDR_WILDCARD,
     FN_LINK,
@@ -524,6 +525,16 @@ class Dlt698Client:
     async def set_clock(self, when: dt.datetime | None = None) -> None:
         stamp = (when or self.clock()).replace(microsecond=0, tzinfo=None)
         await self.set(cat.CLOCK, Data(0x1C, stamp))
+
+    async def broadcast_time(self, when: dt.datetime | None = None) -> None:
+        """ACTION 4000 method 127 to the broadcast address: every meter on the line sets its
+        clock and none answers (so nothing confirms it: read the clocks afterwards)."""
+        stamp = (when or self.clock()).replace(microsecond=0, tzinfo=None)
+        request = ap.ActionRequestNormal(self._next_piid(), cat.BROADCAST_TIME, Data(0x1C, stamp))
+        frame = Frame(
+            b"\xaa" * len(self._sa), _REQUEST, sv.encode_apdu(request), self.ca, ADDR_BROADCAST
+        )
+        await self._transact(frame, None, "broadcast time")
 
     async def set_pulse_output(self, mode: PulseOutput) -> None:
         await self.set(cat.OUTPUT_MODE, Data(0x16, _PULSE_MODES[mode]))
