@@ -39,6 +39,7 @@ def test_example_types_load():
         "3p4w-class0.5s-ct-1.5-6a",
         "3p4w-class1-5-60a",
         "1p-class1-5-60a-dlt698",
+        "1p-class2-5-60a-dlt698",
         "3p4w-class1-5-60a-dlt698",
         "water-dn15-q3-2.5-r160",
         "water-dn15-q3-2.5-r160-photo",
