@@ -35,7 +35,7 @@ PASSWORD_ENV = "METERBENCH_METER_PASSWORD"
 
 meter_app = typer.Typer(
     name="meter",
-    help="Read, address, time-set and scan DL/T 645 meters on a port (device path or URL).",
+    help="Read, address, time-set and scan DL/T 645 (and read DL/T 698.45) meters on a port.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -66,6 +66,9 @@ TraceOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
 EditionOpt = Annotated[int, typer.Option("--edition", help="DL/T 645 edition: 2007 or 1997.")]
+ProtocolOpt = Annotated[
+    str, typer.Option("--protocol", help="dlt645 (DL/T 645, see --edition) or dlt698 (698.45).")
+]
 RetriesOpt = Annotated[
     int, typer.Option("--retries", help="Retries after a timeout or a corrupt reply.")
 ]
@@ -181,14 +184,20 @@ def read_command(
     bytesize: BytesizeOpt = 8,
     stopbits: StopbitsOpt = 1,
     edition: EditionOpt = 2007,
+    protocol: ProtocolOpt = "dlt645",
     retries: RetriesOpt = 2,
     as_json: JsonOpt = False,
     trace: TraceOpt = False,
 ) -> None:
-    """Read data identifiers and print each one's name, value and unit."""
+    """Read data identifiers (698.45: OADs) and print each one's name, value and unit."""
     from meterproto.dlt645.di import lookup, parse_di
 
     settings = _settings(baud, parity, bytesize, stopbits)
+    if protocol == "dlt698":
+        _read_698(dis, port, address, settings, trace, retries, as_json)
+        return
+    if protocol != "dlt645":
+        fail(f"--protocol must be dlt645 or dlt698, got {protocol!r}", EXIT_USAGE)
     _check_address(address)
     if edition not in (1997, 2007):
         fail("--edition must be 2007 or 1997", EXIT_USAGE)
@@ -212,6 +221,43 @@ def read_command(
         client = _client(bus, address, edition)
         for number in numbers:
             _print_reading(await client.read(number), as_json)
+
+    _run(port, settings, trace, retries, work)
+
+
+def _read_698(
+    oads: list[str],
+    port: str,
+    address: str | None,
+    settings: Any,
+    trace: bool,
+    retries: int,
+    as_json: bool,
+) -> None:
+    """``meter read --protocol dlt698``: GET each OAD, values scaled by the catalogue."""
+    from meterbench.devices.dlt698_client import WILDCARD, Dlt698Client
+    from meterproto.dlt698.catalogue import split_oad
+    from meterproto.dlt698.frame import EncodeError, address_from_text
+
+    for oad in oads:
+        try:
+            split_oad(oad)
+        except ValueError as exc:
+            fail(str(exc), EXIT_USAGE)
+    try:
+        address_from_text(address or WILDCARD)
+    except EncodeError as exc:
+        fail(f"bad meter address {address!r}: {exc}", EXIT_USAGE)
+
+    async def work(bus: Bus) -> None:
+        client = Dlt698Client(bus, address or WILDCARD)
+        for oad in oads:
+            reading = await client.read(oad)
+            if as_json:
+                typer.echo(json.dumps(reading.to_json(), ensure_ascii=False))
+                continue
+            unit = f" {reading.unit}" if reading.unit else ""
+            typer.echo(f"{reading.oad}  {reading.name}: {_format_value(reading.value)}{unit}")
 
     _run(port, settings, trace, retries, work)
 
@@ -446,6 +492,7 @@ def sim_meter_command(
     ] = False,
     echo: Annotated[bool, typer.Option("--echo", help="The line echoes what it hears.")] = False,
     edition: EditionOpt = 2007,
+    protocol: ProtocolOpt = "dlt645",
     water: Annotated[
         list[str] | None,
         typer.Option("--water", help="Also a CJ/T 188 water meter at this 14-digit address."),
@@ -461,6 +508,7 @@ def sim_meter_command(
     from meterbench.sim.line import SimLine
     from meterbench.sim.meter_cjt188 import Cjt188WaterMeter
     from meterbench.sim.meter_dlt645 import Dlt645Meter
+    from meterbench.sim.meter_dlt698 import Dlt698Meter
     from meterbench.sim.servers import PtyMeterServer, TcpMeterServer
     from meterbench.transport import SerialSettings
 
@@ -504,6 +552,8 @@ def sim_meter_command(
         fail("--count needs one --address (or none) and must be at least 1", EXIT_USAGE)
     if edition not in (1997, 2007):
         fail("--edition must be 2007 or 1997", EXIT_USAGE)
+    if protocol not in ("dlt645", "dlt698"):
+        fail(f"--protocol must be dlt645 or dlt698, got {protocol!r}", EXIT_USAGE)
 
     meter_addresses = list(addresses or ["000000000001"])
     if count > 1:
@@ -517,7 +567,7 @@ def sim_meter_command(
             passwords = {0: "000000", 2: "000000", 4: "000000"}
             if secret is not None:
                 passwords[secret.level] = secret.digits
-            meter = Dlt645Meter(
+            meter = (Dlt698Meter if protocol == "dlt698" else Dlt645Meter)(
                 address=addr,
                 version=edition,
                 tariffs=tariffs,
@@ -557,7 +607,9 @@ def sim_meter_command(
             fail(f"cannot serve on {listen or 'a pty'}: {exc.strerror or exc}", EXIT_PORT)
         print(url, flush=True)
         for device in devices:
-            if isinstance(device, Dlt645Meter):
+            if isinstance(device, Dlt698Meter):
+                kind = "DL/T 698.45 meter"
+            elif isinstance(device, Dlt645Meter):
                 kind = f"DL/T 645-{device.version} meter"
             else:
                 kind = "CJ/T 188 water meter"

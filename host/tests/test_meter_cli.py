@@ -236,3 +236,38 @@ def test_sim_meter_on_tcp_and_its_argument_errors() -> None:
     assert "exactly one" in _one_line_error(both, 2)
     fault = meterbench("sim", "meter", "--pty", "--fault", "sneeze")
     assert "unknown fault" in _one_line_error(fault, 2)
+
+
+def test_dlt698_read_against_the_simulated_698_meter() -> None:
+    """``meter read --protocol dlt698`` against ``sim meter --protocol dlt698`` on a pty."""
+    proc, path = _start_sim(
+        "--protocol", "dlt698", "--pty", "--address", ADDRESS, "--energy", "1234.56",
+        "--baud", "9600", "--delay", "0.02",
+    )  # fmt: skip
+    try:
+        assert path.startswith("/dev/")
+        base = ("meter", "read", "--protocol", "dlt698", "--port", path, "--baud", "9600")
+        result = meterbench(*base, "--address", ADDRESS, "00100200", "00100201", "20000202")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines() == [
+            "00100200  forward active energy: 1234.56, 1234.56, 0.00, 0.00, 0.00 kWh",
+            "00100201  forward active energy [total]: 1234.56 kWh",
+            "20000202  voltage [B]: 220.0 V",
+        ]
+        result = meterbench(*base, "00100201", "40000200", "40010200", "--json")  # wildcard
+        lines = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [(x["oad"], x["unit"]) for x in lines] == [
+            ("00100201", "kWh"),
+            ("40000200", ""),
+            ("40010200", ""),
+        ]
+        assert lines[0]["value"] == 1234.56 and lines[2]["value"] == ADDRESS
+        assert lines[1]["data_type"] == "date_time_s" and lines[1]["value"][:2] == "20"
+        refused = _one_line_error(meterbench(*base, "99990200"), 5)
+        assert "DAR 4 (object undefined)" in refused
+        assert "8 hex digits" in _one_line_error(meterbench(*base, "0010020"), 2)
+        assert "--protocol" in _one_line_error(
+            meterbench("meter", "read", "--protocol", "dlt699", "--port", path, "00100200"), 2
+        )
+    finally:
+        _stop_sim(proc)

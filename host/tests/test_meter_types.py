@@ -40,6 +40,9 @@ def test_example_types_load():
         "3p4w-class1-5-60a-dlt645-1997",
         "3p4w-class0.5s-ct-1.5-6a",
         "3p4w-class1-5-60a",
+        "1p-class1-5-60a-dlt698",
+        "1p-class2-5-60a-dlt698",
+        "3p4w-class1-5-60a-dlt698",
         "water-dn15-q3-2.5-r160",
         "water-dn15-q3-2.5-r160-photo",
         "water-dn15-q3-2.5-r160-e",
@@ -58,6 +61,7 @@ def test_example_types_load():
     assert (sp.un_v, sp.base_current_a, sp.imax_a, sp.constant_imp_per_kwh) == (220, 5, 60, 1200)
     assert sp.clock and sp.tariffs == 4 and sp.rating == "5(60)A"
     assert sp.base_current_name == "Ib"
+    assert {types[t].protocol for t in types if t.endswith("-dlt698")} == {"dlt698"}
     ct = types["3p4w-class0.5s-ct-1.5-6a"]
     assert isinstance(ct, ElectricityMeterType)
     assert ct.meter_class == "0.5S" and ct.connection == "ct" and ct.base_current_name == "In"

@@ -304,9 +304,10 @@ def test_link_response_and_other_apdus() -> None:
     parsed = ap.parse_apdu(b"\x81\x00\x80" + stamp * 3)
     assert isinstance(parsed, ap.LinkResponse) and parsed.result == 0x80
     assert parsed.response_time == datetime(2025, 4, 3, 18, 20, 30)
-    other = ap.parse_apdu(b"\x05\x02\x01")
-    assert isinstance(other, ap.OtherApdu) and other.name == "GET-Request (choice 2)"
-    assert ap.parse_apdu(b"\x10\x00").name == "SECURITY-Request"
+    other = ap.parse_apdu(b"\x05\x07\x01")
+    assert isinstance(other, ap.OtherApdu) and other.name == "GET-Request (choice 7)"
+    assert ap.parse_apdu(b"\x05\x02\x01\x00\x00").name == "GET-Request-NormalList"
+    assert ap.parse_apdu(b"\x10\x00\x00\x01\x00").name == "SECURITY-Request"
     assert ap.parse_apdu(b"\x42").name == "APDU 42H"
 
 

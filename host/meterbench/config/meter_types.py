@@ -82,7 +82,7 @@ class ElectricityMeterType(_MeterType):
     constant_imp_per_kwh: PositiveDecimal
     constant_imp_per_kvarh: PositiveDecimal | None = None
     frequency_hz: PositiveDecimal = Decimal(50)
-    protocol: Literal["dlt645-2007", "dlt645-1997", "none"] = "none"
+    protocol: Literal["dlt645-2007", "dlt645-1997", "dlt698", "none"] = "none"
     baud_rates: list[Annotated[int, Field(gt=0)]] | None = Field(
         default=None,
         description="Rates the meter may be switched to (17H); None: any the protocol allows",

@@ -67,3 +67,12 @@ class MeterWriteUnknown(MeterTimeout):
 
 class MeterUnsupported(MeterError):
     """The meter's protocol edition has no way to do what was asked (nothing was sent)."""
+
+
+class MeterDarError(MeterAbnormalReply):
+    """A DL/T 698.45 meter answered with a data access result other than success; ``dar`` is
+    the code and ``errors`` holds its name (``"read/write denied"``, ``"object undefined"``)."""
+
+    def __init__(self, message: str, address: str | None = None, *, dar: int, name: str) -> None:
+        super().__init__(message, address, error_word=dar, errors=(name,), version=698)
+        self.dar = dar

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from meterbench.devices.dlt645_client import Dlt645Client
+from meterbench.devices.dlt698_client import WILDCARD, Dlt698Client
 from meterbench.devices.electricity_meter import ElectricityMeter
 from meterbench.transport.bus import Bus
 
@@ -30,9 +31,14 @@ def _dlt645(edition: int) -> Factory:
     return build
 
 
+def _dlt698(bus: Bus, address: str | None, **options: Any) -> ElectricityMeter:
+    return Dlt698Client(bus, address or WILDCARD, password=options.get("connect_password"))
+
+
 FACTORIES: dict[str, Factory] = {
     "dlt645-2007": _dlt645(2007),
     "dlt645-1997": _dlt645(1997),
+    "dlt698": _dlt698,
 }
 
 

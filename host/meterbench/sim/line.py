@@ -20,10 +20,11 @@ from typing import Any, Protocol
 from meterbench.sim.answer import Answer
 from meterproto.cjt188.frame import StreamDecoder as Cjt188Decoder
 from meterproto.dlt645.frame import StreamDecoder as Dlt645Decoder
+from meterproto.dlt698.frame import StreamDecoder as Dlt698Decoder
 
 
 class Device(Protocol):
-    protocol: str  # "dlt645" or "cjt188": which frames the device listens to
+    protocol: str  # "dlt645", "dlt698" or "cjt188": which frames the device listens to
     baudrate: int
 
     def respond(self, request: Any) -> Answer | None: ...
@@ -82,6 +83,7 @@ class LineSession:
         self.line = line
         self._dlt645 = Dlt645Decoder()
         self._cjt188 = Cjt188Decoder()
+        self._dlt698 = Dlt698Decoder()
         self._rx_end = 0.0
         self.requests = 0
 
@@ -97,10 +99,12 @@ class LineSession:
             end = self._rx_end
         else:
             end = now
-        # Both decoders watch the line: a DL/T 645 frame does not pass as a CJ/T 188 one (the
-        # checksums cover different spans), so DL/T 645 and CJ/T 188 devices can share it.
+        # The decoders all watch the line: a DL/T 645 frame does not pass as a CJ/T 188 one (the
+        # checksums cover different spans) and a 698.45 frame needs two CRCs to match, so
+        # devices of all three protocols can share it.
         frames = [("dlt645", f) for f in self._dlt645.feed(data)]
         frames += [("cjt188", f) for f in self._cjt188.feed(data)]
+        frames += [("dlt698", f) for f in self._dlt698.feed(data)]
         for protocol, frame in frames:
             self.requests += 1
             answers = [

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from meterproto.cjt188 import frame as cjt188_frame
 from meterproto.dlt645 import frame as dlt645_frame
+from meterproto.dlt698 import frame as dlt698_frame
 from meterproto.modbus import rtu as modbus_rtu
 
 
@@ -141,6 +142,63 @@ class Cjt188Dialect:
 
 DLT645 = Dlt645Dialect()
 CJT188 = Cjt188Dialect()
+
+
+class Dlt698BusFrame(dlt698_frame.Frame):
+    """A DL/T 698.45 frame as the bus sees it: "a reply" is anything the meter sent (DIR = 1),
+    including the exchanges it starts itself (LINK heartbeats, REPORT notifications), so the
+    client's ``match`` gets to see and handle those; frames with DIR = 0 are echoes."""
+
+    @property
+    def is_response(self) -> bool:  # type: ignore[override]
+        return bool(self.control & dlt698_frame.DIR_SERVER)
+
+
+class _Dlt698Decoder(dlt698_frame.StreamDecoder):
+    def _make(self, raw: bytes) -> Dlt698BusFrame:
+        f = super()._make(raw)
+        return Dlt698BusFrame(
+            f.address, f.control, f.apdu, f.ca, f.address_type, f.logical_address, f.raw
+        )
+
+
+# CONNECT-Request: tag, PIID, version(2), conformance (8 + 16), sizes (2 + 2 + 1 + 2), timeout (4)
+_CONNECT_MECHANISM_AT = 1 + 1 + 2 + 8 + 16 + 2 + 2 + 1 + 2 + 4
+
+
+@dataclass(frozen=True)
+class Dlt698Dialect:
+    """DL/T 698.45: the 645 line timing (Td 20-500 ms) with room for meters that consult their
+    ESAM before answering, up to 4 FEH preamble bytes, C right after the 2-byte length."""
+
+    name: str = "dlt698"
+    td_min: float = 0.020
+    td_max: float = 1.000
+    tb: float = 0.500
+    max_preamble: int = 4
+
+    def decoder(self) -> FrameDecoder:
+        return _Dlt698Decoder()
+
+    def control_index(self, raw: bytes) -> int:
+        return _skip_preamble(raw) + 3
+
+    def secret_positions(self, raw: bytes) -> list[int]:
+        """The password of a CONNECT-Request (mechanism 1) and the FCS that covers it."""
+        start = _skip_preamble(raw)
+        if len(raw) < start + 6 or raw[start + 3] & dlt698_frame.DIR_SERVER:
+            return []
+        apdu_at = start + 1 + 2 + 1 + 1 + (raw[start + 4] & 0x0F) + 1 + 1 + 2
+        mech = apdu_at + _CONNECT_MECHANISM_AT
+        if len(raw) <= mech + 1 or raw[apdu_at] != 0x02 or raw[mech] != 1:
+            return []
+        end = min(len(raw), mech + 2 + raw[mech + 1])
+        positions = list(range(mech + 2, end))
+        fcs = start + (raw[start + 1] | (raw[start + 2] & 0x3F) << 8) - 1
+        return positions + [p for p in (fcs, fcs + 1) if p < len(raw)]
+
+
+DLT698 = Dlt698Dialect()
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,9 @@ ACTION_RESPONSE = 0x87
 NORMAL = 0x01  # the "Normal" choice of GET/SET/ACTION
 
 APDU_NAMES: dict[int, str] = {
+    0x08: "REPORT-Response",
+    0x88: "REPORT-Notification",
+    0xEE: "ERROR-Response",
     0x01: "LINK-Request",
     0x81: "LINK-Response",
     0x02: "CONNECT-Request",
@@ -490,7 +493,7 @@ def _check_end(r: _Reader, name: str) -> None:
         raise DecodeError(f"{r.remaining} unexpected bytes after the {name} APDU")
 
 
-def parse_apdu(apdu: bytes) -> Apdu:
+def parse_apdu(apdu: bytes) -> Any:
     """Decode an APDU; unknown tags and choices come back as OtherApdu, bad bytes raise."""
     r = _Reader(apdu)
     tag = r.byte("APDU tag")
@@ -514,8 +517,16 @@ def parse_apdu(apdu: bytes) -> Apdu:
         )
         _check_end(r, result.name)
         return result
-    if tag not in _WITH_CHOICE:
-        return OtherApdu(tag, None, base)
+    if tag not in _WITH_CHOICE or r.remaining < 1 or apdu[1] != NORMAL or tag in (0x06, 0x86):
+        from meterproto.dlt698 import security, services  # they build on this module
+
+        parsed = security.parse_security(apdu) if tag in (0x10, 0x90) else None
+        if parsed is None:
+            parsed = services.parse_service(apdu)
+        if parsed is not None:
+            return parsed
+        if tag not in _WITH_CHOICE:
+            return OtherApdu(tag, None, base)
     choice = r.byte("APDU choice")
     if choice != NORMAL or tag not in (GET_REQUEST, GET_RESPONSE, ACTION_REQUEST, ACTION_RESPONSE):
         return OtherApdu(tag, choice, f"{base} (choice {choice})")
@@ -651,7 +662,15 @@ def describe(frame: Frame) -> dict[str, Any]:
         out["error"] = "scrambled APDU (SC = 1) is not supported"
         return out
     if frame.fragment:
-        out["error"] = "fragmented APDU is not reassembled"
+        from meterproto.dlt698 import fragment
+
+        try:
+            piece = fragment.parse_fragment(frame.apdu)
+        except DecodeError as exc:
+            out["error"] = str(exc)
+            return out
+        out["fragment_number"] = piece.number
+        out["fragment_kind"] = piece.kind_name
         return out
     if not frame.apdu:
         return out
@@ -663,24 +682,38 @@ def describe(frame: Frame) -> dict[str, Any]:
         out["error"] = str(exc)
         return out
     out["name"] = apdu.name
-    if isinstance(apdu, GetRequestNormal | ActionRequestNormal | LinkResponse):
-        out["piid"] = apdu.piid
-    elif not isinstance(apdu, OtherApdu):
-        out["piid_acd"] = apdu.piid_acd
-    if isinstance(apdu, GetRequestNormal | GetResponseNormal):
-        out["oad"] = apdu.oad
-    if isinstance(apdu, ActionRequestNormal | ActionResponseNormal):
-        out["omd"] = apdu.omd
+    _describe_apdu(apdu, out)
+    return out
+
+
+def _describe_apdu(apdu: Any, out: dict[str, Any]) -> None:
+    """The fields of any parsed APDU, for ``describe``; SECURITY envelopes show their inner APDU."""
+    for key in ("piid", "piid_acd", "oad", "omd", "dar", "result"):
+        value = getattr(apdu, key, None)
+        if isinstance(value, int | str) and not isinstance(value, bool):
+            out[key] = value
+    if apdu.name == "ERROR-Response":
+        out["error_type"] = apdu.error
     if isinstance(apdu, ActionRequestNormal):
         out["parameter"] = apdu.parameter.plain()
-    if isinstance(apdu, GetResponseNormal | ActionResponseNormal):
-        if apdu.data is not None:
-            out["value"] = apdu.data.plain()
-            out["data_type"] = apdu.data.type_name
-        if apdu.dar is not None:
-            out["dar"] = apdu.dar
+    data = getattr(apdu, "data", None)
+    if isinstance(data, Data):
+        out["value"] = data.plain()
+        out["data_type"] = data.type_name
+    if hasattr(apdu, "oads") and not callable(apdu.oads):
+        out["oads"] = list(apdu.oads)
+    results = getattr(apdu, "results", None)
+    if isinstance(results, tuple):
+        out["results"] = [_plain(getattr(r, "__dict__", r)) for r in results]
+    if getattr(apdu, "name", "").startswith("SECURITY") and getattr(apdu, "mode", None) == 0:
+        try:
+            inner = parse_apdu(apdu.data)
+        except DecodeError as exc:
+            out["inner_error"] = str(exc)
+            return
+        out["inner"] = {"name": inner.name}
+        _describe_apdu(inner, out["inner"])
     if isinstance(apdu, LinkRequest):
         out["request_type"] = apdu.request_type_name
         out["heartbeat"] = apdu.heartbeat
         out["datetime"] = _plain(apdu.time)
-    return out

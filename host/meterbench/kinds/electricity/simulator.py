@@ -25,6 +25,7 @@ from meterbench.sim.clock import ScaledClock
 from meterbench.sim.controller import SimulatedController
 from meterbench.sim.faults import Fault, FaultPlan, NoisePlan
 from meterbench.sim.meter_dlt645 import Dlt645Meter
+from meterbench.sim.meter_dlt698 import physical as physical_dlt698
 from meterbench.sim.physics import (
     ElectricityWorld,
     ErrorModel,
@@ -196,7 +197,9 @@ class SimulatedBench(SimulatedBenchBase):
                     probability=sim.comm_fault_probability or 1.0,
                     seed=s.seed * 31 + number,
                 )
-            meter = PhysicalMeter(
+            meter = (
+                physical_dlt698(PhysicalMeter) if meter_type.protocol == "dlt698" else PhysicalMeter
+            )(
                 address=s.address_for(number),
                 version=1997 if meter_type.protocol == "dlt645-1997" else 2007,
                 tariffs=meter_type.tariffs,
