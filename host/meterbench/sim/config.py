@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from meterbench.config.bench import BenchConfig, parse_numbers, validation_error
 from meterbench.config.errors import ConfigError
+from meterbench.electrical import pf_to_angle
 
 
 class _Strict(BaseModel):
@@ -25,6 +26,23 @@ class ErrorTablePoint(_Strict):
     current_ib: float = Field(gt=0, description="load current as a multiple of Ib (or In)")
     pf: str | float = 1.0
     error_pct: float
+
+
+class CurvePointSim(_Strict):
+    """One point of a pulse or register error curve (``sim.error_curves``)."""
+
+    current_ib: float = Field(ge=0, description="load current as a multiple of Ib (or In)")
+    error_pct: float
+    pf: str = Field("any", description='power factor ("0.5L", 1.0) or "any"')
+    direction: Literal["P+", "P-", "both"] = "both"
+
+    @field_validator("pf", mode="before")
+    @classmethod
+    def _pf(cls, value: Any) -> str:
+        text = str(value)
+        if text != "any":
+            pf_to_angle(text)
+        return text
 
 
 class MeterSim(_Strict):
@@ -47,6 +65,15 @@ class MeterSim(_Strict):
     creep_pulses_per_hour: float | None = Field(None, ge=0)
     clock_error_s_per_day: float | None = None
     register_bias_pct: float | None = None
+    pulse_curve: list[CurvePointSim] | None = Field(
+        None, description="pulse error by load, added to error_pct/table/curve"
+    )
+    register_curve: list[CurvePointSim] | None = Field(
+        None, description="register error beyond the pulses', by load"
+    )
+    reverse_error_pct: float | None = Field(
+        None, description="extra error of pulses and registers for reverse energy only"
+    )
     energy_kwh: float | None = Field(None, ge=0, description="register reading at start")
     dead: bool | None = None
     # communication
