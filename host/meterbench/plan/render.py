@@ -13,6 +13,7 @@ from meterbench.plan.model import (
     CommunicationStep,
     CreepStep,
     ErrorPoint,
+    ManualStep,
     PlanExpansion,
     RegisterStep,
     StartingStep,
@@ -161,7 +162,13 @@ def _water_table(step: WaterErrorStep, console: Console) -> None:
 
 
 def _key_values(
-    step: CreepStep | StartingStep | RegisterStep | ClockStep | CommunicationStep | TimeSettingStep,
+    step: ManualStep
+    | CreepStep
+    | StartingStep
+    | RegisterStep
+    | ClockStep
+    | CommunicationStep
+    | TimeSettingStep,
     console: Console,
 ) -> None:
     table = Table(title=f"{step.id}: {step.title}", show_header=False, title_justify="left")
