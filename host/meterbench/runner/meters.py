@@ -1,10 +1,11 @@
 """The meter list of a run: which meter (type, serial, asset number, address) sits where.
 
-Operators write it as CSV (``position,type,serial,asset,address,customer``; a header row is
-required) or TOML (``[[meters]]`` tables with the same keys). Types are meter-type files named
-relative to the list, or bare names under ``bench_configs/meter_types``. Addresses have 12
-digits (DL/T 645) or 14 (CJ/T 188 water meters). Errors name the file, the row and the field,
-and are raised before anything is switched on.
+Operators write it as CSV (``position,type,serial,asset,address,customer,lot``; a header row
+is required) or TOML (``[[meters]]`` tables with the same keys). ``lot`` is optional: a meter
+without one belongs to the run's own lot. Types are meter-type files named relative to the
+list, or bare names under ``bench_configs/meter_types``. Addresses have 12 digits (DL/T 645)
+or 14 (CJ/T 188 water meters). Errors name the file, the row and the field, and are raised
+before anything is switched on.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from meterbench.config.errors import ConfigError
 from meterbench.config.files import read_toml
 from meterbench.config.meter_types import MeterType, load_meter_type
 
-COLUMNS = ("position", "type", "serial", "asset", "address", "customer")
+COLUMNS = ("position", "type", "serial", "asset", "address", "customer", "lot")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class MeterEntry:
     asset: str = ""
     address: str | None = None
     customer: str = ""
+    lot: str = ""
 
     @property
     def type_id(self) -> str:
@@ -85,6 +87,7 @@ def _entry(raw: dict[str, str], where: str, path: Path, types: dict[Path, MeterT
         text("asset"),
         address.zfill(digits) if address else None,
         text("customer"),
+        text("lot"),
     )
 
 
