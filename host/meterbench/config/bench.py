@@ -156,6 +156,9 @@ class BenchConfig(_Strict):
     certificates: CertificateScheme = CertificateScheme()
     water: WaterBench | None = None
     sim: dict[str, Any] | None = None
+    lab: str | None = Field(
+        None, description="lab profile file, relative to the bench file (certificates)"
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
