@@ -319,3 +319,34 @@ def test_lot_verdict_consequence_is_checked(bad: str) -> None:
 
     with pytest.raises(ValueError):
         LotVerdict(run_id="R", lot="L", at=T0, verdict=Outcome.PASS, consequence=bad)
+
+
+def test_a_withheld_lot_gets_no_certificates_but_its_notices(tmp_path: Path) -> None:
+    import sys
+
+    from meterbench.reports import load_context
+    from meterbench.reports.certificate import build_certificate
+    from meterbench.reports.errors import LotWithheldError
+    from meterbench.reports.render import certificate_documents
+    from meterbench.results import LotVerdict
+    from meterbench.results.sample import START
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from reports_fixtures import store_run
+
+    withheld = LotVerdict(
+        run_id="RUN-W",
+        lot="RUN-W",
+        at=START + timedelta(minutes=50),
+        verdict=Outcome.FAIL,
+        consequence="withhold",
+        failed_points=["basic_error/+P/ABC/Ib/1.0"],
+    )
+    with ResultsStore.open(tmp_path / "r.db") as store:
+        store_run(store, "RUN-W", more=[withheld])
+        ctx = load_context(store, "RUN-W")
+    with pytest.raises(LotWithheldError, match="SN0001.*lot RUN-W"):
+        build_certificate(ctx, ctx.meter("SN0001"))
+    docs, skipped = certificate_documents(ctx)
+    assert len(docs) == 1 and docs[0].title.startswith("检定结果通知书")
+    assert any("withheld" in line for line in skipped)
