@@ -265,3 +265,13 @@ def test_every_reason_the_runner_writes_has_a_translation() -> None:
     assert point_label("P-/A/0.5Ib/0.5L", "zh") == "0.5Ib, cosφ=0.5L, A相, 反向有功"
     assert point_label("P+/all/Imax/1.0", "en") == "Imax, PF 1.0, forward active"
     assert point_label("Q3", "zh") == "Q3" and point_label("1.15 Un", "zh") == "1.15 Un"
+
+
+def test_firmware_line_names_the_runtime_the_controller_reports() -> None:
+    from meterbench.reports.traceability import firmware_line
+
+    common = {"fw_version": "0.3.1", "fw_hash": "abcd", "board": "rp2-pico", "protocol": "1"}
+    real = firmware_line({**common, "mpy": "6406", "mp_version": "1.24.1"})
+    assert "MicroPython 1.24.1" in real and "link 0x0001" in real
+    simulated = firmware_line({**common, "mpy": "0", "mp_version": "3.11.7", "board": "sim"})
+    assert "MicroPython" not in simulated and "CPython 3.11.7" in simulated
