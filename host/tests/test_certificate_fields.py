@@ -275,3 +275,37 @@ def test_firmware_line_names_the_runtime_the_controller_reports() -> None:
     assert "MicroPython 1.24.1" in real and "link 0x0001" in real
     simulated = firmware_line({**common, "mpy": "0", "mp_version": "3.11.7", "board": "sim"})
     assert "MicroPython" not in simulated and "CPython 3.11.7" in simulated
+
+
+def test_every_nameplate_key_has_a_chinese_label_or_is_hidden() -> None:
+    from meterbench.config.meter_types import ElectricityMeterType, WaterMeterType
+    from meterbench.reports.common import NAMEPLATE_HIDDEN
+    from meterbench.reports.labels import Labels
+
+    labels = Labels("zh")
+    for model in (ElectricityMeterType, WaterMeterType):
+        for name, field in model.model_fields.items():
+            key = field.alias or name
+            if key in NAMEPLATE_HIDDEN:
+                continue
+            assert re.search(r"[\u4e00-\u9fff]", labels.nameplate(key)), key
+
+
+def test_the_bench_names_its_lab_and_a_bad_lab_profile_names_file_and_field(
+    tmp_path: Path,
+) -> None:
+    from meterbench.config.bench import load_bench
+    from meterbench.config.errors import ConfigError
+    from meterbench.config.lab import bench_lab
+
+    bench_file = REPO / "bench_configs" / "sim-1p-24.toml"
+    lab = bench_lab(load_bench(bench_file).lab, bench_file)
+    assert lab is not None and lab.lab.authorisation == LAB.lab.authorisation
+    assert bench_lab(None, bench_file) is None
+    with pytest.raises(ConfigError, match="lab.*not found"):
+        bench_lab("labs/missing.toml", bench_file)
+    bad = tmp_path / "lab.toml"
+    text = (REPO / "bench_configs" / "labs" / "example-lab.toml").read_text()
+    bad.write_text(text.replace('timezone = "Asia/Shanghai"', 'timezone = "Mars/Olympus"'))
+    with pytest.raises(ConfigError, match=r"lab\.toml.*lab\.timezone"):
+        bench_lab("lab.toml", tmp_path / "bench.toml")

@@ -95,6 +95,14 @@ def lab_path(name: str, bench_path: str | os.PathLike[str]) -> Path:
     return path
 
 
+def bench_lab(lab: str | None, bench_path: str | os.PathLike[str]) -> LabProfile | None:
+    """The lab profile a bench file names (its ``lab`` field), loaded; None when it names none.
+    A run stores ``lab_snapshot`` of it with its other snapshots."""
+    if not lab:
+        return None
+    return load_lab(lab_path(lab, bench_path))
+
+
 def lab_snapshot(profile: LabProfile) -> dict[str, object]:
     """The JSON a run stores (snapshot ``lab``), read back by the documents."""
     return profile.model_dump(mode="json")
