@@ -15,6 +15,7 @@ from meterbench.meter_cli import meter_app, sim_app
 from meterbench.plan.cli import plan_app
 from meterbench.reports.cli import certificate, report
 from meterbench.results.cli import records_app, runs, show
+from meterbench.results.manual_cli import record
 from meterbench.runner.cli import demo, resume, run
 from meterbench.selftest_cli import selftest
 from meterbench.sim.serve import serve as sim_serve
@@ -119,6 +120,7 @@ app.command("runs")(runs)
 app.command("show")(show)
 app.command("report")(report)
 app.command("certificate")(certificate)
+app.command("record")(record)
 app.add_typer(records_app, name="records")
 app.add_typer(firmware_app, name="firmware")
 app.add_typer(meter_app, name="meter")

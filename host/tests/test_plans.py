@@ -332,7 +332,7 @@ points = [{ current = "Ib" }]
 
 
 BAD_PLANS = [
-    ('[[items]]\ntype = "visual"\n', "items[0].type", "unknown value 'visual'"),
+    ('[[items]]\ntype = "burn_in"\n', "items[0].type", "unknown value 'burn_in'"),
     ('[[items]]\ntype = "creep"\nspeed = 2\n', "items[0].speed", "unknown field"),
     (
         '[[items]]\ntype = "basic_error"\npoints = [{ current = "0.05" }]\n',

@@ -100,7 +100,8 @@ def test_certificate_for_a_pass_and_notice_for_a_fail(store):
     assert certificate.title.startswith("检定证书") and notice.title.startswith("检定结果通知书")
     assert "sim-1p-24-2026-C00001" in certificate.text()
     assert "sim-1p-24-2026-N00002" in notice.text()
-    assert "走字试验" in notice.text() and "register ran ahead of the pulses" in notice.text()
+    assert "走字试验" in notice.text() and "计度器走快" in notice.text()  # reason in Chinese
+    assert "register ran ahead of the pulses" not in notice.text()
     assert "2027-03-01" in certificate.text()  # valid 12 months, to the day before
     assert "Wang Fang" in certificate.text() and "Example Metrology Institute" in certificate.text()
     for doc in (certificate, notice):
@@ -137,7 +138,7 @@ def test_incomplete_meter_gets_no_document(store):
     docs, skipped = certificate_documents(ctx)
     assert len(docs) == 2 and len(skipped) == 1 and "SN0003" in skipped[0]
     record = build_record(ctx, meter).text()
-    assert "no pulses from the meter" in record and HOSTILE in record and "无效" in record
+    assert "电能表无脉冲输出" in record and HOSTILE in record and "无效" in record
 
 
 def test_open_run_records_are_provisional_and_get_no_certificate(store):

@@ -82,7 +82,7 @@ def test_record_text_has_key_values_and_chinese_labels(rendered):
         "合格",
         STANDARD_CERT,
         ctx.integrity.final_hash,
-        "register ran ahead of the pulses",
+        "计度器走快",  # the stored reason, in Chinese
     ):
         assert expected in text, expected
 

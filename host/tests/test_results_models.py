@@ -30,7 +30,14 @@ from meterbench.results import (
     to_plain,
 )
 from meterbench.results.rows import CODECS, to_row
-from meterbench.results.sample import SNAPSHOTS, sample_records, sample_run, store_sample_run
+from meterbench.results.sample import (
+    SNAPSHOTS,
+    START,
+    sample_records,
+    sample_run,
+    store_sample_run,
+    verdict_records,
+)
 
 T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 
@@ -45,7 +52,9 @@ def _reading(**changes: object) -> Reading:
 
 def test_every_record_type_round_trips_through_the_store(tmp_path):
     with ResultsStore.open(tmp_path / "r.db") as store:
-        run = store_sample_run(store)
+        run = store_sample_run(store, close=False)
+        store.append(*verdict_records(run.run_id))
+        store.set_status(run.run_id, RunStatus.COMPLETED, START + timedelta(hours=1))
         record = store.load_run(run.run_id)
     assert record.run == sample_run()
     assert dict(record.snapshots) == SNAPSHOTS
@@ -57,9 +66,12 @@ def test_every_record_type_round_trips_through_the_store(tmp_path):
         + list(record.conclusions)
         + list(record.events)
         + list(record.batch_statistics)
+        + list(record.manual_results)
+        + list(record.lot_statistics)
+        + list(record.lot_verdicts)
     )
     expected = [RunStatusChange(run_id=run.run_id, status=RunStatus.RUNNING, at=T0)]
-    expected += sample_records(run.run_id)
+    expected += sample_records(run.run_id) + verdict_records(run.run_id)
     key = lambda r: (type(r).__name__, canonical_json(to_plain(r)))  # noqa: E731
     assert sorted(stored, key=key) == sorted(expected, key=key)
     assert {type(r) for r in stored} | {Run, Snapshot} == set(CODECS)
@@ -69,7 +81,7 @@ def test_every_record_type_round_trips_through_the_store(tmp_path):
 
 def test_codecs_fill_exactly_the_schema_columns():
     run = sample_run()
-    records = [run, *sample_records(run.run_id)]
+    records = [run, *sample_records(run.run_id), *verdict_records(run.run_id)]
     records.append(Snapshot(run_id=run.run_id, name="plan", recorded_at=T0, content={}))
     records.append(RunStatusChange(run_id=run.run_id, status="running", at=T0))
     for record in records:

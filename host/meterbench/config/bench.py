@@ -150,6 +150,9 @@ class BenchConfig(_Strict):
     positions_: list[Position] = Field([], alias="positions")
     certificates: CertificateScheme = CertificateScheme()
     sim: dict[str, Any] | None = None
+    lab: str | None = Field(
+        None, description="lab profile file, relative to the bench file (certificates)"
+    )
 
     # extra top-level tables are the kind's; it forbids what it does not know
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)

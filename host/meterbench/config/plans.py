@@ -44,6 +44,8 @@ from meterbench.regulations.power_factor import canonical_pf
 from meterbench.regulations.profile import RegulationProfile, load_profile
 
 ELECTRICITY_ITEMS = (
+    "visual",
+    "ac_voltage",
     "creep",
     "starting",
     "basic_error",
@@ -53,7 +55,8 @@ ELECTRICITY_ITEMS = (
     "communication",
     "time_setting",
 )
-WATER_ITEMS = ("water_error", "communication")
+WATER_ITEMS = ("visual", "tightness", "water_error", "communication")
+MANUAL_ITEMS = ("visual", "ac_voltage", "tightness")
 KIND_ITEMS = {
     "electricity": ELECTRICITY_ITEMS,
     "water": WATER_ITEMS,
@@ -89,6 +92,26 @@ class PlanHeader(_Strict):
         default=None, description="Set when the point list itself is not confirmed"
     )
     description: str = ""
+
+
+class LotRule(_Strict):
+    """Lot statistics (mean error not above zero): which points count, how meters weigh,
+    and what a failed lot means for its certificates."""
+
+    items: list[Annotated[str, Field(pattern=IDENTIFIER)]] = Field(
+        default=["basic_error", "water_error"],
+        description="Item ids whose points count towards the lot verdict",
+    )
+    points: list[str] | None = Field(
+        default=None, description="Point keys that count (e.g. 'P+/all/Ib/1.0'); None: all"
+    )
+    weighting: Literal["meter", "run"] = Field(
+        default="meter",
+        description="meter: every accepted meter weighs the same; run: the mean of run means",
+    )
+    consequence: Literal["flag", "withhold"] = Field(
+        default="flag", description="flag the lot only, or withhold its certificates"
+    )
 
 
 class Acceptance(_Strict):
@@ -149,6 +172,17 @@ class _Item(_Strict):
         return self.id or self.type  # type: ignore[attr-defined]
 
 
+class ManualItem(_Item):
+    """An item a person carries out and records with ``meterbench record``: visual inspection
+    (外观检查), the AC voltage test (交流电压试验), water tightness (密封性)."""
+
+    type: Literal["visual", "ac_voltage", "tightness"]
+    mandatory: bool = Field(
+        default=True, description="A certificate is not issued while this item is missing"
+    )
+    instructions: str = ""
+
+
 class CreepItem(_Item):
     type: Literal["creep"]
     duration_multiplier: PositiveDecimal = Field(
@@ -207,7 +241,8 @@ class WaterErrorItem(_Item):
 
 
 PlanItem = Annotated[
-    CreepItem
+    ManualItem
+    | CreepItem
     | StartingItem
     | BasicErrorItem
     | StdDevItem
@@ -232,6 +267,7 @@ class Plan(_Strict):
 
     plan: PlanHeader
     acceptance: Acceptance | None = None
+    lot: LotRule | None = None
     profile_overrides: dict[str, Any] = {}
     items: Annotated[list[PlanItem], Field(min_length=1)]
     _path: str | None = PrivateAttr(default=None)
@@ -265,9 +301,8 @@ def load_plan(path: str | os.PathLike[str], check_profile: bool = True) -> Plan:
     """Load and validate a plan; with ``check_profile`` also load its regulation profile (with
     the plan's overrides) and check that the profile defines every item the plan lists."""
     data = read_toml(path)
-    plan = validate_model(
-        Plan, data, path, union_tags=ELECTRICITY_ITEMS + WATER_ITEMS + HEAT_ITEMS + GAS_ITEMS
-    )
+    tags = tuple(dict.fromkeys(ELECTRICITY_ITEMS + WATER_ITEMS + HEAT_ITEMS + GAS_ITEMS))
+    plan = validate_model(Plan, data, path, union_tags=tags)
     plan._path = os.fspath(path)
     if check_profile:
         plan_profile(plan)

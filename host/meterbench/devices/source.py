@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from meterbench.electrical import PhaseSetpoint, Setpoint
+from meterbench.electrical import PhaseSetpoint, Setpoint, angle_difference
 from meterbench.transport.errors import TransportError
 from meterbench.transport.port import AsyncPort
 from meterbench.transport.settings import SerialSettings
@@ -28,7 +28,8 @@ SOUR:WIR 1P|3P4W|3P3W       wiring of the outputs
 SOUR:FREQ <Hz>
 SOUR:VOLT:L<n> <V>          staged voltage of element n (1..3)
 SOUR:CURR:L<n> <A>          staged current of element n
-SOUR:PHAS:L<n> <deg>        staged angle by which the current lags the voltage
+SOUR:PHAS:L<n> <deg>        staged angle by which the current lags the voltage; reverse
+                            energy (P-) is the PF angle + 180 (e.g. 180 for PF 1 reverse)
 SOUR:APPL                   apply all staged values at once (the output ramps to them)
 OUTP ON|OFF
 OUTP?                       1 or 0
@@ -84,7 +85,8 @@ class SourceDriver(Protocol):
 
 def deviation(setpoint: Setpoint, measured: Measured) -> float:
     """Largest relative deviation of the measured voltages and currents from the setpoint,
-    and of the angles in degrees / 100 (so 1 % and 1 degree weigh the same)."""
+    and of the angles in degrees / 100 (so 1 % and 1 degree weigh the same). Angles compare
+    as output angles, so a reverse setpoint measured at PF angle + 180 is on target."""
     worst = 0.0
     for phase, u, i, angle in zip(
         setpoint.phases, measured.voltages_v, measured.currents_a, measured.angles_deg, strict=False
@@ -92,7 +94,7 @@ def deviation(setpoint: Setpoint, measured: Measured) -> float:
         for want, got in ((phase.voltage_v, u), (phase.current_a, i)):
             worst = max(worst, abs(got - want) / want if want else abs(got))
         if phase.current_a:
-            worst = max(worst, abs(angle - phase.angle_deg) / 100)
+            worst = max(worst, angle_difference(angle, setpoint.output_angle(phase)) / 100)
     return worst
 
 
@@ -180,7 +182,7 @@ class ScpiSource:
             commands += [
                 f"SOUR:VOLT:L{n} {phase.voltage_v:.6g}",
                 f"SOUR:CURR:L{n} {phase.current_a:.6g}",
-                f"SOUR:PHAS:L{n} {phase.angle_deg:.6g}",
+                f"SOUR:PHAS:L{n} {setpoint.output_angle(phase):.6g}",
             ]
         commands += ["SOUR:APPL", "OUTP ON" if setpoint.output_on else "OUTP OFF"]
         await self.command(*commands)
@@ -242,11 +244,12 @@ class ScpiSource:
 
 
 def setpoint_from_measured(measured: Measured, wiring: str) -> Setpoint:
-    """The setpoint a measurement corresponds to (for records of what was really applied)."""
+    """The setpoint a measurement corresponds to (for records of what was really applied);
+    measured angles beyond +-90 degrees are reverse energy."""
     phases = tuple(
         PhaseSetpoint(u, i, a)
         for u, i, a in zip(
             measured.voltages_v, measured.currents_a, measured.angles_deg, strict=True
         )
     )
-    return Setpoint(phases, measured.frequency_hz, wiring)
+    return Setpoint.from_output(phases, measured.frequency_hz, wiring)

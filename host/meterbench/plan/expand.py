@@ -29,6 +29,8 @@ from meterbench.config.plans import (
     ClockItem,
     CommunicationItem,
     CreepItem,
+    LotRule,
+    ManualItem,
     Plan,
     RegisterItem,
     StartingItem,
@@ -44,6 +46,8 @@ from meterbench.plan.bench import BenchContext
 from meterbench.plan.context import Expansion, duration, num
 from meterbench.plan.model import (
     BenchRef,
+    LotRuleOut,
+    ManualStep,
     PlanExpansion,
     PlanRef,
     ProfileRef,
@@ -105,6 +109,7 @@ def expand_plan(
         meter_type=_meter_summary(meter),
         bench=_bench_summary(ctx.bench),
         batch_statistics=_batch_enabled(ctx),
+        lot=_lot_rule(plan.lot),
         steps=steps,
         skipped=skipped,
         warnings=ctx.warnings,
@@ -124,7 +129,38 @@ def expand_files(
     return expand_plan(plan, meter, bench=bench)
 
 
+def _lot_rule(rule: LotRule | None) -> LotRuleOut | None:
+    if rule is None:
+        return None
+    return LotRuleOut(
+        items=list(rule.items),
+        points=None if rule.points is None else list(rule.points),
+        weighting=rule.weighting,
+        consequence=rule.consequence,
+    )
+
+
+MANUAL_TITLES = {
+    "visual": "外观检查 visual inspection",
+    "ac_voltage": "交流电压试验 AC voltage test",
+    "tightness": "密封性 tightness",
+}
+
+
+def manual(item: ManualItem) -> ManualStep:
+    """A manual item: recorded per position by a named verifier, never run by the bench."""
+    return ManualStep(
+        id=item.item_id,
+        title=item.title or MANUAL_TITLES[item.type],
+        item=item.type,
+        mandatory=item.mandatory,
+        instructions=item.instructions,
+    )
+
+
 def _expand_item(ctx: Expansion, item: object, index: int) -> Step | Skipped:
+    if isinstance(item, ManualItem):
+        return manual(item)
     if isinstance(item, CreepItem):
         return electricity.creep(ctx, item)
     if isinstance(item, StartingItem):

@@ -73,6 +73,16 @@ class ErrorPoint(_Frozen):
     why: Why
 
 
+class ManualStep(_Step):
+    """An item a person carries out and records (``meterbench record``); the runner does not
+    execute it. ``mandatory``: no certificate while it is missing."""
+
+    type: Literal["manual"] = "manual"
+    item: Literal["visual", "ac_voltage", "tightness"]
+    mandatory: bool = True
+    instructions: str = ""
+
+
 class CreepStep(_Step):
     type: Literal["creep"] = "creep"
     voltage_v: Decimal
@@ -210,7 +220,8 @@ class WaterErrorStep(_Step):
 
 
 Step = Annotated[
-    CreepStep
+    ManualStep
+    | CreepStep
     | StartingStep
     | BasicErrorStep
     | StdDevStep
@@ -265,6 +276,15 @@ class BenchRef(_Frozen):
     reference_resolution_l: Decimal | None
 
 
+class LotRuleOut(_Frozen):
+    """The plan's lot rule as data, so lot statistics can be computed from the record alone."""
+
+    items: list[str]
+    points: list[str] | None
+    weighting: Literal["meter", "run"]
+    consequence: Literal["flag", "withhold"]
+
+
 class PlanExpansion(_Frozen):
     """The whole expansion; ``steps`` in plan order."""
 
@@ -274,6 +294,7 @@ class PlanExpansion(_Frozen):
     meter_type: dict[str, str | int | bool | list[str] | None]
     bench: BenchRef
     batch_statistics: bool
+    lot: LotRuleOut | None = None
     steps: list[Step]
     skipped: list[Skipped]
     warnings: list[str]

@@ -17,6 +17,7 @@ from meterbench.regulations.water import (
     LITRES_PER_M3,
     FlowRates,
     flow_band,
+    in_temperature_class,
     profile_flow_rates,
     r_in_series,
     run_volume_l,
@@ -82,6 +83,7 @@ def _point(
 ) -> WaterPoint:
     meter, profile, bench = _meter(ctx), _profile(ctx), ctx.bench
     point_basis = Basis()
+    _check_temperature_class(ctx, spec, field, point_basis)
     try:
         low, high = point_basis.use(flow_band(profile, spec.flow, rates))
         target = (low + high) / 2
@@ -134,6 +136,27 @@ def _point(
             notes=notes,
         ),
     )
+
+
+def _check_temperature_class(ctx: Expansion, spec: FlowPoint, field: str, basis: Basis) -> None:
+    """A point outside the meter's temperature class is refused: such a meter cannot be
+    judged there, and judging it anyway would issue a record for conditions it is not for."""
+    meter, profile = _meter(ctx), _profile(ctx)
+    if not meter.temperature_class:
+        return
+    try:
+        inside = basis.use(
+            in_temperature_class(profile, meter.temperature_class, spec.temperature_c)
+        )
+    except NotInProfile as exc:
+        raise ctx.meter_error("temperature_class", str(exc)) from None
+    if not inside:
+        raise ctx.plan_error(
+            f"{field}.temperature_c",
+            f"water at {spec.temperature_c} °C is outside temperature class "
+            f"{meter.temperature_class} of meter type {meter.id or meter.source_path} "
+            f"(plan {ctx.plan.id})",
+        )
 
 
 def _flow_problems(ctx: Expansion, low_l_h: Fraction, high_l_h: Fraction) -> list[str]:

@@ -382,6 +382,17 @@ class WaterRoundingSection(_Strict):
     intervals: list[WaterRoundingRow]
 
 
+class TemperatureClassRow(Provenance):
+    """The water temperatures a meter of a temperature class (T30, T50, ...) is rated for."""
+
+    name: str = Field(pattern=r"^T\d+$")
+    temperature_c: NumberBandText
+
+
+class TemperatureClassSection(_Strict):
+    rows: list[TemperatureClassRow]
+
+
 class WaterProfile(_Strict):
     """A rule set for water meters (JJG 162-2019)."""
 
@@ -393,6 +404,7 @@ class WaterProfile(_Strict):
     rounding: WaterRoundingSection
     volume: VolumeSection
     batch: BatchSection
+    temperature_classes: TemperatureClassSection | None = None
 
     @property
     def id(self) -> str:

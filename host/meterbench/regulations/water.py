@@ -105,6 +105,69 @@ def water_mpe(
     return Sourced(row.mpe, (row,))
 
 
+def temperature_class_band(profile: WaterProfile, temperature_class: str) -> Sourced[str]:
+    """The water-temperature band (interval text, e.g. "[0.1, 30]") of a temperature class."""
+    section = profile.temperature_classes
+    if section is None:
+        raise NotInProfile(f"profile {profile.id} defines no temperature classes")
+    row = find_row(
+        section.rows,
+        lambda r: r.name == temperature_class,
+        f"temperature class {temperature_class}",
+        profile.id,
+    )
+    return Sourced(row.temperature_c, (row,))
+
+
+def in_temperature_class(
+    profile: WaterProfile, temperature_class: str, temperature_c: Number
+) -> Sourced[bool]:
+    """Whether water at ``temperature_c`` lies inside the meter's temperature class."""
+    band = temperature_class_band(profile, temperature_class)
+    inside = contains(number_band(band.value), to_fraction(temperature_c))
+    return Sourced(inside, band.basis)
+
+
+@dataclass(frozen=True)
+class TemperatureMpe:
+    """The MPE that applies at the measured water temperature, with the one the plan's nominal
+    temperature would give beside it (for the record: they differ across a zone boundary)."""
+
+    mpe: Decimal
+    measured_c: Decimal
+    nominal_c: Decimal
+    nominal_mpe: Decimal
+
+    @property
+    def note(self) -> str:
+        text = (
+            f"MPE ±{plain(self.mpe)} % at the measured {plain(self.measured_c)} °C "
+            f"(nominal {plain(self.nominal_c)} °C"
+        )
+        if self.nominal_mpe != self.mpe:
+            return text + f" would give ±{plain(self.nominal_mpe)} %)"
+        return text + ", same zone)"
+
+
+def mpe_at_measured_temperature(
+    profile: WaterProfile,
+    meter_class: str,
+    zone: Zone,
+    nominal_c: Number,
+    measured_c: Number,
+) -> Sourced[TemperatureMpe]:
+    """The MPE row follows the temperature the water really had; the nominal one is noted."""
+    measured = water_mpe(profile, meter_class, zone, measured_c)
+    nominal = water_mpe(profile, meter_class, zone, nominal_c)
+    result = TemperatureMpe(
+        mpe=measured.value,
+        measured_c=to_decimal(to_fraction(measured_c)),
+        nominal_c=to_decimal(to_fraction(nominal_c)),
+        nominal_mpe=nominal.value,
+    )
+    return Sourced(result, measured.basis + nominal.basis)
+
+
 def water_rounding_interval(profile: WaterProfile, meter_class: str) -> Sourced[Decimal]:
     row = find_row(
         profile.rounding.intervals,

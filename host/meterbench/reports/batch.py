@@ -1,7 +1,10 @@
 """The batch report: per-position and per-item summaries, batch statistics with the mean-error
-verdict (verification reference §4.2), the error plots and the run's error log with frames.
+verdict (verification reference §4.2), lot statistics over accepted meters with the lot verdict,
+the error plots, the run's error log, and the frames on the bus in an appendix at the end (a
+silent meter's retries must not push the results off the first pages).
 
-The batch verdict is a batch-level result: it changes no meter's conclusion or certificate.
+The batch verdict is a batch-level result: it changes no meter's conclusion; a failed lot
+withholds certificates only when the plan's lot rule says so.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from meterbench.reports.common import (
     standard_fields,
 )
 from meterbench.reports.context import ReportContext
-from meterbench.reports.document import Document, Heading, Paragraph, Table, cell
+from meterbench.reports.document import Document, Heading, PageBreak, Paragraph, Table, cell
 from meterbench.reports.meters import steps_in_order
 from meterbench.reports.plots import error_plots
 from meterbench.reports.record import events_table
+from meterbench.reports.translations import point_label
 from meterbench.results import LimitKind, Outcome
 
 
@@ -52,24 +56,85 @@ def build_batch(ctx: ReportContext, *, plots: bool = True) -> Document:
         doc.add(statistics_table(ctx))
     else:
         doc.add(Paragraph(labels("none"), "muted"))
+    if ctx.record.lot_statistics or ctx.record.lot_verdicts:
+        doc.add(
+            Heading(labels("lot_statistics"), 2),
+            Paragraph(labels("lot_rule"), "muted"),
+            lot_table(ctx),
+        )
+        for verdict in ctx.record.lot_verdicts:
+            doc.add(
+                Paragraph(
+                    f"{labels('lot')} {verdict.lot}: {labels('lot_verdict')} "
+                    f"{labels(verdict.verdict.value)} · {labels('consequence')} "
+                    f"{labels(verdict.consequence)}"
+                )
+            )
     if plots:
         images = error_plots(ctx)
         if images:
             doc.add(Heading(labels("plots"), 2), *images)
     doc.add(Heading(labels("error_log"), 2))
+    with_frames = [e for e in ctx.record.events if e.trace]
     if ctx.record.events:
-        doc.add(events_table(ctx, ctx.record.events))
+        doc.add(events_table(ctx, ctx.record.events, frames=False))
+        if with_frames:
+            doc.add(Paragraph(labels("frames_in_appendix"), "muted"))
     else:
         doc.add(Paragraph(labels("none"), "muted"))
     doc.add(Heading(labels("personnel"), 2), personnel_fields(ctx), *integrity_blocks(ctx))
+    if with_frames:
+        doc.add(PageBreak(), Heading(labels("appendix_frames"), 2), events_table(ctx, with_frames))
     return doc
+
+
+def lot_table(ctx: ReportContext) -> Table:
+    labels = ctx.labels
+    steps = {s.step_key: s for s in ctx.record.steps}
+    rows = []
+    for s in ctx.record.lot_statistics:
+        step = steps.get(s.point)
+        point = f"{labels.item(step.item)} {point_label(step.point, ctx.lang)}" if step else s.point
+        rows.append(
+            (
+                cell(s.lot),
+                cell(s.meter_type),
+                cell(point),
+                cell(labels("yes") if s.counted else labels("no")),
+                cell(s.n),
+                cell(fmt.with_unit(fmt.signed(s.rounded), s.unit)),
+                cell(fmt.signed(s.mean)),
+                cell(s.n_all),
+                cell(fmt.signed(s.mean_all)),
+                outcome_cell(ctx, s.verdict),
+            )
+        )
+    return Table(
+        (
+            labels("lot"),
+            labels("meter_type"),
+            labels("point"),
+            labels("counted"),
+            labels("n"),
+            labels("rounded"),
+            labels("mean"),
+            labels("n_all"),
+            labels("mean_all"),
+            labels("verdict"),
+        ),
+        tuple(rows),
+        widths=(1.4, 1.2, 2.4, 0.8, 0.5, 1.0, 1.2, 0.8, 1.2, 0.9),
+    )
 
 
 def positions_table(ctx: ReportContext) -> Table:
     labels = ctx.labels
     rows = []
     for meter in ctx.meters:
-        failed = ", ".join(f"{labels.item(s.step.item)} {s.step.point}" for s in meter.failed)
+        failed = ", ".join(
+            f"{labels.item(s.step.item)} {point_label(s.step.point, ctx.lang)}"
+            for s in meter.failed
+        )
         kind = meter.document_kind
         document = f"{labels(kind)} {ctx.number_of(meter) or ''}".strip() if kind else ""
         rows.append(
@@ -115,7 +180,7 @@ def items_table(ctx: ReportContext) -> Table:
             rows.append(
                 (
                     cell(labels.item(step.item)),
-                    cell(step.point),
+                    cell(point_label(step.point, ctx.lang)),
                     cell(labels(kind.value)),
                     cell(counts[Outcome.PASS], "pass" if counts[Outcome.PASS] else ""),
                     cell(counts[Outcome.FAIL], "fail" if counts[Outcome.FAIL] else ""),
@@ -142,7 +207,9 @@ def statistics_table(ctx: ReportContext) -> Table:
     rows = []
     for b in ctx.record.batch_statistics:
         step = steps.get(b.step_key)
-        point = f"{labels.item(step.item)} {step.point}" if step else b.step_key
+        point = (
+            f"{labels.item(step.item)} {point_label(step.point, ctx.lang)}" if step else b.step_key
+        )
         rows.append(
             (
                 cell(b.meter_type),

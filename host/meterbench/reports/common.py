@@ -16,6 +16,7 @@ from meterbench.reports.document import (
     Document,
     Fields,
     Heading,
+    Table,
     Tone,
     cell,
 )
@@ -111,8 +112,8 @@ def run_fields(ctx: ReportContext, *, full: bool = True) -> Fields:
         (labels("bench"), bench),
         (labels("regulation"), facts.regulation_basis),
         (labels("plan"), run.plan),
-        (labels("started"), fmt.when(run.started_at)),
-        (labels("finished"), fmt.when(ctx.record.finished_at)),
+        (labels("started"), fmt.when(run.started_at, ctx.tz)),
+        (labels("finished"), fmt.when(ctx.record.finished_at, ctx.tz)),
     ]
     if full:
         status = ctx.record.status
@@ -144,7 +145,10 @@ def nameplate_fields(ctx: ReportContext, meter: MeterResult) -> Fields:
     keys = [k for k in NAMEPLATE_ORDER if k in plate] + sorted(
         k for k in plate if k not in NAMEPLATE_ORDER
     )
-    return fields([(ctx.labels.nameplate(k), fmt.scalar(plate[k])) for k in keys])
+    labels = ctx.labels
+    return fields(
+        [(labels.nameplate(k), labels.nameplate_value(fmt.scalar(plate[k]))) for k in keys]
+    )
 
 
 def standard_fields(ctx: ReportContext) -> Fields:
@@ -217,3 +221,35 @@ def verification_date(ctx: ReportContext, meter: MeterResult) -> datetime | None
     """When the meter's verification ended: its last conclusion, else the run's finish."""
     times = [c.at for s in meter.steps for c in s.conclusions]
     return max(times) if times else ctx.record.finished_at
+
+
+def manual_table(ctx: ReportContext, meter: MeterResult) -> Table:
+    """Manual items: the latest entry of each, and the mandatory ones not recorded yet."""
+    labels = ctx.labels
+    rows = tuple(
+        (
+            cell(labels.item(m.item)),
+            outcome_cell(ctx, m.outcome),
+            cell(m.verifier),
+            cell(fmt.when(m.at, ctx.tz)),
+            cell(m.note or ""),
+        )
+        for m in meter.manual
+    ) + tuple(
+        (
+            cell(labels.item(item)),
+            cell(labels("not_recorded"), "warn"),
+            cell(""),
+            cell(""),
+            cell(""),
+        )
+        for item in meter.missing_manual
+    )
+    headers = (
+        labels("item"),
+        labels("outcome"),
+        labels("manual_verifier"),
+        labels("time"),
+        labels("note"),
+    )
+    return Table(headers, rows, widths=(2.2, 1.1, 1.6, 2.6, 2.4))

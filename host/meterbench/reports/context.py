@@ -6,10 +6,13 @@ of one run can never disagree, and nothing is read from a bench, a simulator or 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import tzinfo
 
 from meterbench.reports.errors import UnknownMeterError
 from meterbench.reports.integrity import Integrity, OnBroken, check, require
+from meterbench.reports.lab import LabFacts, document_zone, lab_facts
 from meterbench.reports.labels import Labels
 from meterbench.reports.meters import MeterResult, find_meter, meter_results
 from meterbench.reports.numbering import document_number, first_seq
@@ -26,6 +29,16 @@ class ReportContext:
     labels: Labels
     first_seq: int
     numbers: dict[int, str] = field(default_factory=dict)  # position -> certificate/notice no.
+    lab: LabFacts = LabFacts()
+    tz: tzinfo | None = None  # printed times; None: as recorded
+
+    @property
+    def profile_id(self) -> str:
+        """The regulation profile id the run used (``jjg596-2012``)."""
+        profile = self.record.snapshots.get("regulation_profile")
+        head = profile.get("profile") if isinstance(profile, Mapping) else None
+        found = head.get("id") if isinstance(head, Mapping) else None
+        return str(found) if found else self.record.run.regulation
 
     @property
     def run_id(self) -> str:
@@ -54,6 +67,7 @@ def load_context(
     integrity = check(store, record)
     require(integrity, on_broken)
     facts = bench_facts(record)
+    lab = lab_facts(record, bench_kind(record))
     meters = meter_results(record)
     start = first_seq(record, store.list_runs())
     numbers: dict[int, str] = {}
@@ -67,4 +81,13 @@ def load_context(
                 kind=kind,
                 seq=start + meter.index,
             )
-    return ReportContext(record, integrity, facts, meters, labels, start, numbers)
+    return ReportContext(
+        record, integrity, facts, meters, labels, start, numbers, lab, document_zone(lab)
+    )
+
+
+def bench_kind(record: RunRecord) -> str:
+    bench = record.snapshots.get("bench_config")
+    head = bench.get("bench") if isinstance(bench, Mapping) else None
+    kind = head.get("kind") if isinstance(head, Mapping) else None
+    return str(kind) if kind else "electricity"

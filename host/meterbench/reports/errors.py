@@ -42,6 +42,27 @@ class NoVerdictError(ReportError):
         super().__init__(f"meter {serial}: no certificate or result notice ({why})")
 
 
+class ManualItemMissingError(ReportError):
+    """A mandatory manual item (visual inspection, AC voltage test, tightness) has no record."""
+
+    def __init__(self, run_id: str, serial: str, position: int, items: Iterable[str]) -> None:
+        names = ", ".join(items)
+        super().__init__(
+            f"meter {serial} (position {position}): no certificate while mandatory item "
+            f"{names} is not recorded (meterbench record {run_id} --item ITEM --position "
+            f"{position} --pass|--fail --verifier NAME)"
+        )
+
+
+class LotWithheldError(ReportError):
+    """The meter's lot failed its mean-error verdict and the plan withholds its certificates."""
+
+    def __init__(self, serial: str, lot: str) -> None:
+        super().__init__(
+            f"meter {serial}: certificate withheld: lot {lot} failed its mean-error verdict"
+        )
+
+
 class NumberFormatError(ReportError):
     def __init__(self, number_format: str, detail: str) -> None:
         super().__init__(

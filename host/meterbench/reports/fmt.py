@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -49,11 +49,21 @@ def limits(lower: Decimal | None, upper: Decimal | None) -> str:
     return f"≥ {signed(lower)}"
 
 
-def when(value: datetime | None) -> str:
-    """Local time as recorded (with its offset): the record is read where it was made."""
+def when(value: datetime | None, tz: tzinfo | None = None) -> str:
+    """The time in the document's zone ``tz`` (as recorded when None), with its offset, so
+    a reader sees local time and can still tell the instant."""
     if value is None:
         return ""
+    if tz is not None:
+        value = value.astimezone(tz)
     return value.isoformat(sep=" ", timespec="seconds")
+
+
+def local_day(value: datetime | None, tz: tzinfo | None) -> date | None:
+    """The calendar day of an instant in the document's zone."""
+    if value is None:
+        return None
+    return (value.astimezone(tz) if tz is not None else value).date()
 
 
 def day(value: date | datetime | str | None) -> str:

@@ -2,7 +2,8 @@
 
 Labels are data: one table, one entry per key, both languages side by side, so a missing
 translation is visible in review and a test can check that every key has both. Stored values
-(reasons, messages, names) are printed as they were recorded, untranslated.
+(messages, names) are printed as they were recorded; reasons, load points and regulation
+titles go through ``reports.translations``.
 """
 
 from __future__ import annotations
@@ -183,6 +184,51 @@ _LABELS: dict[str, tuple[str, str]] = {
     "item_communication": ("通信测试", "Communication"),
     "item_time_setting": ("时钟设置", "Time setting"),
     "item_water_error": ("示值误差", "Error of indication"),
+    "item_tightness": ("密封性检查", "Tightness test"),
+    # lab, signatures, traceability (certificates and notices)
+    "lab": ("检定机构", "Verification institute"),
+    "lab_address": ("地址", "Address"),
+    "lab_phone": ("电话", "Telephone"),
+    "authorisation": ("授权证书号", "Authorisation number"),
+    "examination_certificate": ("计量标准考核证书号", "Examination certificate of the standard"),
+    "standard_uncertainty": ("测量不确定度", "Uncertainty of measurement"),
+    "traceability": ("量值溯源", "Traceability"),
+    "traceability_statement": (
+        "本次检定所用计量标准经考核合格（证书号 {cert}），{chain}。",
+        "The measurement standard used was examined and approved (certificate {cert}); {chain}.",
+    ),
+    "uncertainty_statement": (
+        "检定所用计量标准的测量不确定度：{uncertainty}；检定结果的判定已计及该不确定度。",
+        "Uncertainty of the standard used: {uncertainty}; the verdicts take it into account.",
+    ),
+    "signatures": ("签字", "Signatures"),
+    "signature": ("签名", "Signature"),
+    "sign_date": ("日期", "Date"),
+    "regulation_title": ("检定依据（规程全称）", "Regulation (full title)"),
+    "manual_items": ("人工检查项目", "Manual items"),
+    "manual_verifier": ("检查人", "Checked by"),
+    "not_recorded": ("未记录", "not recorded"),
+    "note": ("备注", "Note"),
+    "lot": ("批次", "Lot"),
+    "lot_statistics": ("批次平均误差（仅计合格表）", "Lot mean error (accepted meters only)"),
+    "lot_rule": (
+        "判定规则：批次内合格表在各计入检定点的平均误差（按规程化整）不大于零为合格；"
+        "全部表（含不合格表）的平均值仅供参考",
+        "Rule: at every counted point the mean error of the lot's accepted meters, rounded as "
+        "the regulation rounds, must not be above zero; the all-meter mean is for reference",
+    ),
+    "n_all": ("全部表数", "n (all)"),
+    "mean_all": ("全部表平均", "Mean (all)"),
+    "counted": ("计入判定", "Counted"),
+    "runs": ("检定任务", "Runs"),
+    "lot_verdict": ("批次结论", "Lot verdict"),
+    "consequence": ("处理", "Consequence"),
+    "flag": ("标记该批次", "flag the lot"),
+    "withhold": ("暂扣该批次证书", "withhold the lot's certificates"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "appendix_frames": ("附录：通信报文", "Appendix: bus frames"),
+    "frames_in_appendix": ("报文见附录", "frames: see the appendix"),
     # nameplate keys
     "np_manufacturer": ("制造厂", "Manufacturer"),
     "np_model": ("型号", "Model"),
@@ -199,11 +245,35 @@ _LABELS: dict[str, tuple[str, str]] = {
     "np_connection": ("接入方式", "Connection"),
     "np_wiring": ("接线方式", "Wiring"),
     "np_protocol": ("通信规约", "Protocol"),
+    "np_baud_rates": ("可用通信速率", "Baud rates"),
     "np_q3_m3h": ("常用流量 Q3 (m³/h)", "Permanent flow Q3 (m³/h)"),
     "np_r": ("量程比 R", "Ratio R"),
     "np_dn": ("公称口径 DN", "Nominal size DN"),
     "np_scale_interval_l": ("检定分度值 (L)", "Verification scale interval (L)"),
     "np_orientation": ("安装方向", "Orientation"),
+    "np_id": ("表型代码", "Type code"),
+    "np_notes": ("备注", "Notes"),
+    "np_in_a": ("额定电流 (A)", "Nominal current (A)"),
+    "np_itr_a": ("转折电流 (A)", "Transitional current (A)"),
+    "np_imin_a": ("最小电流 (A)", "Minimum current (A)"),
+    "np_constant_imp_per_kvarh": ("无功常数 (imp/kvarh)", "Reactive constant (imp/kvarh)"),
+    "np_clock": ("内置时钟", "Clock"),
+    "np_tariffs": ("费率数", "Tariffs"),
+    "np_bidirectional": ("双向计量", "Bidirectional"),
+    "np_register_resolution_kwh": ("计度器分辨力 (kWh)", "Register resolution (kWh)"),
+    "np_batch_statistics": ("批次统计", "Batch statistics"),
+    "np_pulse_value_l": ("脉冲当量 (L)", "Pulse value (L)"),
+    "np_constant_imp_per_l": ("常数 (imp/L)", "Constant (imp/L)"),
+    "np_temperature_class": ("温度等级", "Temperature class"),
+    # nameplate values
+    "npv_direct": ("直接接入", "direct"),
+    "npv_ct": ("经互感器接入", "via transformers"),
+    "npv_1p": ("单相", "single-phase"),
+    "npv_3p4w": ("三相四线", "three-phase four-wire"),
+    "npv_3p3w": ("三相三线", "three-phase three-wire"),
+    "npv_true": ("是", "yes"),
+    "npv_false": ("否", "no"),
+    "npv_none": ("无", "none"),
 }
 
 # Which of the above name verification items, by Step.item.
@@ -236,6 +306,11 @@ class Labels:
     def nameplate(self, key: str) -> str:
         full = NAMEPLATE_PREFIX + key
         return self(full) if full in _LABELS else key
+
+    def nameplate_value(self, text: str) -> str:
+        """A coded nameplate value (direct, 3p4w, true) in words; other values as stored."""
+        full = "npv_" + text
+        return self(full) if full in _LABELS else text
 
     def both(self, key: str) -> str:
         """'中文 / English' for titles printed in both languages on certificates."""

@@ -14,12 +14,14 @@ from meterbench.results import (
     Conclusion,
     Event,
     LimitKind,
+    ManualResult,
     Outcome,
     Position,
     Reading,
     RunRecord,
     Step,
 )
+from meterbench.results.manual import latest_manual_results, missing_manual_items
 
 # A failed item decides the meter even when another item has no result.
 _WORST_FIRST = (Outcome.FAIL, Outcome.ERROR, Outcome.NO_RESULT, Outcome.PASS)
@@ -59,6 +61,8 @@ class MeterResult:
     nameplate: dict[str, Any]
     steps: tuple[StepResult, ...]
     events: tuple[Event, ...]
+    manual: tuple[ManualResult, ...] = ()  # latest entry per manual item
+    missing_manual: tuple[str, ...] = ()  # mandatory manual items not recorded
 
     @property
     def label(self) -> str:
@@ -67,7 +71,11 @@ class MeterResult:
         return p.serial_no or p.asset_no or f"pos{p.position:02d}"
 
     def verdict(self, kind: LimitKind = LimitKind.MPE) -> Outcome | None:
-        return worst({c.outcome for s in self.steps for c in s.conclusions if c.limit_kind is kind})
+        """The worst conclusion of that kind; recorded manual items count as legal ones."""
+        outcomes = {c.outcome for s in self.steps for c in s.conclusions if c.limit_kind is kind}
+        if kind is LimitKind.MPE:
+            outcomes |= {m.outcome for m in self.manual}
+        return worst(outcomes)
 
     @property
     def failed(self) -> tuple[StepResult, ...]:
@@ -118,6 +126,8 @@ def meter_results(record: RunRecord) -> list[MeterResult]:
                 nameplate=nameplate(record, position.meter_type, position.nameplate),
                 steps=tuple(results),
                 events=events,
+                manual=tuple(latest_manual_results(record, number).values()),
+                missing_manual=tuple(missing_manual_items(record, number)),
             )
         )
     return out

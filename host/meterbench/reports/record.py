@@ -16,6 +16,7 @@ from meterbench.reports.common import (
     environment_fields,
     fields,
     integrity_blocks,
+    manual_table,
     meter_fields,
     nameplate_fields,
     new_document,
@@ -28,6 +29,7 @@ from meterbench.reports.common import (
 from meterbench.reports.context import ReportContext
 from meterbench.reports.document import Block, Document, Heading, Paragraph, Table, Tone, cell
 from meterbench.reports.meters import MeterResult, StepResult
+from meterbench.reports.translations import point_label, reason_text
 from meterbench.results import Event, LimitKind, ReadingStatus
 
 
@@ -61,6 +63,8 @@ def build_record(ctx: ReportContext, meter: MeterResult) -> Document:
     )
     for result in meter.steps:
         doc.add(*step_blocks(ctx, result))
+    if meter.manual or meter.missing_manual:
+        doc.add(Heading(labels("manual_items"), 3), manual_table(ctx, meter))
     doc.add(
         Heading(labels("conclusion"), 2),
         fields(
@@ -80,7 +84,9 @@ def build_record(ctx: ReportContext, meter: MeterResult) -> Document:
 def step_blocks(ctx: ReportContext, result: StepResult) -> list[Block]:
     """One item at one point: parameters, the readings table, the conclusions table."""
     labels, step = ctx.labels, result.step
-    blocks: list[Block] = [Heading(f"{labels.item(step.item)} · {step.point}", 3)]
+    blocks: list[Block] = [
+        Heading(f"{labels.item(step.item)} · {point_label(step.point, ctx.lang)}", 3)
+    ]
     if step.parameters:
         blocks.append(Paragraph(f"{labels('parameters')}: {fmt.pairs(step.parameters)}", "muted"))
     if result.readings:
@@ -91,7 +97,7 @@ def step_blocks(ctx: ReportContext, result: StepResult) -> list[Block]:
                 (
                     cell(r.index + 1),
                     cell(r.attempt),
-                    cell(fmt.when(r.at)),
+                    cell(fmt.when(r.at, ctx.tz)),
                     cell(fmt.with_unit(_reading_value(r.value, r.unit), r.unit)),
                     cell(labels(r.status.value), tone),
                     cell(fmt.pairs(r.raw), "mono"),
@@ -122,7 +128,11 @@ def step_blocks(ctx: ReportContext, result: StepResult) -> list[Block]:
                     cell(fmt.with_unit(fmt.signed(c.rounded), c.unit)),
                     cell(fmt.with_unit(fmt.limits(c.lower, c.upper), c.unit)),
                     outcome,
-                    cell("; ".join(x for x in (c.reason or "", fmt.pairs(c.details)) if x)),
+                    cell(
+                        "; ".join(
+                            x for x in (reason_text(c.reason, ctx.lang), fmt.pairs(c.details)) if x
+                        )
+                    ),
                 )
             )
         blocks.append(
@@ -151,39 +161,46 @@ def _reading_value(value: Decimal | None, unit: str) -> str:
 SEVERITY_TONES: dict[str, Tone] = {"error": "fail", "warning": "warn"}
 
 
-def events_table(ctx: ReportContext, events: Sequence[Event]) -> Table:
-    """The error log with the raw frames that were on the bus, one frame per line."""
+def events_table(ctx: ReportContext, events: Sequence[Event], *, frames: bool = True) -> Table:
+    """The error log with the raw frames that were on the bus, one frame per line (without
+    them when ``frames`` is False: the batch report puts them in an appendix)."""
     labels = ctx.labels
     steps = {s.step_key: s for s in ctx.record.steps}
     rows = []
     for e in events:
         step = steps.get(e.step_key or "")
-        where = f"{labels.item(step.item)} {step.point}" if step else (e.step_key or "")
-        tone = SEVERITY_TONES.get(e.severity.value, "")
-        rows.append(
-            (
-                cell(fmt.when(e.at)),
-                cell(labels(e.severity.value), tone),
-                cell(e.kind),
-                cell("" if e.position is None else e.position),
-                cell(where),
-                cell(e.message),
-                cell("\n".join(frame_text(f) for f in e.trace), "mono"),
-            )
+        where = (
+            f"{labels.item(step.item)} {point_label(step.point, ctx.lang)}"
+            if step
+            else (e.step_key or "")
         )
-    return Table(
-        (
-            labels("time"),
-            labels("severity"),
-            labels("kind"),
-            labels("position"),
-            labels("step"),
-            labels("message"),
-            labels("frames"),
-        ),
-        tuple(rows),
-        widths=(2.2, 0.9, 1.1, 0.6, 1.6, 2.6, 3.2),
-    )
+        tone = SEVERITY_TONES.get(e.severity.value, "")
+        row = [
+            cell(fmt.when(e.at, ctx.tz)),
+            cell(labels(e.severity.value), tone),
+            cell(e.kind),
+            cell("" if e.position is None else e.position),
+            cell(where),
+            cell(e.message),
+        ]
+        if frames:
+            row.append(cell("\n".join(frame_text(f) for f in e.trace), "mono"))
+        rows.append(tuple(row))
+    headers = [
+        labels("time"),
+        labels("severity"),
+        labels("kind"),
+        labels("position"),
+        labels("step"),
+        labels("message"),
+    ]
+    if frames:
+        return Table(
+            (*headers, labels("frames")),
+            tuple(rows),
+            widths=(2.2, 0.9, 1.1, 0.6, 1.6, 2.6, 3.2),
+        )
+    return Table(tuple(headers), tuple(rows), widths=(2.2, 0.9, 1.1, 0.6, 2.0, 5.4))
 
 
 def frame_text(frame: object) -> str:

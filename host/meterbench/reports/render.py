@@ -19,7 +19,7 @@ from meterbench.reports.batch import build_batch
 from meterbench.reports.certificate import build_certificate
 from meterbench.reports.context import ReportContext, load_context
 from meterbench.reports.document import Document
-from meterbench.reports.errors import ReportError
+from meterbench.reports.errors import LotWithheldError, ManualItemMissingError, ReportError
 from meterbench.reports.export import run_export
 from meterbench.reports.exporters import FILE_EXPORTERS
 from meterbench.reports.integrity import OnBroken
@@ -113,7 +113,10 @@ def certificate_documents(
                 f"({'legal verdict ' + verdict.value if verdict else 'no conclusion stored'})"
             )
             continue
-        docs.append(build_certificate(ctx, m))
+        try:
+            docs.append(build_certificate(ctx, m))
+        except (ManualItemMissingError, LotWithheldError) as exc:
+            skipped.append(str(exc))
     return docs, skipped
 
 

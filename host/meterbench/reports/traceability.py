@@ -94,9 +94,36 @@ def _basis(record: RunRecord) -> str:
     return text
 
 
+def firmware_line(fields: Mapping[str, Any]) -> str:
+    """One controller's HELLO fields as one line. ``mpy`` (the .mpy ABI) is 0 only when the
+    firmware runs on the host's CPython (a simulated controller): then the version field is
+    CPython's, and the line says so instead of calling it a MicroPython version."""
+    version = _text(fields.get("mp_version"))
+    try:
+        on_micropython = int(str(fields.get("mpy", "0")), 0) != 0
+    except ValueError:
+        on_micropython = True
+    runtime = f"MicroPython {version}" if on_micropython else f"simulated on CPython {version}"
+    protocol = _text(fields.get("protocol"))
+    try:
+        link = f", link {int(protocol, 0):#06x}" if protocol else ""
+    except ValueError:
+        link = f", link {protocol}"
+    return (
+        f"firmware {_text(fields.get('fw_version'))} ({_text(fields.get('fw_hash'))}) on "
+        f"{_text(fields.get('board'))}, {runtime}{link}"
+    )
+
+
 def _firmware(record: RunRecord) -> str:
+    """Controllers' firmware, one entry each: stored lines as they are, stored HELLO fields
+    through ``firmware_line``."""
     versions = _map(record.snapshots.get("firmware_versions"))
-    return ", ".join(f"{k} {_text(v) or v}" for k, v in sorted(versions.items()))
+    parts = []
+    for key, value in sorted(versions.items()):
+        text = firmware_line(value) if isinstance(value, Mapping) else _text(value) or value
+        parts.append(f"{key} {text}")
+    return ", ".join(parts)
 
 
 def bench_facts(record: RunRecord) -> BenchFacts:

@@ -44,11 +44,12 @@ def _console() -> Console:
 
 
 @contextmanager
-def _store(db: Path | None) -> Iterator[ResultsStore]:
-    """Open an existing database; turn every store error into one line and exit status 2."""
+def _store(db: Path | None, *, writing: bool = False) -> Iterator[ResultsStore]:
+    """Open an existing database (for reading unless ``writing``); turn every store error
+    into one line and exit status 2."""
     try:
         with ResultsStore.open(
-            db if db is not None else default_db_path(), create=False, read_only=True
+            db if db is not None else default_db_path(), create=False, read_only=not writing
         ) as s:
             yield s
     except StoreError as exc:

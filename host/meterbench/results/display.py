@@ -70,6 +70,8 @@ def run_view(record: RunRecord) -> RenderableType:
         _results(record),
         *([_events(record)] if record.events else []),
         *([_batch(record)] if record.batch_statistics else []),
+        *([_manual(record)] if record.manual_results else []),
+        *([_lots(record)] if record.lot_statistics else []),
     )
 
 
@@ -173,4 +175,34 @@ def _batch(record: RunRecord) -> Table:
             number(b.maximum),
             b.verdict.value,
         )
+    return table
+
+
+def _manual(record: RunRecord) -> Table:
+    table = Table(title="manual items", title_justify="left")
+    _columns(table, "time", "pos", "item", "outcome", "verifier", "note")
+    for m in sorted(record.manual_results, key=lambda m: (m.position, m.at)):
+        table.add_row(
+            when(m.at), str(m.position), m.item, m.outcome.value, m.verifier, m.note or ""
+        )
+    return table
+
+
+def _lots(record: RunRecord) -> Table:
+    table = Table(title="lot statistics (accepted meters)", title_justify="left")
+    _columns(table, "lot", "type", "point", "counted", "n", "mean", "rounded", "n all", "mean all")
+    for s in record.lot_statistics:
+        table.add_row(
+            s.lot,
+            s.meter_type,
+            s.point,
+            "yes" if s.counted else "no",
+            str(s.n),
+            number(s.mean),
+            number(s.rounded),
+            str(s.n_all),
+            number(s.mean_all),
+        )
+    for v in record.lot_verdicts:
+        table.add_row(v.lot, "", "lot verdict", "", "", "", v.verdict.value, "", v.consequence)
     return table

@@ -187,6 +187,7 @@ class Position:
     """The meter under test at one bench position.
 
     ``retest_of`` names the run whose record this one re-tests (records are never edited).
+    ``lot`` is the production lot the meter belongs to (None: the run is its own lot).
     """
 
     run_id: str
@@ -198,12 +199,13 @@ class Position:
     customer: str | None = None
     retest_of: str | None = None
     nameplate: JsonValue = field(default_factory=_empty)
+    lot: str | None = None
 
     def __post_init__(self) -> None:
         _run_id(self)
         _position(self)
         _text(self, "meter_type")
-        for name in ("serial_no", "asset_no", "address", "customer", "retest_of"):
+        for name in ("serial_no", "asset_no", "address", "customer", "retest_of", "lot"):
             _text(self, name, optional=True)
         _json(self, "nameplate", mapping=True)
 
@@ -381,6 +383,96 @@ class BatchStatistic:
         _json(self, "members", mapping=False)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManualResult:
+    """The outcome of an item a person carries out (visual inspection, AC voltage test, water
+    tightness) at one position, and who did it. A later entry for the same position and item
+    supersedes an earlier one; both stay in the chain."""
+
+    run_id: str
+    position: int
+    item: str
+    at: datetime
+    outcome: Outcome
+    verifier: str
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _run_id(self)
+        _position(self)
+        _set(self, "item", check_identifier(self.item, "ManualResult.item"))
+        _time(self, "at")
+        _enum(self, "outcome", Outcome)
+        if self.outcome not in (Outcome.PASS, Outcome.FAIL):
+            raise ValueError("ManualResult.outcome: a person records pass or fail")
+        _text(self, "verifier")
+        _text(self, "note", optional=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LotStatistic:
+    """Mean error of a production lot at one point, over the accepted meters of every run of
+    the lot (``mean``, ``n``), with the figure over all meters beside it (``mean_all``,
+    ``n_all``). ``rounded`` is the mean on the class interval; ``counted`` says whether the
+    plan's lot rule counts this point towards the lot verdict."""
+
+    run_id: str
+    lot: str
+    meter_type: str
+    point: str
+    at: datetime
+    n: int
+    n_all: int
+    verdict: Outcome
+    counted: bool = True
+    mean: Decimal | None = None
+    rounded: Decimal | None = None
+    mean_all: Decimal | None = None
+    unit: str = "%"
+    runs: JsonValue = ()
+    members: JsonValue = ()
+
+    def __post_init__(self) -> None:
+        _run_id(self)
+        _text(self, "lot")
+        _text(self, "meter_type")
+        _text(self, "point")
+        _time(self, "at")
+        _int(self, "n", 0)
+        _int(self, "n_all", 0)
+        _enum(self, "verdict", Outcome)
+        if not isinstance(self.counted, bool):
+            raise TypeError("LotStatistic.counted: expected a bool")
+        for name in ("mean", "rounded", "mean_all"):
+            _dec(self, name)
+        if not isinstance(self.unit, str):
+            raise TypeError("LotStatistic.unit: expected text")
+        _json(self, "runs", mapping=False)
+        _json(self, "members", mapping=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LotVerdict:
+    """The overall verdict of a lot and what follows from it (``flag`` the lot, or
+    ``withhold`` its certificates), as the plan's lot rule says."""
+
+    run_id: str
+    lot: str
+    at: datetime
+    verdict: Outcome
+    consequence: str
+    failed_points: JsonValue = ()
+
+    def __post_init__(self) -> None:
+        _run_id(self)
+        _text(self, "lot")
+        _time(self, "at")
+        _enum(self, "verdict", Outcome)
+        if self.consequence not in ("flag", "withhold"):
+            raise ValueError("LotVerdict.consequence: 'flag' or 'withhold'")
+        _json(self, "failed_points", mapping=False)
+
+
 Record = (
     Run
     | Snapshot
@@ -391,6 +483,9 @@ Record = (
     | Conclusion
     | Event
     | BatchStatistic
+    | ManualResult
+    | LotStatistic
+    | LotVerdict
 )
 
 

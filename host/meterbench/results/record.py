@@ -12,6 +12,9 @@ from meterbench.results.models import (
     BatchStatistic,
     Conclusion,
     Event,
+    LotStatistic,
+    LotVerdict,
+    ManualResult,
     Position,
     Reading,
     Run,
@@ -60,6 +63,9 @@ class RunRecord:
     batch_statistics: tuple[BatchStatistic, ...]
     final_hash: str
     rows: int
+    manual_results: tuple[ManualResult, ...] = ()
+    lot_statistics: tuple[LotStatistic, ...] = ()
+    lot_verdicts: tuple[LotVerdict, ...] = ()
 
     @property
     def status(self) -> RunStatus | None:
@@ -91,4 +97,7 @@ class RunRecord:
             "conclusions": to_plain(self.conclusions),
             "events": to_plain(self.events),
             "batch_statistics": to_plain(self.batch_statistics),
+            "manual_results": to_plain(self.manual_results),
+            "lot_statistics": to_plain(self.lot_statistics),
+            "lot_verdicts": to_plain(self.lot_verdicts),
         }

@@ -24,6 +24,9 @@ from meterbench.results.models import (
     Conclusion,
     Environment,
     Event,
+    LotStatistic,
+    LotVerdict,
+    ManualResult,
     Position,
     Reading,
     Record,
@@ -147,6 +150,7 @@ def _position_row(p: Position) -> Row:
         "customer": p.customer,
         "retest_of": p.retest_of,
         "nameplate": canonical_json(p.nameplate),
+        "lot": p.lot,
     }
 
 
@@ -161,6 +165,7 @@ def _position_record(w: Mapping[str, Value]) -> Position:
         customer=_opt(w["customer"]),
         retest_of=_opt(w["retest_of"]),
         nameplate=parse_json(str(w["nameplate"])),
+        lot=_opt(w.get("lot")),
     )
 
 
@@ -314,6 +319,92 @@ def _batch_record(w: Mapping[str, Value]) -> BatchStatistic:
     )
 
 
+def _manual_row(m: ManualResult) -> Row:
+    return {
+        "run_id": m.run_id,
+        "position_no": m.position,
+        "item_kind": m.item,
+        "recorded_at": datetime_text(m.at),
+        "outcome": m.outcome.value,
+        "verifier": m.verifier,
+        "note": m.note,
+    }
+
+
+def _manual_record(w: Mapping[str, Value]) -> ManualResult:
+    return ManualResult(
+        run_id=str(w["run_id"]),
+        position=int(w["position_no"]),  # type: ignore[arg-type]
+        item=str(w["item_kind"]),
+        at=parse_datetime(str(w["recorded_at"])),
+        outcome=str(w["outcome"]),  # type: ignore[arg-type]
+        verifier=str(w["verifier"]),
+        note=_opt(w["note"]),
+    )
+
+
+def _lot_row(s: LotStatistic) -> Row:
+    return {
+        "run_id": s.run_id,
+        "lot": s.lot,
+        "meter_type": s.meter_type,
+        "point_key": s.point,
+        "recorded_at": datetime_text(s.at),
+        "n": s.n,
+        "n_all": s.n_all,
+        "verdict": s.verdict.value,
+        "counted": int(s.counted),
+        "mean_value": _dec(s.mean),
+        "rounded_value": _dec(s.rounded),
+        "mean_all_value": _dec(s.mean_all),
+        "unit": s.unit,
+        "runs": canonical_json(s.runs),
+        "members": canonical_json(s.members),
+    }
+
+
+def _lot_record(w: Mapping[str, Value]) -> LotStatistic:
+    return LotStatistic(
+        run_id=str(w["run_id"]),
+        lot=str(w["lot"]),
+        meter_type=str(w["meter_type"]),
+        point=str(w["point_key"]),
+        at=parse_datetime(str(w["recorded_at"])),
+        n=int(w["n"]),  # type: ignore[arg-type]
+        n_all=int(w["n_all"]),  # type: ignore[arg-type]
+        verdict=str(w["verdict"]),  # type: ignore[arg-type]
+        counted=bool(w["counted"]),
+        mean=_undec(w["mean_value"]),
+        rounded=_undec(w["rounded_value"]),
+        mean_all=_undec(w["mean_all_value"]),
+        unit=str(w["unit"]),
+        runs=parse_json(str(w["runs"])),
+        members=parse_json(str(w["members"])),
+    )
+
+
+def _lot_verdict_row(v: LotVerdict) -> Row:
+    return {
+        "run_id": v.run_id,
+        "lot": v.lot,
+        "recorded_at": datetime_text(v.at),
+        "verdict": v.verdict.value,
+        "consequence": v.consequence,
+        "failed_points": canonical_json(v.failed_points),
+    }
+
+
+def _lot_verdict_record(w: Mapping[str, Value]) -> LotVerdict:
+    return LotVerdict(
+        run_id=str(w["run_id"]),
+        lot=str(w["lot"]),
+        at=parse_datetime(str(w["recorded_at"])),
+        verdict=str(w["verdict"]),  # type: ignore[arg-type]
+        consequence=str(w["consequence"]),
+        failed_points=parse_json(str(w["failed_points"])),
+    )
+
+
 CODECS: dict[type, Codec] = {
     Run: Codec(schema.RUN, _run_row, _run_record),
     RunStatusChange: Codec(schema.RUN_STATUS, _status_row, _status_record),
@@ -324,6 +415,9 @@ CODECS: dict[type, Codec] = {
     Conclusion: Codec(schema.CONCLUSION, _conclusion_row, _conclusion_record),
     Event: Codec(schema.EVENT, _event_row, _event_record),
     BatchStatistic: Codec(schema.BATCH_STATISTIC, _batch_row, _batch_record),
+    ManualResult: Codec(schema.MANUAL_RESULT, _manual_row, _manual_record),
+    LotStatistic: Codec(schema.LOT_STATISTIC, _lot_row, _lot_record),
+    LotVerdict: Codec(schema.LOT_VERDICT, _lot_verdict_row, _lot_verdict_record),
 }
 CODECS_BY_TABLE: dict[str, Codec] = {codec.table.name: codec for codec in CODECS.values()}
 

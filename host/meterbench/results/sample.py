@@ -16,6 +16,9 @@ from meterbench.results.models import (
     Conclusion,
     Environment,
     Event,
+    LotStatistic,
+    LotVerdict,
+    ManualResult,
     Position,
     Reading,
     Record,
@@ -193,6 +196,53 @@ def sample_records(run_id: str) -> list[Record]:
             maximum=Decimal("0.15"),
             unit="%",
             members=[{"position": 1, "mean": "0.15"}, {"position": 2, "mean": "-0.30"}],
+        )
+    )
+    return records
+
+
+def verdict_records(run_id: str) -> list[Record]:
+    """Manual item results and the lot figures of the sample run (schema version 2), kept
+    apart from ``sample_records`` so the sample's pinned final hash stays that of version 1."""
+    t = START + timedelta(minutes=30)
+    records: list[Record] = [
+        ManualResult(
+            run_id=run_id,
+            position=p,
+            item="visual",
+            at=t,
+            outcome=Outcome.PASS,
+            verifier="Li Wei",
+            note="seals intact" if p == 1 else None,
+        )
+        for p in (1, 2)
+    ]
+    # The lot (this run) over its accepted meter only: position 2 failed its register test.
+    records.append(
+        LotStatistic(
+            run_id=run_id,
+            lot=run_id,
+            meter_type="DDZY-1",
+            point=BASIC,
+            at=t,
+            n=1,
+            n_all=2,
+            verdict=Outcome.FAIL,
+            mean=Decimal("0.15"),
+            rounded=Decimal("0.2"),
+            mean_all=Decimal("-0.075"),
+            runs=[run_id],
+            members=[{"run_id": run_id, "position": 1, "mean": "0.15"}],
+        )
+    )
+    records.append(
+        LotVerdict(
+            run_id=run_id,
+            lot=run_id,
+            at=t,
+            verdict=Outcome.FAIL,
+            consequence="flag",
+            failed_points=[BASIC],
         )
     )
     return records

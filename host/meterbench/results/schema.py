@@ -68,6 +68,7 @@ POSITION = Table(
         "customer",
         "retest_of",
         "nameplate",
+        "lot",
     ),
     key=("run_id", "position_no"),
 )
@@ -144,6 +145,45 @@ BATCH_STATISTIC = Table(
     ),
     key=("run_id", "meter_type", "step_key"),
 )
+MANUAL_RESULT = Table(
+    "manual_result",
+    columns=(
+        "run_id",
+        "position_no",
+        "item_kind",
+        "recorded_at",
+        "outcome",
+        "verifier",
+        "note",
+    ),
+    key=("run_id", "position_no", "item_kind", "recorded_at"),
+)
+LOT_STATISTIC = Table(
+    "lot_statistic",
+    columns=(
+        "run_id",
+        "lot",
+        "meter_type",
+        "point_key",
+        "recorded_at",
+        "n",
+        "n_all",
+        "verdict",
+        "counted",
+        "mean_value",
+        "rounded_value",
+        "mean_all_value",
+        "unit",
+        "runs",
+        "members",
+    ),
+    key=("run_id", "lot", "meter_type", "point_key"),
+)
+LOT_VERDICT = Table(
+    "lot_verdict",
+    columns=("run_id", "lot", "recorded_at", "verdict", "consequence", "failed_points"),
+    key=("run_id", "lot"),
+)
 
 TABLES: tuple[Table, ...] = (
     RUN,
@@ -155,5 +195,8 @@ TABLES: tuple[Table, ...] = (
     CONCLUSION,
     EVENT,
     BATCH_STATISTIC,
+    MANUAL_RESULT,
+    LOT_STATISTIC,
+    LOT_VERDICT,
 )
 TABLES_BY_NAME = {table.name: table for table in TABLES}

@@ -1,10 +1,11 @@
 """The meter list of a run: which meter (type, serial, asset number, address) sits where.
 
-Operators write it as CSV (``position,type,serial,asset,address,customer``; a header row is
-required) or TOML (``[[meters]]`` tables with the same keys). Types are meter-type files named
-relative to the list, or bare names under ``bench_configs/meter_types``. Addresses are 12
-BCD digits (DL/T 645) or 14 (CJ/T 188 water meters). Errors name the file, the row and the
-field, and are raised before anything is switched on.
+Operators write it as CSV (``position,type,serial,asset,address,customer,lot``; a header row
+is required) or TOML (``[[meters]]`` tables with the same keys). ``lot`` is optional: a meter
+without one belongs to the run's own lot. Types are meter-type files named relative to the
+list, or bare names under ``bench_configs/meter_types``. Addresses are 12 BCD digits
+(DL/T 645) or 14 (CJ/T 188 water meters). Errors name the file, the row and the field, and are
+raised before anything is switched on.
 
 A CSV comes as Excel saves it: UTF-8 with or without a byte-order mark, or the Chinese ANSI
 code page (GBK, read as its superset GB18030). UTF-8 is tried first because GB18030 would
@@ -26,7 +27,7 @@ from meterbench.config.errors import ConfigError
 from meterbench.config.files import read_toml
 from meterbench.config.meter_types import MeterType, load_meter_type
 
-COLUMNS = ("position", "type", "serial", "asset", "address", "customer")
+COLUMNS = ("position", "type", "serial", "asset", "address", "customer", "lot")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class MeterEntry:
     asset: str = ""
     address: str | None = None
     customer: str = ""
+    lot: str = ""
     row: str = field(default="", compare=False)  # where in the list ("row 3", "meters[2]")
 
     @property
@@ -131,6 +133,7 @@ def _entry(raw: dict[str, Any], where: str, path: Path, finder: _TypeFinder) -> 
         text("asset"),
         address,
         text("customer"),
+        text("lot"),
         where,
     )
 

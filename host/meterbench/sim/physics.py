@@ -4,8 +4,10 @@ The source setpoint decides the true power; everything else derives from it. The
 standard integrates true power with its own small class error and emits C0 pulses per kWh; every
 position's meter integrates the same power with its own error behaviour and emits C pulses per
 kWh; its registers advance with its measured energy (optionally faster, as a tampered meter's
-would); its clock emits second pulses at its own rate. Setpoints are piecewise constant in
-time, so every count is computed exactly from the segment history, whatever the time scale.
+would, and by load: ``sim.error_curves``); reverse energy (P-) emits pulses too but moves only
+the reverse register, never the forward one; its clock emits second pulses at its own rate.
+Setpoints are piecewise constant in time, so every count is computed exactly from the segment
+history, whatever the time scale.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import random
 from dataclasses import dataclass, field
 
 from meterbench.electrical import Setpoint, pf_to_angle
+from meterbench.sim.error_curves import ErrorCurve
 
 SECONDS_PER_DAY = 86400.0
 J_PER_KWH = 3.6e6
@@ -80,6 +83,9 @@ class MeterBehaviour:
     creep_pulses_per_hour: float = 0.0  # pulses emitted at no load with voltage applied
     clock_error_s_per_day: float = 0.0
     register_bias_pct: float = 0.0  # registers run this much faster than the pulses
+    pulse_curve: ErrorCurve = ErrorCurve()  # added to the pulses' error, by load
+    register_curve: ErrorCurve = ErrorCurve()  # registers' error beyond the pulses', by load
+    reverse_error_pct: float = 0.0  # added to pulses and registers for reverse energy only
     pulse_jitter_s: float = 0.0
     dead: bool = False  # emits no pulses at all
     seed: int = 0
@@ -209,31 +215,51 @@ class MeterPhysics:
         self._second_phase = rng.random()
         model = behaviour.error
         self._meter = _Integrator(model.noise_pct, model.noise_interval_s, behaviour.seed)
+        # The registers share the pulses' noise (same seed and intervals): they follow the
+        # same measured energy, scaled by the register's own error at each load.
+        self._forward = _Integrator(model.noise_pct, model.noise_interval_s, behaviour.seed)
+        self._reverse = _Integrator(model.noise_pct, model.noise_interval_s, behaviour.seed)
         self.register_origin_kwh = 0.0
+        self.reverse_origin_kwh = 0.0
 
     def apply(self, t: float, setpoint: Setpoint) -> None:
         b = self.behaviour
-        rate = 0.0
+        rate = register_factor = 0.0
         if not b.dead and setpoint.voltage_present:
             current = setpoint.max_current_a
-            power = setpoint.active_power_w
+            power = abs(setpoint.active_power_w)
             if current > 0 and current >= b.start_current_a and power > 0:
                 angle = setpoint.phases[0].angle_deg
+                ratio = current / b.ib_a if b.ib_a else 0.0
+                direction = setpoint.direction
                 error = b.error.systematic_pct(current, b.ib_a, angle)
+                error += b.pulse_curve.error_pct(ratio, angle, direction)
+                if setpoint.reverse:
+                    error += b.reverse_error_pct
                 rate = power * (1 + error / 100) / J_PER_KWH
+                register_factor = 1 + b.register_curve.error_pct(ratio, angle, direction) / 100
             elif current == 0 and b.creep_pulses_per_hour > 0:
                 rate = b.creep_pulses_per_hour / b.constant_imp_per_kwh / 3600.0
+                register_factor = 1.0
+        reverse = setpoint.reverse and setpoint.output_on
         self._meter.set_rate(t, rate)
+        self._forward.set_rate(t, 0.0 if reverse else rate * register_factor)
+        self._reverse.set_rate(t, rate * register_factor if reverse else 0.0)
 
     # -- energy and pulses ---------------------------------------------------------------------
     def measured_energy_kwh(self, t: float) -> float:
         return self._meter.energy(t)
 
     def register_kwh(self, t: float) -> float:
-        """What the meter's energy register shows (total), including any register bias."""
-        return self.register_origin_kwh + self.measured_energy_kwh(t) * (
-            1 + self.behaviour.register_bias_pct / 100
-        )
+        """What the meter's forward active energy register shows (total), including any
+        register bias and register curve."""
+        bias = 1 + self.behaviour.register_bias_pct / 100
+        return self.register_origin_kwh + self._forward.energy(t) * bias
+
+    def reverse_register_kwh(self, t: float) -> float:
+        """What the meter's reverse active energy register shows (total)."""
+        bias = 1 + self.behaviour.register_bias_pct / 100
+        return self.reverse_origin_kwh + self._reverse.energy(t) * bias
 
     def pulse_count(self, t: float) -> int:
         return math.floor(
@@ -278,7 +304,8 @@ class MeterPhysics:
 
 
 class ReferenceStandard:
-    """The reference meter: C0 pulses per kWh of true energy, with its own small error."""
+    """The reference meter: C0 pulses per kWh of true energy in either direction (its pulse
+    output follows the direction it is set to measure), with its own small error."""
 
     def __init__(self, constant_imp_per_kwh: float, error_pct: float = 0.0) -> None:
         self.constant = constant_imp_per_kwh
@@ -286,7 +313,7 @@ class ReferenceStandard:
         self._energy = _Integrator(0.0, 1.0, 0)
 
     def apply(self, t: float, setpoint: Setpoint) -> None:
-        power = max(0.0, setpoint.active_power_w)
+        power = abs(setpoint.active_power_w)
         self._energy.set_rate(t, power * (1 + self.error_pct / 100) / J_PER_KWH)
 
     def energy_kwh(self, t: float) -> float:

@@ -157,7 +157,7 @@ class SimulatedSource:
         if text == "SOUR:APPL":
             count = 1 if self._wiring == "1p" else 3
             phases = tuple(PhaseSetpoint(*self._staged[i]) for i in range(count))
-            self._target = Setpoint(phases, self._frequency, self._wiring)
+            self._target = Setpoint.from_output(phases, self._frequency, self._wiring)
             self._push()
             return None
         if text in ("OUTP ON", "OUTP OFF"):
@@ -178,9 +178,8 @@ class SimulatedSource:
             if n > len(target.phases):
                 return "0"
             phase = target.phases[n - 1]
-            value = {"VOLT": phase.voltage_v, "CURR": phase.current_a, "PHAS": phase.angle_deg}[
-                kind
-            ]
+            angle = target.output_angle(phase)
+            value = {"VOLT": phase.voltage_v, "CURR": phase.current_a, "PHAS": angle}[kind]
             return f"{self._measured(value):.6g}" if kind != "PHAS" else f"{value:.4g}"
         if text == "MEAS:POW?":
             return f"{self._measured(target.active_power_w):.6g}"

@@ -9,12 +9,13 @@ name the file and the field, like every other config error.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from meterbench.config.bench import BenchConfig
 from meterbench.config.errors import ConfigError
+from meterbench.electrical import pf_to_angle
 from meterbench.sim.section import MeterSimBase, PositionsMixin, ReferenceSim, SimSectionBase
 from meterbench.sim.section import Strict as _Strict
 from meterbench.sim.section import load_sim_section as _load
@@ -24,6 +25,23 @@ class ErrorTablePoint(_Strict):
     current_ib: float = Field(gt=0, description="load current as a multiple of Ib (or In)")
     pf: str | float = 1.0
     error_pct: float
+
+
+class CurvePointSim(_Strict):
+    """One point of a pulse or register error curve (``sim.error_curves``)."""
+
+    current_ib: float = Field(ge=0, description="load current as a multiple of Ib (or In)")
+    error_pct: float
+    pf: str = Field("any", description='power factor ("0.5L", 1.0) or "any"')
+    direction: Literal["P+", "P-", "both"] = "both"
+
+    @field_validator("pf", mode="before")
+    @classmethod
+    def _pf(cls, value: Any) -> str:
+        text = str(value)
+        if text != "any":
+            pf_to_angle(text)
+        return text
 
 
 class MeterSim(MeterSimBase):
@@ -43,6 +61,15 @@ class MeterSim(MeterSimBase):
     creep_pulses_per_hour: float | None = Field(None, ge=0)
     clock_error_s_per_day: float | None = None
     register_bias_pct: float | None = None
+    pulse_curve: list[CurvePointSim] | None = Field(
+        None, description="pulse error by load, added to error_pct/table/curve"
+    )
+    register_curve: list[CurvePointSim] | None = Field(
+        None, description="register error beyond the pulses', by load"
+    )
+    reverse_error_pct: float | None = Field(
+        None, description="extra error of pulses and registers for reverse energy only"
+    )
     energy_kwh: float | None = Field(None, ge=0, description="register reading at start")
     # communication
     response_delay_s: float | None = Field(None, ge=0)

@@ -23,8 +23,9 @@ from meterbench.kinds.electricity.sim_config import FaultEvent, MeterSim, SimSec
 from meterbench.sim.answer import Answer
 from meterbench.sim.clock import ScaledClock
 from meterbench.sim.controller import SimulatedController
+from meterbench.sim.error_curves import CurvePoint, ErrorCurve
 from meterbench.sim.faults import Fault, FaultPlan, NoisePlan
-from meterbench.sim.meter_dlt645 import Dlt645Meter
+from meterbench.sim.meter_dlt645 import REVERSE_ACTIVE, Dlt645Meter
 from meterbench.sim.meter_dlt698 import physical as physical_dlt698
 from meterbench.sim.physics import (
     ElectricityWorld,
@@ -66,9 +67,18 @@ def behaviour_for(sim: MeterSim, meter_type: ElectricityMeterType, seed: int) ->
         creep_pulses_per_hour=sim.creep_pulses_per_hour or 0.0,
         clock_error_s_per_day=sim.clock_error_s_per_day or 0.0,
         register_bias_pct=sim.register_bias_pct or 0.0,
+        pulse_curve=_curve(sim.pulse_curve),
+        register_curve=_curve(sim.register_curve),
+        reverse_error_pct=sim.reverse_error_pct or 0.0,
         pulse_jitter_s=sim.pulse_jitter_s or 0.0,
         dead=bool(sim.dead),
         seed=seed,
+    )
+
+
+def _curve(points: Any) -> ErrorCurve:
+    return ErrorCurve(
+        tuple(CurvePoint(p.current_ib, p.error_pct, p.pf, p.direction) for p in points or ())
     )
 
 
@@ -85,6 +95,8 @@ class PhysicalMeter(Dlt645Meter):
         assert self.physics is not None and self.world is not None and self.sim_clock is not None
         t = self.sim_clock.now()
         self.set_energy(Decimal(str(round(self.physics.register_kwh(t), 6))))
+        reverse = round(self.physics.reverse_register_kwh(t), 6)
+        self.set_energy(Decimal(str(reverse)), quantity=REVERSE_ACTIVE)
         setpoint = self.world.setpoint
         phases = list(setpoint.phases) + [setpoint.phases[-1]] * (3 - len(setpoint.phases))
         on = setpoint.output_on
