@@ -19,7 +19,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from meterbench.bench_open import open_bench
-from meterbench.config.bench import BenchConfig
+from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
 from meterbench.config.files import validate_model
 from meterbench.config.meter_types import load_meter_type
@@ -192,6 +192,13 @@ def test_a_bench_of_an_unregistered_kind_is_refused_naming_the_field() -> None:
         BenchConfig.model_validate(BENCH)
     with pytest.raises(ConfigError, match="field 'bench.kind': unknown meter kind 'lamp'"):
         validate_model(BenchConfig, BENCH, "lamp.toml")
+
+
+def test_a_run_recorded_before_the_seam_still_resumes_from_its_snapshot() -> None:
+    """Snapshots used to carry every kind's table, the other kind's as null."""
+    snapshot = load_bench(REPO / "bench_configs" / "sim-1p-24.toml").model_dump(by_alias=True)
+    old = BenchConfig.model_validate({**snapshot, "water": None})
+    assert old.section.source.url == "sim://source"
 
 
 def test_the_kind_validates_its_own_table(lamp_kind: LampKind) -> None:

@@ -174,8 +174,10 @@ class BenchConfig(_Strict):
 
     @cached_property
     def section(self) -> Any:
-        """The kind's own tables, validated by the kind's section model."""
-        return self.kind.section_model.model_validate(self.model_extra or {})
+        """The kind's own tables, validated by the kind's section model. (Snapshots of runs
+        recorded before kinds had sections carry the other kind's table as null: ignored.)"""
+        tables = {k: v for k, v in (self.model_extra or {}).items() if v is not None}
+        return self.kind.section_model.model_validate(tables)
 
     @property
     def positions(self) -> list[Position]:
