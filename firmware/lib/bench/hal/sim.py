@@ -176,6 +176,15 @@ class SimHal:
         return await open_stdio()
 
     def wdt(self, timeout_ms):
+        """The board's watchdog where the port has one (the fake board's machine module),
+        else this object counts feeds (the in-process simulator, tests)."""
+        try:
+            import machine
+
+            if hasattr(machine, "WDT"):
+                return machine.WDT(timeout=timeout_ms)
+        except ImportError:
+            pass
         return self
 
     def feed(self):
