@@ -133,7 +133,7 @@ def test_flash_over_running_firmware_survives_its_watchdog(tmp_path: Path) -> No
     with FakeBoard(tmp_path / "flash") as fb:
         flash.flash(fb.port, build.build(tmp_path / "b1"))
         _wait_for(lambda: fb.wdt_timeout_ms == WDT_MS, "the firmware to start its watchdog")
-        fb.write_latency = 0.003
+        fb.write_latency = 0.001
         started = time.monotonic()
         report = flash.flash(fb.port, build.build(tmp_path / "b2", "rp2040"))
         took = time.monotonic() - started
