@@ -217,3 +217,11 @@ def test_wrong_port_is_one_line_and_exit_2(command: str, tmp_path: Path) -> None
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "ttyNONE" in lines[0], result.stderr
+
+
+def test_esp32c3_is_refused_at_build_time(tmp_path: Path) -> None:
+    result = _cli("build", "--arch", "esp32c3", "--out", str(tmp_path / "b"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "PCNT" in lines[0], result.stderr
+    assert not (tmp_path / "b").exists()

@@ -121,4 +121,6 @@ def _hal_args(cfg):
     }
     if cfg["positions"]:
         args["positions"] = cfg["positions"]
+    if cfg.get("count_max_hz"):
+        args["count_max_hz"] = cfg["count_max_hz"]
     return args

@@ -23,6 +23,7 @@ DEFAULTS = {
     "healthy_after_ms": 30000,  # running this long marks a boot as good (safe-mode counter)
     "max_bad_boots": 3,
     "min_pulse_us": [],  # meter-input minimum pulse width per position; missing means 0
+    "count_max_hz": None,  # esp32: enforced limit of the counted inputs (None: HAL default)
     "rs485_echo": False,  # receiver always on: drop our own bytes before the reply
 }
 

@@ -245,6 +245,9 @@ class LinkServer:
         """Poll measurements, (re)send due results, send the heartbeat when it is time."""
         self.uptime_ms = now_ms
         try:
+            hal_service = getattr(self.controller.hal, "service", None)
+            if hal_service is not None:
+                hal_service(now_ms)  # e.g. extend narrow hardware counters (esp32)
             for msg_type, fields in self.controller.poll(now_ms):
                 self.results.add(msg_type, fields)
         except Exception as e:  # noqa: BLE001

@@ -398,14 +398,17 @@ def _foreign_hello_reply(frame: link.Frame) -> link.Message | None:
     return link.Message(frame.msg_type, frame.seq, {"protocol": version})
 
 
-async def configure_inputs(client: ControllerClient, min_pulse_us: dict[int, int]) -> None:
-    """Send each channel's meter-input minimum pulse width (debounce) from the bench config.
+async def send_input_config(client: ControllerClient, min_pulse_width_us: int) -> None:
+    """Send the bench config's minimum pulse width (debounce) for every meter input.
 
-    Why a helper: the session calls it with one line when it opens a controller. Channels
-    not listed keep the controller's own setting; a controller without CAP_DEBOUNCE refuses
-    a nonzero width (NakError), which is a bench configuration error worth stopping for."""
-    for channel, width in sorted(min_pulse_us.items()):
-        if width or (client.caps or 0) & m.CAP_DEBOUNCE:
-            await client.request(
-                m.INPUT_CONFIG, position=channel, input=m.INPUT_METER, min_pulse_us=width
-            )
+    Why a helper: the session calls it with one line when it opens a controller. A width of 0
+    on a controller without CAP_DEBOUNCE needs nothing; a nonzero width there is refused
+    (NakError), a bench configuration error worth stopping for."""
+    if not min_pulse_width_us and not (client.caps or 0) & m.CAP_DEBOUNCE:
+        return
+    await client.request(
+        m.INPUT_CONFIG,
+        position=m.ALL_POSITIONS,
+        input=m.INPUT_METER,
+        min_pulse_us=min_pulse_width_us,
+    )

@@ -45,7 +45,7 @@ def _build(out: Path, arch: str) -> build_mod.Build:
     try:
         return build_mod.build(out, arch)
     except (ValueError, RuntimeError) as exc:
-        raise typer.BadParameter(str(exc)) from None
+        _fail(_one_line(exc), 2)
 
 
 @app.command()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meterbench.config.bench import BenchConfig, Position
-from meterbench.devices.controller import ControllerClient, ControllerError
+from meterbench.devices.controller import ControllerClient, ControllerError, send_input_config
 from meterbench.devices.dlt645_client import Dlt645Client
 from meterbench.devices.meter_clients import electricity_meter_client
 from meterbench.devices.source import ScpiSource, SourceError
@@ -91,6 +91,7 @@ async def open_session(
                 client = await ControllerClient.open(info.url, baudrate=info.baudrate)
                 opened.append(client)
                 hello = await client.hello()
+                await send_input_config(client, info.min_pulse_width_us)
             except (ControllerError, OSError, Exception) as exc:  # noqa: BLE001 - name the device
                 raise BenchOpenError(f"controller {info.id} at {info.url}: {exc}") from exc
             controllers[info.id] = client

@@ -16,7 +16,7 @@ from typing import Any
 from meterbench.config.bench import BenchConfig
 from meterbench.config.water_bench import OutputRef, WaterBench
 from meterbench.devices.cjt188_client import Cjt188Client
-from meterbench.devices.controller import ControllerClient
+from meterbench.devices.controller import ControllerClient, send_input_config
 from meterbench.devices.flow import FlowDriver, ModbusVfd
 from meterbench.devices.modbus_client import ModbusError, ModbusRtuClient
 from meterbench.devices.scale import Scale, ScaleError, SicsScale
@@ -85,6 +85,7 @@ async def open_water_session(config: BenchConfig, meters: list[MeterEntry]) -> W
                 client = await ControllerClient.open(info.url, baudrate=info.baudrate)
                 opened.append(client)
                 hello = await client.hello()
+                await send_input_config(client, info.min_pulse_width_us)
             except Exception as exc:  # noqa: BLE001 - name the device
                 raise BenchOpenError(f"controller {info.id} at {info.url}: {exc}") from exc
             controllers[info.id] = client
