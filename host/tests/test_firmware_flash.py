@@ -225,3 +225,20 @@ def test_esp32c3_is_refused_at_build_time(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "PCNT" in lines[0], result.stderr
     assert not (tmp_path / "b").exists()
+
+
+def test_the_fake_watchdog_resets_a_board_left_unfed_in_maintenance(tmp_path: Path) -> None:
+    """What the firmware did before maintenance fed the watchdog (maint_ms=1: the timer never
+    feeds): the upload outlasts the watchdog, the board resets mid-upload, and - thanks to the
+    slots - comes back with the firmware it had."""
+    _config(tmp_path / "flash", wdt_ms=WDT_MS, maint_ms=1)
+    with FakeBoard(tmp_path / "flash") as fb:
+        first = build.build(tmp_path / "b1")
+        flash.flash(fb.port, first)
+        _wait_for(lambda: fb.wdt_timeout_ms == WDT_MS, "the firmware to start its watchdog")
+        fb.write_latency = 0.001
+        with pytest.raises(Exception):  # noqa: B017 - mpremote loses the board: any transport error
+            flash.flash(fb.port, build.build(tmp_path / "b2", "rp2040"))
+        assert fb.wdt_resets >= 1 and "watchdog reset" in fb.events
+        assert (fb.flash / "active").read_text() == "fw_a"
+        _wait_for(lambda: _hello(fb.port)["fw_hash"] == first.hash.encode(), "the old firmware")

@@ -16,6 +16,9 @@ bytes to a child unix port running on a second pty with cwd = a "flash" director
   watchdog that really resets the board (if not fed within its timeout the child is killed and
   the board boots afresh, RAM lost; soft resets leave it running, as on rp2/ESP32), timers,
   and an optional flash size (writes beyond it fail with ENOSPC).
+* ``port`` is a stable symlink to the pty. A hard reset (watchdog, machine.reset()) drops
+  the "USB device" like a board does: the old pty is closed (the host's open port fails) and a
+  new one appears under the same path.
 * ``write_latency``: seconds added to every chunk the host sends, like a real board's USB
   round trip and flash write (an upload of ~350 raw-REPL round trips then takes seconds).
 * ``MICROPYPATH`` is ``<rom>:<flash>/lib:<flash>:.frozen`` (absolute), so imports and ``mip``
@@ -97,14 +100,28 @@ class FakeBoard:
         os.mkfifo(self._hw_path)
         # Read-write: the FIFO always has a reader, so children never block opening it.
         self._hw = os.open(self._hw_path, os.O_RDWR | os.O_NONBLOCK)
-        self._master, self._slave = os.openpty()
-        tty.setraw(self._slave)
-        tty.setraw(self._master)
-        self.port = os.ttyname(self._slave)
+        self.port = str(self._hw_dir / "tty")
+        self._plug_usb()
         self._spawn(raw=False)
         self._thread = threading.Thread(target=self._relay, name="fakeboard", daemon=True)
         self._thread.start()
         return self.port
+
+    def _plug_usb(self) -> None:
+        """A fresh pty under the stable port path (at start, and after a hard reset)."""
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        tty.setraw(self._master)
+        link = self._hw_dir / "tty.new"
+        with contextlib.suppress(FileNotFoundError):
+            link.unlink()
+        link.symlink_to(os.ttyname(self._slave))
+        os.replace(link, self.port)
+
+    def _unplug_usb(self) -> None:
+        for fd in (self._master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def stop(self) -> None:
         self._stop.set()
@@ -114,8 +131,10 @@ class FakeBoard:
         for fd in (self._master, self._slave, self._hw):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        for path in (self._hw_path, Path(self.port)):
+            with contextlib.suppress(OSError):
+                path.unlink()
         with contextlib.suppress(OSError):
-            self._hw_path.unlink()
             self._hw_dir.rmdir()
 
     def __enter__(self) -> FakeBoard:
@@ -200,6 +219,8 @@ class FakeBoard:
         self.wdt_timeout_ms = None
         self._raw = False
         self.events.append(why)
+        self._unplug_usb()
+        self._plug_usb()
         self._spawn(raw=False)
 
     # -- peripherals ---------------------------------------------------------------------------

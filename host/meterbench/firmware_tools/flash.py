@@ -72,7 +72,10 @@ async def leave_link(port: str, baudrate: int, timeout: float = 0.5) -> bool:
         return False
     finally:
         await client.close()
-    await asyncio.to_thread(_wait_for_prompt, port, baudrate)
+    try:
+        await asyncio.to_thread(_wait_for_prompt, port, baudrate)
+    except serial.SerialException as exc:
+        raise FlashError(f"the board went away entering maintenance: {_reason(exc)}") from None
     return True
 
 
