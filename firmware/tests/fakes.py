@@ -14,11 +14,16 @@ class FakeBoot:
         self.reason = "test" if safe else ""
 
 
-def make_server(positions=2, safe=False, **cfg_overrides):
+def make_server(positions=2, safe=False, greet=True, **cfg_overrides):
+    """A link server on the sim HAL; ``greet``: a host has already said HELLO (its reply
+    discarded), as every request other than HELLO, STATUS_GET and RESET needs."""
     hal = SimHal(positions=positions, clock=ManualClock())
     cfg = dict(config.DEFAULTS)
     cfg.update(cfg_overrides)
-    return app.build(hal, cfg, FakeBoot(safe)), hal
+    server = app.build(hal, cfg, FakeBoot(safe))
+    if greet:
+        hello(server, seq=250)
+    return server, hal
 
 
 def replies(server):
@@ -34,3 +39,8 @@ def request(server, msg_type, seq=1, **fields):
 
 def hello(server, seq=1, protocol=link.PROTOCOL_VERSION):
     return request(server, link.HELLO, seq, protocol=protocol, host_caps=0, heartbeat_ms=0)
+
+
+def ack(server, ids, seq=1):
+    """RESULT_ACK for these result ids."""
+    return request(server, link.RESULT_ACK, seq, ids=link.pack_result_ids(ids))

@@ -15,6 +15,7 @@ DEFAULT_MODULES = (
     "suite_config",
     "suite_server",
     "suite_measure",
+    "suite_widecount",
 )
 
 mptest.main(sys.argv[1:] or DEFAULT_MODULES)

@@ -1,7 +1,7 @@
 from bench.gate import Series, SoftGate
 from mptest import raises
 
-from meterproto.link.messages import RF_LAST, RF_OVERRUN
+from meterproto.link.messages import RF_INVALID, RF_LAST, RF_OVERRUN
 
 
 def test_soft_gate_boundaries():
@@ -43,3 +43,45 @@ def test_series_unwraps_long_gates_with_coarse_time():
     true_ticks = 150 * hz + 12345
     r = s.add(10, true_ticks % (1 << 32), 1000 + 150000 + 7)  # coarse ms off by 7 ms
     assert r["gate_ticks"] == true_ticks
+
+
+def test_counts_unwrapped_beyond_2_32():
+    # 10 MHz reference counted by a 32-bit counter wraps every 429 s; 600 s gates wrap once.
+    hz = 62500000
+    rate = (1, 5)  # rp2: at most one count per 5 ticks (f_sys / 10 against f_sys / 2)
+    s = Series(1, 0, 1 << 32, 1 << 32, hz, rate)
+    s.add(0, 0, 0)
+    gate = 600 * hz
+    true_count = 600 * 10000000 + 3
+    # The first reading: a wrap cannot be excluded (600 s at 12.5 MHz is more than 2**32) and
+    # nothing is known of the rate yet, so the reading is not trusted.
+    r = s.add(true_count % (1 << 32), gate % (1 << 32), 600000)
+    assert r["flags"] & RF_INVALID
+    # Later readings unwrap with the previous valid reading's rate... once one exists: a
+    # short gate that cannot wrap gives it.
+    s2 = Series(1, 0, 1 << 32, 1 << 32, hz, rate)
+    s2.add(0, 0, 0)
+    r = s2.add(10000000, hz, 1000)  # 1 s: exact, no wrap possible
+    assert r["count"] == 10000000 and not r["flags"] & RF_INVALID
+    c0, t0 = 10000000, hz
+    r = s2.add((c0 + true_count) % (1 << 32), (t0 + gate) % (1 << 32), 601000)
+    assert r["count"] == true_count and not r["flags"] & RF_INVALID
+    assert r["count"] > 1 << 32
+
+
+def test_short_gates_need_no_rate():
+    s = Series(1, 0, 1 << 32, 1 << 32, 62500000, (1, 5))
+    s.add(5, 0, 0)
+    r = s.add(5 + 123456, 62500000, 1000)
+    assert r["count"] == 123456 and not r["flags"] & RF_INVALID
+
+
+def test_discontinuity_marks_the_reading_in_flight_invalid():
+    s = Series(pulses=2, readings=0, count_mod=1 << 32, tick_mod=1 << 30, tick_hz=1000000)
+    s.add(0, 0, 0)
+    assert s.add(100, 1000, 1)["index"] == 0
+    r = s.discontinuity(5)
+    assert r["flags"] & RF_INVALID and r["index"] == 1 and r["count"] == 0
+    assert s.discontinuity(6) is None  # nothing open any more
+    assert s.add(500, 9000, 9) is None  # a fresh first boundary
+    assert s.add(600, 10000, 10)["index"] == 2

@@ -2,7 +2,7 @@
 synthetic edge trains of a meter with a known error must give that error back within the
 counting resolution, for back-to-back readings with no gap."""
 
-from fakes import make_server, replies, request
+from fakes import ack, make_server, replies, request
 from trains import drive_meter
 
 from meterproto import link
@@ -25,7 +25,7 @@ def _readings(
         for r in replies(server):
             if r.msg_type == kind_type:
                 results.append(r)
-                request(server, link.RESULT_ACK, 1, upto=r["result_id"])
+                ack(server, [r["result_id"]])
 
     drive_meter(hal, position, meter_period_ns, ref_period_ns, edges, on_edge=on_edge, **kw)
     return results
@@ -142,6 +142,6 @@ def test_window_events_buffered_until_acked():
     server.service(6600)
     again = [r["result_id"] for r in replies(server)]
     assert again == [p["result_id"] for p in pulses] + [end["result_id"]]
-    request(server, link.RESULT_ACK, 5, upto=end["result_id"])
+    ack(server, [end["result_id"]] + [p["result_id"] for p in pulses], seq=5)
     server.service(7200)
     assert replies(server) == []

@@ -1,18 +1,40 @@
 from bench.results import ResultBuffer
 from bench.watchdog import Supervisor
 
+from meterproto import link
+
+B = 1 << 32  # result id of boot 1, n = 0
+
 
 def test_results_resend_until_acked():
-    b = ResultBuffer(capacity=4, resend_ms=100)
+    b = ResultBuffer(capacity=4, resend_ms=100, boot_id=1)
     b.add(0xC0, {"x": 1})
     b.add(0xC0, {"x": 2})
-    assert [f["result_id"] for _, f in b.due(0)] == [1, 2]
+    assert [f["result_id"] for _, f in b.due(0)] == [B + 1, B + 2]
     assert b.due(50) == []
-    assert [f["result_id"] for _, f in b.due(100)] == [1, 2]
-    assert b.ack(1) == 1
-    assert [f["result_id"] for _, f in b.due(250)] == [2]
-    b.ack(2)
+    assert [f["result_id"] for _, f in b.due(100)] == [B + 1, B + 2]
+    assert b.ack([B + 1]) == 1
+    assert [f["result_id"] for _, f in b.due(250)] == [B + 2]
+    b.ack([B + 2])
     assert len(b) == 0 and b.due(1000) == []
+
+
+def test_ack_by_id_in_any_order_and_other_boots_ignored():
+    b = ResultBuffer(capacity=8, boot_id=5)
+    ids = [b.add(0xC0, {"i": i}) for i in range(4)]
+    assert [link.result_boot(i) for i in ids] == [5, 5, 5, 5]
+    assert b.ack([ids[3], ids[1]]) == 2
+    assert b.ack([link.result_id(4, 1), link.result_id(6, 1)]) == 0  # another boot's ids
+    assert b.ack([ids[3]]) == 0  # acknowledged twice: nothing more to release
+    assert [f["i"] for _, f in b.due(0)] == [0, 2]
+
+
+def test_ids_unique_across_boots():
+    first = ResultBuffer(boot_id=1)
+    second = ResultBuffer(boot_id=2)
+    a = [first.add(0xC0, {}) for _ in range(3)]
+    b = [second.add(0xC0, {}) for _ in range(3)]
+    assert not set(a) & set(b)
 
 
 def test_results_drop_oldest_when_full():

@@ -29,10 +29,12 @@ def rising_edges(signal: Callable[[int], int], cycles: int) -> list[int]:
     return [c for c in range(1, cycles) if signal(c) and not signal(c - 1)]
 
 
-def run_gate(meter: Callable[[int], int], skip: int, pulses: int, cycles: int) -> list[int]:
-    """Gate pin level per cycle."""
+def run_gate(
+    meter: Callable[[int], int], skip: int, pulses: int, cycles: int, width: int = 0
+) -> list[int]:
+    """Gate pin level per cycle; ``width``: the gate program's W (debounce loops)."""
     prog = rp2_pio.gate
-    state = pioemu.State(transmit_fifo=deque([skip, pulses - 1]), pin_directions=0b10)
+    state = pioemu.State(transmit_fifo=deque([skip, pulses - 1, width]), pin_directions=0b10)
     levels = [-1] * cycles
 
     def source(clock: int) -> int:
@@ -43,6 +45,7 @@ def run_gate(meter: Callable[[int], int], skip: int, pulses: int, cycles: int) -
         stop_when=lambda _op, s: s.clock >= cycles - 1,
         initial_state=state,
         input_source=source,
+        jmp_pin=0,  # the gate input: debounce checks that it stays at its level
         set_base=1,
         set_count=1,
         wrap_target=prog.wrap_target,
@@ -59,12 +62,14 @@ def run_gate(meter: Callable[[int], int], skip: int, pulses: int, cycles: int) -
 @dataclass
 class CounterRun:
     snapshots: list[int]  # X values pushed, in order
+    cycles: list[int]  # the cycle each was pushed at
 
 
 def run_counter(
     prog: pio_asm.Program, signal: Callable[[int], int], gate: list[int], cycles: int
 ) -> CounterRun:
     pushed: list[int] = []
+    at: list[int] = []
 
     def source(clock: int) -> int:
         c = min(clock, cycles - 1)
@@ -81,7 +86,8 @@ def run_counter(
     ):
         while after.receive_fifo:
             pushed.append(after.receive_fifo.popleft())
-    return CounterRun(pushed)
+            at.append(after.clock)
+    return CounterRun(pushed, at)
 
 
 def boundaries(gate: list[int]) -> list[int]:

@@ -88,8 +88,20 @@ def test_a_restart_is_seen_once_and_results_flow_again() -> None:
         assert await client.check_boot() is False
         assert client.restarts == 1
         await client.request(m.ERR_START, position=channel, pulses=1, readings=1, skip=0)
-        again = await _reading(client)  # result ids restarted: accepted all the same
-        assert again["result_id"] <= first["result_id"]
+        again = await _reading(client)  # a new boot's ids: accepted, never taken for old ones
+        assert m.result_boot(again["result_id"]) == m.result_boot(first["result_id"]) + 1
+
+    _run(scenario)
+
+
+def test_a_restart_the_host_missed_is_found_at_its_next_request() -> None:
+    async def scenario(bench: SimulatedBench, client: ControllerClient, channel: int) -> None:
+        bench.controllers["C1"].reset()
+        # No check_boot: the controller refuses the start (no HELLO since it booted), the
+        # client says HELLO, counts the restart, and the start goes through.
+        await client.request(m.ERR_START, position=channel, pulses=1, readings=1, skip=0)
+        assert client.restarts == 1 and client.stats.rehellos == 1
+        assert (await _reading(client))["pulses"] == 1
 
     _run(scenario)
 

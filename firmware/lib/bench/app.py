@@ -30,7 +30,7 @@ def build(hal, cfg, boot):
     flags = m.FLAG_SAFE_MODE if boot.safe else 0
     if cfg["wdt_ms"] and not boot.safe:
         flags |= m.FLAG_WDT
-    controller = Controller(hal, safe=boot.safe, debounce_ms=cfg["debounce_ms"])
+    controller = Controller(hal, safe=boot.safe, min_pulse_us=cfg["min_pulse_us"])
     info = {
         "caps": hal.caps,
         "positions": hal.positions,
@@ -42,7 +42,15 @@ def build(hal, cfg, boot):
         "fw_hash": buildinfo.HASH[:16],
         "board": hal.board[:16],
     }
-    return LinkServer(controller, ResultBuffer(resend_ms=cfg["resend_ms"]), info, flags)
+    results = ResultBuffer(resend_ms=cfg["resend_ms"], boot_id=info["boot_id"])
+    return LinkServer(
+        controller,
+        results,
+        info,
+        flags,
+        failsafe_ms=cfg["failsafe_ms"],
+        ctrl_c_exits=boot.safe,
+    )
 
 
 async def serve(hal, cfg, boot, sleep_ms):
@@ -67,15 +75,25 @@ async def serve(hal, cfg, boot, sleep_ms):
 
 
 def main(force_safe=False):
-    """Board entry point (main.py). Returns only for RESET_REPL or end of input."""
+    """Board entry point (main.py). Returns only for RESET_REPL (maintenance), a Ctrl-C in
+    safe mode, or end of input.
+
+    Watchdog: in safe mode a timer keeps a watchdog left running by the last boot fed, with
+    no limit; on a normal boot the app's supervisor feeds it instead (bench.hal.keepalive), and
+    RESET_REPL hands the board to mpremote with the timer feeding for at most maint_ms."""
     import asyncio
 
+    from bench.hal import keepalive
     from bench.stdio import kbd_intr
 
     cfg = config.load()
     if not cfg["board"]:
         cfg["board"] = DEFAULT_BOARDS.get(sys.platform, "sim")
     boot = BootState(max_bad_boots=cfg["max_bad_boots"]).begin(force_safe)
+    if boot.safe:
+        keepalive.enter(cfg["wdt_ms"], 0)
+    else:
+        keepalive.leave()
     hal_cls = load_hal(cfg["board"])
     hal = hal_cls(**_hal_args(cfg))
     kbd_intr(-1)
@@ -83,6 +101,8 @@ def main(force_safe=False):
         mode = asyncio.run(serve(hal, cfg, boot, sleep_ms))
     finally:
         kbd_intr(3)
+    if mode == m.RESET_REPL and not boot.safe:
+        keepalive.enter(cfg["wdt_ms"], cfg["maint_ms"])
     if mode == m.RESET_SAFE:
         boot.request_safe_next()
     if mode in (m.RESET_SOFT, m.RESET_SAFE):
@@ -101,4 +121,6 @@ def _hal_args(cfg):
     }
     if cfg["positions"]:
         args["positions"] = cfg["positions"]
+    if cfg.get("count_max_hz"):
+        args["count_max_hz"] = cfg["count_max_hz"]
     return args

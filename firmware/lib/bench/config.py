@@ -18,9 +18,12 @@ DEFAULTS = {
     "link_baudrate": 115200,
     "resend_ms": 500,
     "wdt_ms": 5000,  # 0 disables the hardware watchdog
+    "maint_ms": 600000,  # maintenance (RESET_REPL) keeps the watchdog fed this long at most
+    "failsafe_ms": 10000,  # outputs off after this long without a frame from the host; 0: never
     "healthy_after_ms": 30000,  # running this long marks a boot as good (safe-mode counter)
     "max_bad_boots": 3,
-    "debounce_ms": [],  # per position; empty or short list means 0
+    "min_pulse_us": [],  # meter-input minimum pulse width per position; missing means 0
+    "count_max_hz": None,  # esp32: enforced limit of the counted inputs (None: HAL default)
     "rs485_echo": False,  # receiver always on: drop our own bytes before the reply
 }
 

@@ -30,6 +30,8 @@ from meterproto.link.messages import (
     WINDOW_PULSE,
 )
 
+MAX_MIN_PULSE_US = 1000000  # longer "debounce" is a configuration mistake, not a filter
+
 
 class Nak(Exception):
     def __init__(self, reason, detail=0):
@@ -59,8 +61,13 @@ class GateFunction:
         if self.channel.overruns != self._overruns:
             self._overruns = self.channel.overruns
             self.series.mark_overrun()
-        for count, ticks, coarse in snaps:
-            r = self.series.add(count, ticks, coarse)
+        for snap in snaps:
+            if snap[0] is None:
+                # The channel lost step (counted input absent) and restarted: the reading in
+                # flight is reported invalid and the next boundary opens a fresh one.
+                r = self.series.discontinuity(snap[2])
+            else:
+                r = self.series.add(snap[0], snap[1], snap[2])
             if r is not None:
                 out.append(
                     (
@@ -120,12 +127,13 @@ class WindowFunction:
 
 
 class Controller:
-    def __init__(self, hal, safe=False, debounce_ms=()):
+    def __init__(self, hal, safe=False, min_pulse_us=()):
         self.hal = hal
         self.safe = safe
-        self.debounce_ms = [0] * hal.positions
-        for i, v in enumerate(debounce_ms[: hal.positions]):
-            self.debounce_ms[i] = v
+        # Minimum pulse width (debounce) per position and input, in µs.
+        self.min_pulse_us = [[0, 0] for _ in range(hal.positions)]
+        for i, v in enumerate(min_pulse_us[: hal.positions]):
+            self.min_pulse_us[i][INPUT_METER] = v
         self._active = {}  # (position, fn) -> function object
         self._pending = []  # results from stopped functions, returned by the next poll
 
@@ -145,6 +153,17 @@ class Controller:
             raise Nak(NAK_BUSY, fn)
         for (pos, other), func in self._active.items():
             if pos == position and _input_of(other, func) == inp:
+                raise Nak(NAK_BUSY, other)
+
+    def _check_resources(self, position, channel):
+        """Two gate functions whose channels share hardware (rp2: one position's state
+        machines and gate pin serve both its error and its period function) cannot run at once:
+        the second would silently reprogram the first."""
+        res = getattr(channel, "resource", None)
+        if res is None:
+            return
+        for (pos, other), func in self._active.items():
+            if pos == position and getattr(getattr(func, "channel", None), "resource", 0) == res:
                 raise Nak(NAK_BUSY, other)
 
     def active_mask(self):
@@ -169,10 +188,18 @@ class Controller:
         self._check_free(position, kind, INPUT_METER if kind == FN_ERROR else INPUT_SECOND)
         hal = self.hal
         channel = hal.gate_channel(position, kind)
-        series = Series(pulses, readings, channel.count_mod, channel.tick_mod, hal.tick_hz)
-        gap = self.debounce_ms[position] * hal.tick_hz // 1000 if kind == FN_ERROR else 0
+        self._check_resources(position, channel)
+        series = Series(
+            pulses,
+            readings,
+            channel.count_mod,
+            channel.tick_mod,
+            hal.tick_hz,
+            getattr(channel, "max_count_per_tick", None),
+        )
+        inp = INPUT_METER if kind == FN_ERROR else INPUT_SECOND
         try:
-            channel.start(skip, pulses, gap)
+            channel.start(skip, pulses, self.min_pulse_us[position][inp])
         except ValueError:
             raise Nak(NAK_UNSUPPORTED) from None
         self._active[(position, kind)] = GateFunction(position, kind, channel, series)
@@ -184,7 +211,7 @@ class Controller:
             raise Nak(NAK_BAD_VALUE, 1)
         self._check_free(position, FN_WINDOW, inp)
         capture = self.hal.edge_capture(position, inp)
-        gap_us = self.debounce_ms[position] * 1000 if inp == INPUT_METER else 0
+        gap_us = self.min_pulse_us[position][inp]
         window = PulseWindow(self.hal.clock, capture.ring, duration_ms, max_events, gap_us)
         self._active[(position, FN_WINDOW)] = WindowFunction(position, inp, capture, window)
 
@@ -198,10 +225,35 @@ class Controller:
                 if out:
                     self._pending.extend(out)
 
-    def input_config(self, position, debounce_ms):
+    def input_config(self, position, inp, min_pulse_us):
+        """Minimum pulse width for one input of a position (or all, ALL_POSITIONS); takes
+        effect at the next start of a function on that input."""
         self._require(CAP_DEBOUNCE)
-        self._check_position(position)
-        self.debounce_ms[position] = debounce_ms
+        if inp not in (INPUT_METER, INPUT_SECOND):
+            raise Nak(NAK_BAD_VALUE, 1)
+        if min_pulse_us > MAX_MIN_PULSE_US:
+            raise Nak(NAK_BAD_VALUE, 2)
+        if position == ALL_POSITIONS:
+            targets = range(self.hal.positions)
+        else:
+            self._check_position(position)
+            targets = (position,)
+        for pos in targets:
+            self.min_pulse_us[pos][inp] = min_pulse_us
+
+    def outputs_safe(self):
+        """Every output to its safe state (off); returns how many outputs there are."""
+        n = 0
+        for pos in range(self.hal.positions):
+            out = 0
+            while True:
+                pin = self.hal.output(pos, out)
+                if pin is None:
+                    break
+                pin.value(0)
+                n += 1
+                out += 1
+        return n
 
     def output_set(self, position, output, state):
         self._require(CAP_OUTPUTS)

@@ -13,7 +13,7 @@ the boundaries in hardware; elsewhere SoftGate makes them from edge stamps in so
 """
 
 from bench.clock import unwrap
-from meterproto.link.messages import RF_LAST, RF_OVERRUN
+from meterproto.link.messages import RF_INVALID, RF_LAST, RF_OVERRUN
 
 
 def _plain_diff(a, b):
@@ -56,18 +56,26 @@ class Series:
     """Readings from consecutive boundary snapshots.
 
     ``count_mod`` / ``tick_mod``: where the counters wrap (2**32 for PIO counters, the ticks
-    period for ticks_us stamps). ``tick_hz`` converts the coarse ms uptime to ticks for
-    unwrapping. ``readings`` = 0 means continuous until stopped.
+    period for ticks_us stamps; count_mod None: the count never wraps). ``tick_hz`` converts the
+    coarse ms uptime to ticks for unwrapping. ``readings`` = 0 means continuous until stopped.
+
+    Counts are unwrapped beyond count_mod (a 32-bit counter at 10 MHz wraps every 429 s): a
+    reading cannot have wrapped when the gate is shorter than count_mod at the counter's
+    maximum rate ``max_count_per_tick`` = (num, den); otherwise the previous reading's rate
+    gives the estimate to unwrap with. Without either the count is ambiguous and the reading
+    is flagged RF_INVALID instead of reported short.
     """
 
-    def __init__(self, pulses, readings, count_mod, tick_mod, tick_hz):
+    def __init__(self, pulses, readings, count_mod, tick_mod, tick_hz, max_count_per_tick=None):
         self.pulses = pulses
         self.readings = readings
         self.count_mod = count_mod
         self.tick_mod = tick_mod
         self.tick_hz = tick_hz
+        self.max_count_per_tick = max_count_per_tick
         self.index = 0
         self._prev = None
+        self._rate = None  # (count, gate_ticks) of the last valid reading
         self._overrun = False
 
     @property
@@ -91,14 +99,45 @@ class Series:
         if self._overrun:
             flags |= RF_OVERRUN
             self._overrun = False
+        count, ok = self._unwrap_count(count - prev[0], gate_ticks)
+        if ok:
+            self._rate = (count, gate_ticks)
+        else:
+            flags |= RF_INVALID
+        return self._reading(count, gate_ticks, coarse_ms, flags)
+
+    def _unwrap_count(self, diff, gate_ticks):
+        mod = self.count_mod
+        if mod is None:
+            return diff, True
+        diff %= mod
+        limit = self.max_count_per_tick
+        if limit is not None and gate_ticks * limit[0] // limit[1] < mod:
+            return diff, True
+        rate = self._rate
+        if rate is not None and rate[1]:
+            return unwrap(diff, mod, gate_ticks * rate[0] // rate[1]), True
+        return diff, limit is None  # no bound known: as before, trust the modular count
+
+    def _reading(self, count, gate_ticks, coarse_ms, flags):
         if self.readings and self.index == self.readings - 1:
             flags |= RF_LAST
         reading = {
             "index": self.index,
-            "count": (count - prev[0]) % self.count_mod,
+            "count": count,
             "gate_ticks": gate_ticks,
             "t_ms": coarse_ms,
             "flags": flags,
         }
         self.index += 1
         return reading
+
+    def discontinuity(self, coarse_ms):
+        """The channel lost step and restarted: the reading in flight (if one was open) is
+        reported RF_INVALID with no count, and the next boundary opens a fresh reading."""
+        prev = self._prev
+        self._prev = None
+        self._overrun = False
+        if prev is None or self.done:
+            return None
+        return self._reading(0, 0, coarse_ms, RF_INVALID)

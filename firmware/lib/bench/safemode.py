@@ -3,8 +3,9 @@
 Every boot increments a counter in ``bootstate.json`` (atomic save); a boot that keeps running
 for ``healthy_after_ms`` resets it. When ``max_bad_boots`` boots in a row never became healthy,
 or a ``SAFE`` file exists (``mpremote fs touch :SAFE``), the controller starts in safe mode: the
-link answers HELLO, STATUS and RESET but refuses measurement functions, and the watchdog is not
-started, so the REPL and mpremote stay reachable.
+link answers HELLO, STATUS and RESET but refuses measurement functions; a watchdog left running
+by the previous boot is fed by a timer (bench.hal.keepalive); and a Ctrl-C between link frames
+hands the port to the REPL, so stock mpremote gets in.
 """
 
 from bench import config

@@ -2,22 +2,35 @@
 
 The core is synchronous and deterministic (``feed(bytes)``, ``service(now_ms)``,
 ``take_output()``), so tests and fuzzers drive it directly; ``run(reader, writer)`` wraps it in
-two asyncio tasks for a real stream. Nothing from the wire can raise out of it: bad CRC,
-unknown types and bad lengths are counted and NAKed, handler failures become NAK_INTERNAL plus
-a LOG event, and the loop goes on.
+asyncio tasks for a real stream. Nothing from the wire can raise out of it: bad CRC, unknown
+types and bad lengths are counted and NAKed, handler failures become NAK_INTERNAL plus a LOG
+event, and the loop goes on.
+
+Why the run loop is shaped as it is: the service loop (measurements, results, watchdog) never
+waits for the host. Output goes to a bounded queue that a separate writer task drains in small
+chunks, so a host that keeps the port open but stops reading cannot stall measurement or starve
+the watchdog; when the queue overflows the oldest frames are dropped (results are resent until
+acknowledged, requests are retried by the host).
+
+Failsafe: when a host has said HELLO and then nothing arrives for ``failsafe_ms``, every output
+(relay, valve) goes to its safe state (off) and a LOG says so; the host keeps the link busy
+(its client sends STATUS_GET when it has nothing else to say).
 """
 
 from bench.controller import Nak
 from meterproto.link import messages as m
 from meterproto.link.frame import LinkDecoder, LinkError, encode_frame
-from meterproto.link.messages import encode_payload, parse
+from meterproto.link.messages import encode_payload, parse, unpack_result_ids
 
-# Requests allowed while the host's protocol major differs from ours.
+# Requests allowed before any HELLO and while the host's protocol major differs from ours.
 _ALWAYS = (m.HELLO, m.STATUS_GET, m.RESET)
+OUT_LIMIT = 4096  # bytes queued for the host before the oldest frames are dropped
+WRITE_CHUNK = 128  # bytes per write: a blocking port write never holds the loop for long
+CTRL_C = 3
 
 
 class LinkServer:
-    def __init__(self, controller, results, info, flags=0):
+    def __init__(self, controller, results, info, flags=0, failsafe_ms=0, ctrl_c_exits=False):
         self.controller = controller
         self.results = results
         self.info = info  # HELLO_REPLY fields other than protocol and flags
@@ -36,7 +49,15 @@ class LinkServer:
         self.reset_mode = None
         self.uptime_ms = 0
         self._last_heartbeat = 0
+        self.failsafe_ms = failsafe_ms
+        self.failsafes = 0
+        self._last_rx_ms = 0
+        self._failsafe_on = False
+        # Safe mode: a Ctrl-C between frames hands the port to the REPL (stock mpremote).
+        self.ctrl_c_exits = ctrl_c_exits
+        self.out_dropped = 0
         self._out = []
+        self._out_bytes = 0
         self._handlers = {
             m.HELLO: self._hello,
             m.RESET: self._reset,
@@ -54,8 +75,13 @@ class LinkServer:
 
     # -- output -------------------------------------------------------------------------
     def _send(self, msg_type, seq, fields):
-        self._out.append(encode_frame(msg_type, seq, encode_payload(msg_type, fields)))
+        frame = encode_frame(msg_type, seq, encode_payload(msg_type, fields))
+        self._out.append(frame)
+        self._out_bytes += len(frame)
         self.tx_frames += 1
+        while self._out_bytes > OUT_LIMIT and len(self._out) > 1:
+            self._out_bytes -= len(self._out.pop(0))
+            self.out_dropped += 1
 
     def _event(self, msg_type, fields):
         self.seq = (self.seq + 1) & 0xFF
@@ -72,12 +98,15 @@ class LinkServer:
         """Bytes to write: every frame queued since the last call."""
         out = b"".join(self._out)
         self._out = []
+        self._out_bytes = 0
         return out
 
     # -- input ----------------------------------------------------------------------------
     def feed(self, data):
         for frame in self.decoder.feed(data):
             self.rx_frames += 1
+            self._last_rx_ms = self.uptime_ms
+            self._failsafe_on = False
             self._dispatch(frame)
         for seq, msg_type in self.decoder.pop_rejects():
             self._nak(msg_type, seq, m.NAK_BAD_CRC)
@@ -95,9 +124,13 @@ class LinkServer:
             self.bad_frames += 1
             self._nak(t, frame.seq, m.NAK_BAD_LENGTH)
             return
-        if not self.compatible and t not in _ALWAYS:
-            self._nak(t, frame.seq, m.NAK_VERSION)
-            return
+        if t not in _ALWAYS:
+            if not self.host_seen:
+                self._nak(t, frame.seq, m.NAK_NO_HELLO)
+                return
+            if not self.compatible:
+                self._nak(t, frame.seq, m.NAK_VERSION)
+                return
         try:
             reply = handler(frame.seq, fields)
         except Nak as e:
@@ -121,6 +154,7 @@ class LinkServer:
         fields = dict(self.info)
         fields["protocol"] = m.PROTOCOL_VERSION
         fields["flags"] = self.flags()
+        fields["failsafe_ms"] = self.failsafe_ms
         return (m.HELLO_REPLY, fields)
 
     def _reset(self, seq, f):
@@ -173,10 +207,14 @@ class LinkServer:
         self.controller.output_set(f["position"], f["output"], f["state"])
 
     def _input_config(self, seq, f):
-        self.controller.input_config(f["position"], f["debounce_ms"])
+        self.controller.input_config(f["position"], f["input"], f["min_pulse_us"])
 
     def _result_ack(self, seq, f):
-        self.results.ack(f["upto"])
+        try:
+            ids = unpack_result_ids(f["ids"])
+        except LinkError:
+            raise Nak(m.NAK_BAD_LENGTH) from None
+        self.results.ack(ids)
 
     # -- periodic work ----------------------------------------------------------------------
     def flags(self):
@@ -207,6 +245,9 @@ class LinkServer:
         """Poll measurements, (re)send due results, send the heartbeat when it is time."""
         self.uptime_ms = now_ms
         try:
+            hal_service = getattr(self.controller.hal, "service", None)
+            if hal_service is not None:
+                hal_service(now_ms)  # e.g. extend narrow hardware counters (esp32)
             for msg_type, fields in self.controller.poll(now_ms):
                 self.results.add(msg_type, fields)
         except Exception as e:  # noqa: BLE001
@@ -218,44 +259,76 @@ class LinkServer:
         if hb and now_ms - self._last_heartbeat >= hb:
             self._last_heartbeat = now_ms
             self._event(m.HEARTBEAT, self.status_fields())
+        self._check_failsafe(now_ms)
+
+    def _check_failsafe(self, now_ms):
+        fs = self.failsafe_ms
+        if not fs or not self.host_seen or self._failsafe_on:
+            return
+        if now_ms - self._last_rx_ms >= fs:
+            self._failsafe_on = True
+            self.failsafes += 1
+            switched = self.controller.outputs_safe()
+            self.log(m.LOG_WARNING, "host silent %d ms: %d outputs off" % (fs, switched))
 
     # -- asyncio wrapper ----------------------------------------------------------------------
+    def _feed_byte_wise(self, data, state):
+        """Safe mode: feed byte by byte; a Ctrl-C outside any frame ends the link so that the
+        REPL gets the port (and the rest of what mpremote sent, still unread)."""
+        for b in data:
+            if b == CTRL_C and not self.decoder.pending:
+                self.reset_mode = m.RESET_REPL
+                state["stop"] = True
+                return
+            self.feed(bytes((b,)))
+
     async def run(self, reader, writer, uptime, sleep_ms, supervisor=None, period_ms=5):
         """Serve until EOF on the reader or a RESET request; returns the reset mode or None."""
         import asyncio
 
-        lock = asyncio.Lock()
-        state = {"stop": False}
-
-        async def flush():
-            data = self.take_output()
-            if data:
-                async with lock:
-                    writer.write(data)
-                    await writer.drain()
+        state = {"stop": False, "writing": False}
+        chunk = 1 if self.ctrl_c_exits else 256
 
         async def pump():
             while not state["stop"]:
-                data = await reader.read(256)
+                data = await reader.read(chunk)
                 if not data:
                     state["stop"] = True
                     break
-                self.feed(data)
-                await flush()
+                if self.ctrl_c_exits:
+                    self._feed_byte_wise(data, state)
+                else:
+                    self.feed(data)
                 if self.reset_mode is not None:
                     state["stop"] = True
 
-        task = asyncio.create_task(pump())
+        async def write_out():
+            while True:
+                data = self.take_output()
+                if not data:
+                    await sleep_ms(period_ms)
+                    continue
+                state["writing"] = True
+                for k in range(0, len(data), WRITE_CHUNK):
+                    writer.write(data[k : k + WRITE_CHUNK])
+                    await writer.drain()
+                state["writing"] = False
+
+        reading = asyncio.create_task(pump())
+        writing = asyncio.create_task(write_out())
         if supervisor is not None:
             supervisor.register("service", uptime.now())
         while not state["stop"]:
             now = uptime.now()
             self.service(now)
-            await flush()
             if supervisor is not None:
                 supervisor.beat("service", now)
                 supervisor.check(now)
             await sleep_ms(period_ms)
-        await flush()
-        task.cancel()
+        for _ in range(50):  # let the writer send the last replies (the RESET ACK), bounded
+            if not self._out and not state["writing"]:
+                break
+            await sleep_ms(period_ms)
+        reading.cancel()
+        writing.cancel()
         return self.reset_mode

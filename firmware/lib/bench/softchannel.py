@@ -10,19 +10,28 @@ from bench.gate import SoftGate
 
 
 class SoftChannel:
-    def __init__(self, capture, clock, count_mod):
+    """``counter``: the WideCount behind the snapshots, if any; its suspect passes (a stall
+    that may have hidden a counter wrap) count as overruns, so the reading is flagged.
+    ``count_mod`` None: the snapshots never wrap. ``min_pulse_us``: edges closer than that
+    to the last accepted one are contact bounce (stamps are ticks_us, so µs are ticks)."""
+
+    def __init__(self, capture, clock, count_mod, counter=None):
         self.capture = capture
         self.clock = clock
         self.count_mod = count_mod
         self.tick_mod = clock.period
+        self.counter = counter
         self.overruns = 0
         self._gate = None
         self._ring_overruns = capture.ring.overruns
+        self._suspect = counter.suspect if counter is not None else 0
 
-    def start(self, skip, pulses, min_gap_ticks=0):
+    def start(self, skip, pulses, min_pulse_us=0):
         self.capture.ring.clear()
         self._ring_overruns = self.capture.ring.overruns
-        self._gate = SoftGate(pulses, skip, min_gap_ticks, self.clock.diff)
+        if self.counter is not None:
+            self._suspect = self.counter.suspect
+        self._gate = SoftGate(pulses, skip, min_pulse_us, self.clock.diff)
         self.capture.enabled = True
 
     def poll(self, coarse_ms):
@@ -35,13 +44,18 @@ class SoftChannel:
         if ring.overruns != self._ring_overruns:
             self.overruns += ring.overruns - self._ring_overruns
             self._ring_overruns = ring.overruns
+        counter = self.counter
+        if counter is not None and counter.suspect != self._suspect:
+            self.overruns += counter.suspect - self._suspect
+            self._suspect = counter.suspect
+        mod = self.count_mod
         while True:
             edge = ring.pop()
             if edge is None:
                 break
             b = gate.feed(edge[0], edge[1])
             if b is not None:
-                out.append((b[0] % self.count_mod, b[1], coarse_ms))
+                out.append((b[0] if mod is None else b[0] % mod, b[1], coarse_ms))
         return out
 
     def stop(self):

@@ -65,6 +65,9 @@ class ControllerInfo(_Strict):
     url: str = Field(min_length=1)
     baudrate: int = Field(115200, gt=0)
     board: str = ""
+    min_pulse_width_us: int = Field(
+        0, ge=0, le=1_000_000, description="meter inputs: shorter pulses and bounce are ignored"
+    )
 
 
 class BusInfo(_Strict):

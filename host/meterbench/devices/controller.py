@@ -4,14 +4,23 @@ Why this shape: the controller answers every request with exactly one reply fram
 request's SEQ (its own reply type, ACK, or NAK with a reason), and streams result events with
 result ids that it resends until acknowledged. So the client needs only: one reader task that
 decodes frames, a table of pending requests keyed by SEQ, retries on timeout (a lost frame
-costs a resend, never a hang), and a queue of result events deduplicated by result_id and
-acknowledged cumulatively. One asyncio stack; the serial port is any pyserial URL.
+costs a resend, never a hang), and a queue of result events deduplicated by result_id.
+
+Exactly once, across restarts of either side: a result id carries the controller's boot id, so
+ids never repeat. A result is acknowledged by its id once it has been handed to the caller
+(``next_result``), never before; ``close()`` sends the outstanding acknowledgements. So a host
+that restarts gets again exactly what it had received but not consumed, and a resent result
+that was consumed is acknowledged again instead of delivered twice. A controller that restarted
+refuses requests with NAK_NO_HELLO until a HELLO: the client then says HELLO (counting the
+restart) and sends the request again.
 
 Benches lose USB ports and controllers restart. A vanished port is reopened under the same URL
 with back-off while requests wait a bounded time for it; the controller resends whatever was
 not acknowledged, so nothing is lost. A restart shows as a new boot id in the HELLO reply:
 ``restarts`` counts them, so a caller that started a function can tell it was lost.
-``stats`` counts what the link survived, for the run's error log.
+``stats`` counts what the link survived, for the run's error log. When the controller has a
+failsafe (outputs off after host silence, HELLO_REPLY.failsafe_ms) the client keeps the link
+busy with STATUS_GET whenever it has sent nothing for a quarter of that time.
 """
 
 from __future__ import annotations
@@ -45,6 +54,14 @@ class LinkTimeout(ControllerError):
     pass
 
 
+class VersionMismatch(ControllerError):
+    """The controller speaks another major version of the link protocol."""
+
+
+class SoftGateRefused(ControllerError):
+    """A clock (period) test asked of a controller that gates in software (no CAP_HW_GATE)."""
+
+
 # Requests that start a function: resent after a lost ACK they find it running (NAK_BUSY).
 _STARTS = (m.ERR_START, m.PERIOD_START, m.WINDOW_START)
 _PORT_ERRORS = (serial.SerialException, OSError)
@@ -60,6 +77,7 @@ class LinkStats:
     reconnects: int = 0
     restarts: int = 0  # new boot ids seen after the first HELLO
     duplicates: int = 0  # results received again (their acknowledgement was lost)
+    rehellos: int = 0  # requests refused for want of a HELLO (a restart not yet seen)
 
 
 class ControllerClient:
@@ -74,6 +92,7 @@ class ControllerClient:
         url: str | None = None,
         baudrate: int = 115200,
         reconnect_grace: float = 2.0,
+        allow_soft_gate: bool = False,
     ) -> None:
         self.port = port
         self.timeout = timeout
@@ -89,13 +108,21 @@ class ControllerClient:
         self._seq = 0
         self._pending: dict[int, asyncio.Future[link.Message]] = {}
         self._events: asyncio.Queue[link.Message] = asyncio.Queue()
-        self._results_seen: set[int] = set()
-        self._acked = 0
+        self._queued: set[int] = set()  # received, not yet handed to the caller
+        self._consumed: set[int] = set()  # handed to the caller (this boot's ids)
+        self._to_ack: set[int] = set()
         self._reader: asyncio.Task[None] | None = None
         self._ack_task: asyncio.Task[None] | None = None
+        self._keepalive: asyncio.Task[None] | None = None
+        self._last_tx = 0.0
         self.logs: list[link.Message] = []
         self.heartbeat: link.Message | None = None
         self.boot_id: int | None = None
+        self.caps: int | None = None
+        self.failsafe_ms = 0
+        # A clock test on software gating inherits IRQ latency (ESP32: up to ms per gate end):
+        # refused unless the caller accepts it knowingly.
+        self.allow_soft_gate = allow_soft_gate
 
     @classmethod
     async def open(cls, url: str, baudrate: int = 115200, **kwargs: Any) -> ControllerClient:
@@ -118,7 +145,11 @@ class ControllerClient:
         self._reader = asyncio.get_running_loop().create_task(self._read_loop())
 
     async def close(self) -> None:
-        for task in (self._ack_task, self._rehello, self._reader):
+        """Acknowledge what was consumed (so a later host is not handed it again), then stop."""
+        if self._to_ack and self._reader is not None and not self._reader.done():
+            with contextlib.suppress(ControllerError, TimeoutError):
+                await within(self._ack_all(), self.timeout * (self.retries + 1))
+        for task in (self._keepalive, self._ack_task, self._rehello, self._reader):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, ControllerError):
@@ -148,7 +179,9 @@ class ControllerClient:
                 try:
                     msg = link.parse(frame)
                 except link.LinkError:
-                    continue  # a newer controller's message type: ignore, do not crash
+                    msg = _foreign_hello_reply(frame)
+                    if msg is None:
+                        continue  # a newer controller's message type: ignore, do not crash
                 self._route(msg)
 
     def _route(self, msg: link.Message) -> None:
@@ -162,11 +195,15 @@ class ControllerClient:
             self.heartbeat = msg
         elif msg.msg_type in m.RESULT_TYPES:
             rid = msg["result_id"]
-            if rid > self._acked and rid not in self._results_seen:
-                self._results_seen.add(rid)
-                self._events.put_nowait(msg)
+            if rid in self._queued:
+                self.stats.duplicates += 1  # resent before we consumed it: ack comes later
+            elif rid in self._consumed:
+                self.stats.duplicates += 1  # our acknowledgement was lost: say it again
+                self._to_ack.add(rid)
+                self._kick_acks()
             else:
-                self.stats.duplicates += 1
+                self._queued.add(rid)
+                self._events.put_nowait(msg)
 
     async def _reopen(self) -> None:
         """The port vanished (cable, hub, re-enumeration): reopen the same URL with back-off.
@@ -213,6 +250,8 @@ class ControllerClient:
     async def request(self, msg_type: int | str, **fields: Any) -> link.Message:
         """Send a request; return its reply (ACK or the reply message). NakError on NAK."""
         spec = m.spec_for(msg_type)
+        if spec.msg_type == m.PERIOD_START:
+            self._check_hw_gate()
         last: Exception | None = None
         unanswered = False  # an earlier attempt may have been carried out, its reply lost
         self.stats.requests += 1
@@ -222,11 +261,13 @@ class ControllerClient:
             if not self._ready.is_set():
                 await self._port_back(self.port, last or ControllerError("port lost"))
             seq = self._next_seq()
-            future: asyncio.Future[link.Message] = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[link.Message] = loop.create_future()
             self._pending[seq] = future
             port = self.port
             try:
                 wire = link.encode(spec.msg_type, seq, **fields)
+                self._last_tx = loop.time()
                 try:
                     await asyncio.to_thread(port.write, wire)
                 except _PORT_ERRORS as e:
@@ -244,24 +285,64 @@ class ControllerClient:
                 if reply["reason"] == m.NAK_BAD_CRC:
                     last = NakError(spec.name, reply["reason"], reply["detail"])
                     continue  # damaged on the way: send again
+                if reply["reason"] == m.NAK_NO_HELLO and spec.msg_type != m.HELLO:
+                    # The controller restarted and we missed it: HELLO (which counts the
+                    # restart and forgets the old boot's ids), then the request again.
+                    self.stats.rehellos += 1
+                    last = NakError(spec.name, reply["reason"], reply["detail"])
+                    unanswered = False
+                    await self.hello()
+                    continue
                 if reply["reason"] == m.NAK_BUSY and unanswered and spec.msg_type in _STARTS:
                     return reply  # an earlier attempt started it; only its ACK was lost
                 raise NakError(spec.name, reply["reason"], reply["detail"])
             return reply
         raise LinkTimeout(f"{spec.name}: no reply after {self.retries + 1} tries") from last
 
+    def _check_hw_gate(self) -> None:
+        if self.caps is None or self.caps & m.CAP_HW_GATE or self.allow_soft_gate:
+            return
+        raise SoftGateRefused(
+            f"controller {self.url or ''} gates in software (no CAP_HW_GATE): a clock test "
+            "would carry interrupt latency at both gate ends; use a controller with hardware "
+            "gating (rp2) or allow software gating explicitly"
+        )
+
     async def hello(self, heartbeat_ms: int = 0) -> link.Message:
-        """HELLO; a new boot_id means result ids restarted, so forget the old ones."""
+        """HELLO; checks the protocol major, notes caps, boot id and failsafe. A new boot id
+        means the controller restarted: its old results are gone, forget their ids."""
         reply = await self.request(
             m.HELLO, protocol=m.PROTOCOL_VERSION, host_caps=0, heartbeat_ms=heartbeat_ms
         )
+        theirs = reply["protocol"]
+        if m.version_major(theirs) != m.version_major(m.PROTOCOL_VERSION):
+            raise VersionMismatch(
+                f"controller {self.url or ''} speaks link protocol {theirs:#06x}, this host "
+                f"{m.PROTOCOL_VERSION:#06x}: flash firmware built from this version"
+            )
         if reply["boot_id"] != self.boot_id:
             if self.boot_id is not None:
                 self.stats.restarts += 1
             self.boot_id = reply["boot_id"]
-            self._results_seen.clear()
-            self._acked = 0
+            self._consumed = {r for r in self._consumed if m.result_boot(r) == self.boot_id}
+            self._to_ack = {r for r in self._to_ack if m.result_boot(r) == self.boot_id}
+        self.caps = reply["caps"]
+        self.failsafe_ms = reply["failsafe_ms"]
+        if self.failsafe_ms and (self._keepalive is None or self._keepalive.done()):
+            self._keepalive = asyncio.get_running_loop().create_task(self._keep_busy())
         return reply
+
+    async def _keep_busy(self) -> None:
+        """Keep the controller's failsafe from tripping while the host is merely waiting."""
+        loop = asyncio.get_running_loop()
+        while True:
+            quiet = self.failsafe_ms / 4000
+            idle = loop.time() - self._last_tx
+            if idle < quiet:
+                await asyncio.sleep(quiet - idle)
+                continue
+            with contextlib.suppress(ControllerError):
+                await self.request(m.STATUS_GET)
 
     async def check_boot(self) -> bool:
         """Ask the controller (HELLO) whether it restarted since the last HELLO."""
@@ -282,27 +363,53 @@ class ControllerClient:
         The acknowledgement goes out in the background, coalesced with later ones, so a burst
         of results is handed over at once instead of one link round trip per result."""
         msg = await within(self._events.get(), timeout)
+        rid = msg["result_id"]
+        self._queued.discard(rid)
+        self._consumed.add(rid)
+        self._to_ack.add(rid)
+        self._kick_acks()
+        return msg
+
+    def _kick_acks(self) -> None:
         if self._ack_task is None or self._ack_task.done():
             self._ack_task = asyncio.get_running_loop().create_task(self._ack_loop())
-        return msg
 
     async def _ack_loop(self) -> None:
         with contextlib.suppress(ControllerError):
-            while await self._ack_contiguous():
-                pass
+            await self._ack_all()
+
+    async def _ack_all(self) -> None:
+        """Acknowledge every consumed result not yet acknowledged, by id."""
+        while self._to_ack:
+            ids = sorted(self._to_ack)[: m.MAX_ACK_IDS]
+            await self.request(m.RESULT_ACK, ids=m.pack_result_ids(ids))
+            self._to_ack.difference_update(ids)
 
     async def results(self) -> AsyncIterator[link.Message]:
         while True:
             yield await self.next_result()
 
-    async def _ack_contiguous(self) -> bool:
-        """Acknowledge every result received in sequence so far; False when none was new."""
-        upto = self._acked
-        while upto + 1 in self._results_seen:
-            upto += 1
-        if upto <= self._acked:
-            return False
-        self._acked = upto
-        self._results_seen = {r for r in self._results_seen if r > upto}
-        await self.request(m.RESULT_ACK, upto=upto)
-        return True
+
+def _foreign_hello_reply(frame: link.Frame) -> link.Message | None:
+    """A HELLO_REPLY of another protocol version does not parse, but its first field is
+    always the protocol version: enough for hello() to refuse with a clear reason."""
+    if frame.msg_type != m.HELLO_REPLY or len(frame.payload) < 2:
+        return None
+    version = frame.payload[0] | (frame.payload[1] << 8)
+    return link.Message(frame.msg_type, frame.seq, {"protocol": version})
+
+
+async def send_input_config(client: ControllerClient, min_pulse_width_us: int) -> None:
+    """Send the bench config's minimum pulse width (debounce) for every meter input.
+
+    Why a helper: the session calls it with one line when it opens a controller. A width of 0
+    on a controller without CAP_DEBOUNCE needs nothing; a nonzero width there is refused
+    (NakError), a bench configuration error worth stopping for."""
+    if not min_pulse_width_us and not (client.caps or 0) & m.CAP_DEBOUNCE:
+        return
+    await client.request(
+        m.INPUT_CONFIG,
+        position=m.ALL_POSITIONS,
+        input=m.INPUT_METER,
+        min_pulse_us=min_pulse_width_us,
+    )

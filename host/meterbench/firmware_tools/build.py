@@ -40,7 +40,11 @@ ARCHES = {
     "rp2040": "armv6m",
     "rp2350": "armv7emsp",
     "esp32": "xtensawin",
-    "esp32c3": "rv32imc",
+}
+# Targets the firmware cannot serve, and why (asked for by name, refused with the reason).
+UNSUPPORTED = {
+    "esp32c3": "ESP32-C3 has no pulse counter (PCNT): reference and time-base pulses at kHz "
+    "to MHz rates cannot be counted by interrupts; use an rp2 board (or an ESP32/ESP32-S3)",
 }
 SOURCE_FILES = ("boot.py", "main.py")
 BUILDINFO = "lib/bench/buildinfo.py"
@@ -98,6 +102,8 @@ def _mpy_cross(src: Path, dest: Path, source_name: str, march: str | None) -> No
 
 def build(out: Path, arch: str = "bytecode") -> Build:
     """Write the board's file tree into ``out`` (emptied first) and return what was built."""
+    if arch in UNSUPPORTED:
+        raise ValueError(f"--arch {arch} is not supported: {UNSUPPORTED[arch]}")
     if arch not in ARCHES:
         raise ValueError(f"unknown arch {arch!r}; choose from {', '.join(ARCHES)}")
     files = source_files()

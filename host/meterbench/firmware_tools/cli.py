@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
+import serial
 import typer
 
 from meterbench.firmware_tools import build as build_mod
+
+# What an unreachable or wrong port raises: no such device, not a controller, nothing answers.
+PORT_ERRORS = (serial.SerialException, OSError, ValueError)
 
 app = typer.Typer(
     help="Build, flash and inspect the bench-controller firmware.", no_args_is_help=True
@@ -31,11 +35,17 @@ def build(out: OutOption = DEFAULT_OUT, arch: ArchOption = "bytecode") -> None:
     )
 
 
+def _fail(message: str, code: int) -> NoReturn:
+    """One line on stderr and an exit status, never a traceback."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
 def _build(out: Path, arch: str) -> build_mod.Build:
     try:
         return build_mod.build(out, arch)
     except (ValueError, RuntimeError) as exc:
-        raise typer.BadParameter(str(exc)) from None
+        _fail(_one_line(exc), 2)
 
 
 @app.command()
@@ -48,14 +58,24 @@ def flash(
     arch: ArchOption = "bytecode",
     baudrate: BaudOption = 115200,
 ) -> None:
-    """Build, upload with mpremote, reset, and confirm the new version over the link HELLO."""
+    """Build, upload with mpremote (staged, verified, then switched), reset, and confirm the
+    new version over the link HELLO. A failed upload leaves the previous firmware running."""
+    from mpremote.transport import TransportError
+
+    from meterbench.devices.controller import ControllerError
+    from meterbench.firmware_tools.flash import FlashError
     from meterbench.firmware_tools.flash import flash as do_flash
 
     targets = _targets(port, bench, baudrate)
     result = _build(out, arch)
     failed = 0
     for name, url, baud in targets:
-        report = do_flash(url, result, baud)
+        try:
+            report = do_flash(url, result, baud)
+        except FlashError as exc:
+            _fail(f"{name}: {exc}", 1)
+        except (ControllerError, TransportError, *PORT_ERRORS) as exc:
+            _fail(f"{name}: no board answers at {url}: {_one_line(exc)}", 2)
         state = "confirmed" if report.confirmed else "MISMATCH"
         typer.echo(
             f"{name}: wrote {report.written} files, HELLO reports {report.reported_hash} "
@@ -84,7 +104,12 @@ def info(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print what a controller reports: HELLO (versions, board, capabilities) and STATUS."""
-    data = asyncio.run(_info(port, baudrate))
+    from meterbench.devices.controller import ControllerError
+
+    try:
+        data = asyncio.run(_info(port, baudrate))
+    except (ControllerError, *PORT_ERRORS) as exc:
+        _fail(f"no controller answers at {port}: {_one_line(exc)}", 2)
     if as_json:
         typer.echo(json.dumps(data, indent=2, sort_keys=True))
         return
@@ -94,10 +119,15 @@ def info(
             typer.echo(f"  {key:16} {value}")
 
 
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[-1]
+
+
 async def _info(port: str, baudrate: int) -> dict[str, dict[str, Any]]:
     from meterbench.devices.controller import ControllerClient
 
-    client = await ControllerClient.open(port, baudrate)
+    client = await ControllerClient.open(port, baudrate, retries=1)
     try:
         hello = await client.hello()
         status = await client.status()

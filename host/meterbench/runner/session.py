@@ -16,7 +16,7 @@ from typing import Any
 
 from meterbench.clock import Clock, WallClock
 from meterbench.config.bench import BenchConfig, Position
-from meterbench.devices.controller import ControllerClient
+from meterbench.devices.controller import ControllerClient, send_input_config
 from meterbench.kinds import KindDevices
 from meterbench.runner.meters import MeterEntry
 from meterbench.transport.bus import Bus, BusTiming
@@ -90,6 +90,7 @@ async def open_controllers(
             client = await ControllerClient.open(info.url, baudrate=info.baudrate)
             opened.append(client)
             hello = await client.hello()
+            await send_input_config(client, info.min_pulse_width_us)
         except Exception as exc:  # noqa: BLE001 - name the device
             raise BenchOpenError(f"controller {info.id} at {info.url}: {exc}") from exc
         controllers[info.id] = client

@@ -69,6 +69,9 @@ class SimulatedController:
         self.hal = SimHal(positions=positions, clock=self._fw_clock)
         cfg = dict(config.DEFAULTS)
         cfg["wdt_ms"] = 0
+        # No failsafe: firmware time here is simulated time, which outruns the host's
+        # wall-clock keep-alives on an accelerated bench (and the outputs are simulated).
+        cfg["failsafe_ms"] = 0
         # Resend unacknowledged results after the same wall time as on a real bench: the
         # firmware's milliseconds are simulated ones here.
         scale = self.clock.time_scale

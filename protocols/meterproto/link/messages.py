@@ -9,9 +9,19 @@ decode with trailing NULs removed, so their values must not end in NUL themselve
 Type ranges: 01H-7FH requests (host -> controller), 80H-BFH replies (SEQ echoes the request),
 C0H-FFH events (controller -> host, SEQ from the controller's own counter). Every request gets
 exactly one reply: its own reply message when it has one (HELLO, STATUS_GET, RS485_XFER), else
-ACK, or NAK with a reason. Result events (readings, window pulses and window ends) carry a
-``result_id`` that increases by one per result since boot; the controller resends results until
-the host acknowledges them with RESULT_ACK(upto), so a lost frame never loses a reading.
+ACK, or NAK with a reason. Until a host has said HELLO since boot, every request other than
+HELLO, STATUS_GET and RESET is refused with NAK_NO_HELLO, so a host that missed a restart finds
+out at its next request instead of talking to a controller that lost its state.
+
+Result events (readings, window pulses and window ends) carry a 64-bit ``result_id``: the boot
+id in the high 32 bits and a per-boot counter in the low 32 bits, so ids never repeat across
+restarts. The controller resends each result until the host acknowledges that very id with
+RESULT_ACK (a list of ids, in any order), so a lost frame never loses a reading and a host that
+restarted (and knows nothing of earlier ids) still acknowledges exactly what it received.
+
+Version 2.0 (from 1.0): result ids with the boot id, RESULT_ACK by id, NAK_NO_HELLO, 64-bit
+counts in readings (unwrapped beyond 2**32), INPUT_CONFIG as a minimum pulse width in µs per
+input, HELLO_REPLY.failsafe_ms, reading flag RF_INVALID.
 """
 
 import struct
@@ -26,7 +36,7 @@ from meterproto.link.frame import (
 )
 
 # Protocol version: major in the high byte (incompatible changes), minor in the low byte.
-PROTOCOL_VERSION = const(0x0100)
+PROTOCOL_VERSION = const(0x0200)
 
 
 def version_major(version):
@@ -72,6 +82,7 @@ NAK_UNSUPPORTED = const(7)  # this board lacks the capability
 NAK_BAD_STATE = const(8)  # not possible now (e.g. safe mode)
 NAK_INTERNAL = const(9)  # the handler failed; the controller keeps running
 NAK_VERSION = const(10)  # incompatible protocol major version
+NAK_NO_HELLO = const(11)  # no HELLO since the controller booted: say HELLO first
 
 NAK_REASONS = {
     NAK_UNKNOWN_TYPE: "unknown message type",
@@ -84,6 +95,7 @@ NAK_REASONS = {
     NAK_BAD_STATE: "not possible in this state",
     NAK_INTERNAL: "internal error",
     NAK_VERSION: "incompatible protocol version",
+    NAK_NO_HELLO: "no HELLO since the controller booted",
 }
 
 # -- capability bits (HELLO_REPLY.caps) ----------------------------------------------------
@@ -94,7 +106,7 @@ CAP_RS485 = const(0x08)  # RS-485 pass-through to meters
 CAP_OUTPUTS = const(0x10)  # per-position relays / valves
 CAP_HW_GATE = const(0x20)  # gating in hardware: +-1 reference count, no IRQ latency
 CAP_TIMEBASE = const(0x40)  # an external time base input is wired
-CAP_DEBOUNCE = const(0x80)  # INPUT_CONFIG debounce on meter inputs
+CAP_DEBOUNCE = const(0x80)  # INPUT_CONFIG minimum pulse width (debounce) on the inputs
 
 # -- controller flags (HELLO_REPLY.flags, STATUS.flags) --------------------------------------
 FLAG_SAFE_MODE = const(0x01)  # booted in safe mode: measurement functions refused
@@ -105,7 +117,7 @@ FLAG_HOST = const(0x04)  # a host has said HELLO since boot
 RESET_SOFT = const(0)
 RESET_HARD = const(1)
 RESET_SAFE = const(2)  # reboot into safe mode
-RESET_REPL = const(3)  # leave the link and return to the REPL (so mpremote can get in)
+RESET_REPL = const(3)  # maintenance: leave the link for the REPL (mpremote), watchdog kept fed
 
 FN_ERROR = const(0x01)  # STOP.functions bits
 FN_PERIOD = const(0x02)
@@ -129,6 +141,7 @@ RS485_ECHO_MISMATCH = const(2)  # local echo differed from what was sent (collis
 
 RF_OVERRUN = const(0x01)  # reading flags: edges were lost, do not use the reading
 RF_LAST = const(0x02)  # last reading of a finite series
+RF_INVALID = const(0x04)  # count not trustworthy: input absent, or wrapped beyond unwrapping
 WF_STOPPED = const(0x01)  # window-end flags: stopped by the host before its duration
 WF_OVERRUN = const(0x02)
 WF_TRUNCATED = const(0x04)  # more pulses than max_events: later ones only counted
@@ -156,7 +169,7 @@ _STATUS_FIELDS = (
     "mem_free",
     "flags",
 )
-_READING_FMT = "<IBIHIQIB"
+_READING_FMT = "<QBIHQQIB"
 
 # (id, name, struct format, field names)
 TABLE = (
@@ -170,14 +183,14 @@ TABLE = (
     (RS485_CONFIG, "RS485_CONFIG", "<BIBBB", ("position", "baudrate", "bits", "parity", "stop")),
     (RS485_XFER, "RS485_XFER", "<BBH*", ("position", "framing", "timeout_ms", "data")),
     (OUTPUT_SET, "OUTPUT_SET", "<BBB", ("position", "output", "state")),
-    (INPUT_CONFIG, "INPUT_CONFIG", "<BH", ("position", "debounce_ms")),
-    (RESULT_ACK, "RESULT_ACK", "<I", ("upto",)),
+    (INPUT_CONFIG, "INPUT_CONFIG", "<BBI", ("position", "input", "min_pulse_us")),
+    (RESULT_ACK, "RESULT_ACK", "<*", ("ids",)),  # packed 64-bit result ids (pack_result_ids)
     (ACK, "ACK", "<B", ("req_type",)),
     (NAK, "NAK", "<BBH", ("req_type", "reason", "detail")),
     (
         HELLO_REPLY,
         "HELLO_REPLY",
-        "<HIBBIII12s16s16s16s",
+        "<HIBBIII12s16s16s16sI",
         (
             "protocol",
             "caps",
@@ -190,6 +203,7 @@ TABLE = (
             "fw_version",
             "fw_hash",
             "board",
+            "failsafe_ms",
         ),
     ),
     (STATUS, "STATUS", _STATUS_FMT, _STATUS_FIELDS),
@@ -215,19 +229,46 @@ TABLE = (
             "flags",
         ),
     ),
-    (WINDOW_PULSE, "WINDOW_PULSE", "<IBBIQ", ("result_id", "position", "input", "n", "t_us")),
+    (WINDOW_PULSE, "WINDOW_PULSE", "<QBBIQ", ("result_id", "position", "input", "n", "t_us")),
     (
         WINDOW_END,
         "WINDOW_END",
-        "<IBBIQB",
+        "<QBBIQB",
         ("result_id", "position", "input", "count", "duration_us", "flags"),
     ),
     (HEARTBEAT, "HEARTBEAT", _STATUS_FMT, _STATUS_FIELDS),
     (LOG, "LOG", "<B*", ("level", "text")),
 )
 
-# Result events: buffered by the controller until RESULT_ACK covers their result_id.
+# Result events: buffered by the controller until RESULT_ACK names their result_id.
 RESULT_TYPES = (ERR_READING, PERIOD_READING, WINDOW_PULSE, WINDOW_END)
+RESULT_ID_SIZE = const(8)
+MAX_ACK_IDS = const(64)  # ids per RESULT_ACK (512-byte payload limit leaves room to spare)
+
+
+def result_id(boot_id, n):
+    """The link id of the n-th result of a boot: unique across reboots."""
+    return ((boot_id & 0xFFFFFFFF) << 32) | (n & 0xFFFFFFFF)
+
+
+def result_boot(rid):
+    """The boot id a result id belongs to."""
+    return rid >> 32
+
+
+def pack_result_ids(ids):
+    """RESULT_ACK.ids payload for up to MAX_ACK_IDS ids."""
+    if len(ids) > MAX_ACK_IDS:
+        raise EncodeError("at most %d ids per RESULT_ACK" % MAX_ACK_IDS)
+    return b"".join(struct.pack("<Q", i) for i in ids)
+
+
+def unpack_result_ids(data):
+    """Ids from a RESULT_ACK.ids payload; LinkError for a ragged length."""
+    if len(data) % RESULT_ID_SIZE:
+        raise LinkError("RESULT_ACK: %d bytes is not a list of ids" % len(data))
+    return [struct.unpack_from("<Q", data, k)[0] for k in range(0, len(data), RESULT_ID_SIZE)]
+
 
 _LIMITS = {
     "b": (-0x80, 0x7F),

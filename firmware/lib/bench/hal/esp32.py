@@ -1,19 +1,29 @@
-"""ESP32 HAL: PCNT counters (machine.Counter) count the reference and time base; the meter and
-second-pulse IRQs snapshot them (software gating, bench.softchannel).
+"""ESP32 HAL: PCNT units count the reference and the time base; the meter and second-pulse IRQs
+snapshot them (software gating, bench.softchannel).
 
 ESP32 pin IRQs are soft (scheduled), so a gate edge is stamped tens of µs to ms late and the
 counter read late by the same amount: fine for windows and coarse checks, not for class 0.2
-error measurement. No CAP_HW_GATE; use an rp2 board for precise gating.
+error measurement or clock tests (the host refuses a clock test without CAP_HW_GATE). Use an
+rp2 board for precise gating.
+
+Counting limit (enforced, see bench.widecount): the 16-bit PCNT is extended in the service
+loop, so the counted inputs may run at most ``count_max_hz`` (config, default 200 kHz: a VM
+stall of up to 120 ms is then harmless). A faster input (a 10 MHz time base), or a longer
+stall, flags the readings it touches (RF_OVERRUN) instead of losing 32 000 counts silently.
+
+ESP32-C3/C2 have no PCNT: the build refuses them (meterbench firmware build --arch).
 """
 
+import esp32
 import machine
-from machine import Counter, Pin
+from machine import Pin
 
 from bench.clock import SystemClock, sleep_us
 from bench.edges import EdgeCapture, EdgeRing
 from bench.hal.boards import BOARDS
 from bench.hal.common import make_outputs, make_rs485, uart_link
 from bench.softchannel import SoftChannel
+from bench.widecount import WideCount
 from meterproto.link.messages import (
     CAP_DEBOUNCE,
     CAP_ERROR,
@@ -26,6 +36,27 @@ from meterproto.link.messages import (
     INPUT_METER,
     INPUT_SECOND,
 )
+
+PCNT_LIMIT = 32000  # the unit counts 0 .. PCNT_LIMIT - 1 and wraps to 0
+DEFAULT_COUNT_MAX_HZ = 200000
+
+
+class PcntInput:
+    """One PCNT unit counting rising edges of a pin, extended by WideCount."""
+
+    def __init__(self, unit, pin, clock, max_hz):
+        self.pcnt = esp32.PCNT(
+            unit,
+            channel=0,
+            pin=pin,
+            rising=esp32.PCNT.INCREMENT,
+            falling=esp32.PCNT.IGNORE,
+            max=PCNT_LIMIT,
+        )
+        self.pcnt.value(0)
+        self.pcnt.start()
+        self.wide = WideCount(self.pcnt.value, PCNT_LIMIT, clock, max_hz)
+        self.value = self.wide.value  # bound once: read from the edge IRQ
 
 
 class Esp32Hal:
@@ -41,6 +72,7 @@ class Esp32Hal:
         link_baudrate=115200,
         positions=None,
         rs485_echo=False,
+        count_max_hz=DEFAULT_COUNT_MAX_HZ,
         **_cfg,
     ):
         spec = BOARDS[board_name]
@@ -49,8 +81,8 @@ class Esp32Hal:
         pos_specs = spec["positions"][: positions or len(spec["positions"])]
         self.positions = len(pos_specs)
         self._link = (link, spec.get("link", {}).get("uart"), link_baudrate)
-        ref = Counter(0, src=Pin(spec["ref"], Pin.IN), edge=Counter.RISING)
-        timebase = Counter(1, src=Pin(spec["timebase"], Pin.IN), edge=Counter.RISING)
+        ref = PcntInput(0, Pin(spec["ref"], Pin.IN), self.clock, count_max_hz)
+        timebase = PcntInput(1, Pin(spec["timebase"], Pin.IN), self.clock, count_max_hz)
         self._counters = (ref, timebase)
         self._captures = {}
         self._channels = {}
@@ -64,9 +96,14 @@ class Esp32Hal:
                 cap = EdgeCapture(EdgeRing(64), self.clock.ticks_us, counter.value)
                 Pin(p[name], Pin.IN).irq(handler=cap.handler, trigger=Pin.IRQ_RISING)
                 self._captures[(pos, inp)] = cap
-                self._channels[(pos, inp)] = SoftChannel(cap, self.clock, 1 << 32)
+                self._channels[(pos, inp)] = SoftChannel(cap, self.clock, None, counter.wide)
             self._rs485.append(make_rs485(p, self.clock, sleep_us, rs485_echo))
             self._outputs.append(make_outputs(p))
+
+    def service(self, now_ms):
+        """Every service pass: fold the PCNT progress in (see bench.widecount)."""
+        for counter in self._counters:
+            counter.wide.update()
 
     def gate_channel(self, position, kind):
         return self._channels[(position, INPUT_SECOND if kind == FN_PERIOD else INPUT_METER)]

@@ -16,6 +16,7 @@ from bench.hal import rp2_pio
 from bench.hal.boards import BOARDS
 from bench.hal.common import make_outputs, make_rs485, uart_link
 from meterproto.link.messages import (
+    CAP_DEBOUNCE,
     CAP_ERROR,
     CAP_HW_GATE,
     CAP_OUTPUTS,
@@ -33,29 +34,51 @@ FIFO_DEPTH = 8
 
 
 class Rp2Channel:
-    """One position's gate, counter and clock state machines for one gate/counted input pair."""
+    """One position's gate, counter and clock state machines for one gate/counted input pair.
+
+    Both channels of a position (error: meter gates reference; period: second pulses gate the
+    time base) use the same state machines and gate pin: ``resource`` says so, and the
+    controller refuses to run them at once.
+
+    Counted input absent: the counter program only looks at the gate pin when a counted edge
+    arrives, so with no edges for a whole reading it misses two gate flips and every later
+    reading would pair the wrong snapshots. The clock program pushes at every flip regardless;
+    a clock snapshot left without its counter snapshot for ``ref_timeout_ms`` therefore means
+    the counted input is absent: the channel restarts its state machines and reports a
+    discontinuity (the reading in flight becomes RF_INVALID), never a merged reading.
+    """
 
     count_mod = 1 << 32
     tick_mod = 1 << 32
+    # At most one counted edge per MAX_REF_DIVISOR clocks, a tick is 2 clocks.
+    max_count_per_tick = (2, rp2_pio.MAX_REF_DIVISOR)
 
-    def __init__(self, sm_ids, gate_input, counted_input, gate_pin, freq):
+    def __init__(self, sm_ids, gate_input, counted_input, gate_pin, freq, ref_timeout_ms=100):
         self.sm_ids = sm_ids
+        self.resource = tuple(sm_ids)
         self.gate_input = gate_input
         self.counted_input = counted_input
         self.gate_pin = gate_pin
         self.freq = freq
+        self.ref_timeout_ms = ref_timeout_ms
         self.overruns = 0
+        self.restarts = 0
         self._sms = None
+        self._params = (0, 1, 0)
         self._counts = []
         self._ticks = []
 
-    def start(self, skip, pulses, min_gap_ticks=0):
-        if min_gap_ticks:
-            raise ValueError("PIO gating needs clean edges; debounce in hardware")
+    def start(self, skip, pulses, min_pulse_us=0):
         self.stop()
+        self._params = (skip, pulses, min_pulse_us)
         g, c, k = self.sm_ids
         gate = rp2.StateMachine(
-            g, rp2_pio.gate, freq=self.freq, in_base=self.gate_input, set_base=self.gate_pin
+            g,
+            rp2_pio.gate,
+            freq=self.freq,
+            in_base=self.gate_input,
+            jmp_pin=self.gate_input,
+            set_base=self.gate_pin,
         )
         count = rp2.StateMachine(
             c, rp2_pio.counter, freq=self.freq, in_base=self.counted_input, jmp_pin=self.gate_pin
@@ -67,6 +90,7 @@ class Rp2Channel:
         clock.active(1)
         gate.put(skip)
         gate.put(pulses - 1)
+        gate.put(rp2_pio.width_loops(min_pulse_us, self.freq))
         gate.active(1)
         self._sms = (gate, count, clock)
 
@@ -79,6 +103,7 @@ class Rp2Channel:
             out.append((-x) & MASK32 if coarse_ms is None else ((-x) & MASK32, coarse_ms))
 
     def poll(self, coarse_ms):
+        """Boundary snapshots; ``(None, None, coarse_ms)`` marks a restart (see the class)."""
         if self._sms is None:
             return []
         _gate, count, clock = self._sms
@@ -88,6 +113,11 @@ class Rp2Channel:
         while self._counts and self._ticks:
             ticks, ms = self._ticks.pop(0)
             out.append((self._counts.pop(0), ticks, ms))
+        if self._ticks and coarse_ms - self._ticks[0][1] >= self.ref_timeout_ms:
+            self.restarts += 1
+            skip, pulses, width = self._params
+            self.start(0, pulses, width)  # the next boundary opens a fresh reading
+            out.append((None, None, coarse_ms))
         return out
 
     def stop(self):
@@ -99,7 +129,14 @@ class Rp2Channel:
 
 class Rp2Hal:
     caps = (
-        CAP_ERROR | CAP_PERIOD | CAP_WINDOW | CAP_RS485 | CAP_OUTPUTS | CAP_HW_GATE | CAP_TIMEBASE
+        CAP_ERROR
+        | CAP_PERIOD
+        | CAP_WINDOW
+        | CAP_RS485
+        | CAP_OUTPUTS
+        | CAP_HW_GATE
+        | CAP_TIMEBASE
+        | CAP_DEBOUNCE
     )
 
     def __init__(

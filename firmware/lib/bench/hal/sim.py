@@ -24,6 +24,7 @@ from bench.softchannel import SoftChannel
 from meterproto.link.messages import (
     CAP_DEBOUNCE,
     CAP_ERROR,
+    CAP_HW_GATE,
     CAP_OUTPUTS,
     CAP_PERIOD,
     CAP_RS485,
@@ -93,8 +94,17 @@ class SimUart:
 
 class SimHal:
     board = "sim"
+    # CAP_HW_GATE: injected edges are handled with no interrupt latency (the counter is read
+    # at the edge's own instant), which is what the capability promises a clock test.
     caps = (
-        CAP_ERROR | CAP_PERIOD | CAP_WINDOW | CAP_RS485 | CAP_OUTPUTS | CAP_TIMEBASE | CAP_DEBOUNCE
+        CAP_ERROR
+        | CAP_PERIOD
+        | CAP_WINDOW
+        | CAP_RS485
+        | CAP_OUTPUTS
+        | CAP_TIMEBASE
+        | CAP_DEBOUNCE
+        | CAP_HW_GATE
     )
     tick_hz = 1000000
 
@@ -176,6 +186,15 @@ class SimHal:
         return await open_stdio()
 
     def wdt(self, timeout_ms):
+        """The board's watchdog where the port has one (the fake board's machine module),
+        else this object counts feeds (the in-process simulator, tests)."""
+        try:
+            import machine
+
+            if hasattr(machine, "WDT"):
+                return machine.WDT(timeout=timeout_ms)
+        except ImportError:
+            pass
         return self
 
     def feed(self):
