@@ -10,14 +10,13 @@ ConfigError naming the file and the field.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
-import tomllib
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from meterbench.config.errors import ConfigError
+from meterbench.config.files import read_toml, validate_model
 from meterbench.config.water_bench import WaterBench, check_water
 
 SIM_SCHEME = "sim://"
@@ -243,42 +242,6 @@ class BenchConfig(_Strict):
         return out
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
-        else:
-            parts.append("positions" if item == "positions_" else str(item))
-    return ".".join(parts)
-
-
-def validation_error(path: Path | str, exc: ValidationError) -> ConfigError:
-    """A pydantic error as a ConfigError naming file and field(s)."""
-    problems = []
-    for err in exc.errors():
-        field = _field_path(tuple(err["loc"]))
-        message = err["msg"].removeprefix("Value error, ")
-        problems.append(f"field '{field}': {message}" if field else message)
-    return ConfigError(f"{path}: " + "; ".join(problems))
-
-
-def read_toml(path: Path | str) -> dict[str, Any]:
-    """A TOML file as a dict; a missing or malformed file is a ConfigError naming it."""
-    path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-
-
-def load_bench(path: Path | str) -> BenchConfig:
+def load_bench(path: str | os.PathLike[str]) -> BenchConfig:
     """Load and validate a bench file; raises ConfigError naming the file and field."""
-    data = read_toml(path)
-    try:
-        return BenchConfig.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(path, exc) from None
+    return validate_model(BenchConfig, read_toml(path), path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,14 +36,15 @@ def _build(out: Path, arch: str) -> build_mod.Build:
     try:
         return build_mod.build(out, arch)
     except (ValueError, RuntimeError) as exc:
-        raise typer.BadParameter(str(exc)) from None
+        sys.stderr.write(f"meterbench: {exc}\n")
+        raise typer.Exit(2) from None
 
 
 @app.command()
 def flash(
     port: Annotated[str | None, typer.Option("--port", help="Controller URL or device.")] = None,
     bench: Annotated[
-        Path | None, typer.Option("--bench", help="Flash every controller of this bench file.")
+        str | None, typer.Option("--bench", help="Flash every controller of this bench file.")
     ] = None,
     out: OutOption = DEFAULT_OUT,
     arch: ArchOption = "bytecode",
@@ -66,14 +68,15 @@ def flash(
         raise typer.Exit(1)
 
 
-def _targets(port: str | None, bench: Path | None, baudrate: int) -> list[tuple[str, str, int]]:
+def _targets(port: str | None, bench: str | None, baudrate: int) -> list[tuple[str, str, int]]:
     if (port is None) == (bench is None):
         raise typer.BadParameter("give exactly one of --port or --bench")
     if port is not None:
         return [(port, port, baudrate)]
     from meterbench.config.bench import load_bench
+    from meterbench.config.locate import BENCHES, locate
 
-    config = load_bench(bench)  # type: ignore[arg-type]
+    config = load_bench(locate(bench, BENCHES))
     return [(c.id, c.url, c.baudrate) for c in config.controllers]
 
 

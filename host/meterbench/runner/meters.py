@@ -2,7 +2,7 @@
 
 Operators write it as CSV (``position,type,serial,asset,address,customer``; a header row is
 required) or TOML (``[[meters]]`` tables with the same keys). Types are meter-type files named
-relative to the list, or bare names under ``bench_configs/meter_types``. Addresses have 12
+relative to the list, or the names of shipped meter types (``config.locate``). Addresses have 12
 digits (DL/T 645) or 14 (CJ/T 188 water meters). Errors name the file, the row and the field,
 and are raised before anything is switched on.
 """
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from meterbench.config.errors import ConfigError
-from meterbench.config.files import read_toml
+from meterbench.config.files import read_text, read_toml
+from meterbench.config.locate import locate_meter_type
 from meterbench.config.meter_types import MeterType, load_meter_type
 
 COLUMNS = ("position", "type", "serial", "asset", "address", "customer")
@@ -36,19 +37,6 @@ class MeterEntry:
         return self.meter_type.id or self.type_path.stem
 
 
-def _type_path(name: str, list_path: Path) -> Path | None:
-    roots = [list_path.parent, list_path.parent.parent, Path.cwd() / "bench_configs"]
-    for root in roots:
-        for candidate in (
-            root / name,
-            root / "meter_types" / name,
-            root / "meter_types" / f"{name}.toml",
-        ):
-            if candidate.is_file():
-                return candidate
-    return None
-
-
 def _entry(raw: dict[str, str], where: str, path: Path, types: dict[Path, MeterType]) -> MeterEntry:
     def text(key: str) -> str:
         value = raw.get(key)
@@ -62,9 +50,7 @@ def _entry(raw: dict[str, str], where: str, path: Path, types: dict[Path, MeterT
     type_name = text("type")
     if not type_name:
         raise ConfigError(path, f"{where}.type", "is missing")
-    type_path = _type_path(type_name, path)
-    if type_path is None:
-        raise ConfigError(path, f"{where}.type", f"meter type {type_name!r} not found")
+    type_path = locate_meter_type(type_name, path, f"{where}.type")
     if type_path not in types:
         types[type_path] = load_meter_type(type_path)
     serial = text("serial")
@@ -99,21 +85,22 @@ def load_meters(path: Path | str) -> list[MeterEntry]:
             raise ConfigError(path, "meters", "needs at least one [[meters]] table")
         rows = [(f"meters[{i}]", dict(item)) for i, item in enumerate(items)]
     else:
+        lines = read_text(path, what="CSV").splitlines(keepends=True)
+        reader = csv.DictReader((line for line in lines if not line.startswith("#")), strict=True)
         try:
-            with path.open(newline="", encoding="utf-8") as handle:
-                reader = csv.DictReader(line for line in handle if not line.startswith("#"))
-                if reader.fieldnames is None or "position" not in reader.fieldnames:
-                    raise ConfigError(
-                        path, None, "the first row must name the columns: " + ",".join(COLUMNS)
-                    )
-                unknown = set(reader.fieldnames) - set(COLUMNS)
-                if unknown:
-                    raise ConfigError(
-                        path, None, f"unknown columns {sorted(unknown)}; known: {','.join(COLUMNS)}"
-                    )
-                rows = [(f"row {n}", row) for n, row in enumerate(reader, start=2)]
-        except FileNotFoundError:
-            raise ConfigError(path, None, "file not found") from None
+            fieldnames = reader.fieldnames
+            if fieldnames is None or "position" not in fieldnames:
+                raise ConfigError(
+                    path, None, "the first row must name the columns: " + ",".join(COLUMNS)
+                )
+            unknown = set(fieldnames) - set(COLUMNS)
+            if unknown:
+                raise ConfigError(
+                    path, None, f"unknown columns {sorted(unknown)}; known: {','.join(COLUMNS)}"
+                )
+            rows = [(f"row {n}", row) for n, row in enumerate(reader, start=2)]
+        except csv.Error as exc:
+            raise ConfigError(path, f"row {reader.line_num}", f"invalid CSV: {exc}") from None
         if not rows:
             raise ConfigError(path, None, "lists no meters")
     types: dict[Path, MeterType] = {}

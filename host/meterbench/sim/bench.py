@@ -20,6 +20,7 @@ from typing import Any
 
 from meterbench.config.bench import SIM_SCHEME, BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
+from meterbench.config.locate import locate_meter_type
 from meterbench.config.meter_types import ElectricityMeterType, load_meter_type
 from meterbench.sim.answer import Answer
 from meterbench.sim.clock import ScaledClock
@@ -47,20 +48,9 @@ DEFAULT_START_FACTOR = 0.002  # a sound meter starts well below the regulation's
 
 
 def resolve_meter_type_path(name: str, bench_path: Path) -> Path:
-    """A meter type named in a bench file: relative to the bench file, or a bare name under
-    ``meter_types/`` next to it."""
-    base = bench_path.parent
-    for candidate in (
-        base / name,
-        base / "meter_types" / name,
-        base / "meter_types" / f"{name}.toml",
-    ):
-        if candidate.is_file():
-            return candidate
-    raise ConfigError(
-        f"{bench_path}: field 'sim.meter_defaults.type': meter type {name!r} not "
-        f"found next to the bench file or in {base / 'meter_types'}"
-    )
+    """A meter type named in a bench file: relative to the bench file (or in ``meter_types/``
+    next to it), else a shipped meter type."""
+    return locate_meter_type(name, Path(bench_path), "sim.meter_defaults.type")
 
 
 def behaviour_for(sim: MeterSim, meter_type: ElectricityMeterType, seed: int) -> MeterBehaviour:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from meterbench.config.bench import BenchConfig, parse_numbers, validation_error
+from meterbench.config.bench import BenchConfig, parse_numbers
 from meterbench.config.errors import ConfigError
+from meterbench.config.files import validate_model
 
 
 class _Strict(BaseModel):
@@ -142,11 +143,7 @@ def load_sim_section(bench: BenchConfig, path: Path | str) -> SimSection:
     """Validate the bench's ``[sim]`` section; ConfigError naming file and field."""
     if bench.sim is None:
         raise ConfigError(f"{path}: the bench has no [sim] section, so it cannot be simulated")
-    try:
-        section = SimSection.model_validate(bench.sim)
-    except ValidationError as exc:
-        prefixed = validation_error(path, exc)
-        raise ConfigError(str(prefixed).replace("field '", "field 'sim.")) from None
+    section = validate_model(SimSection, bench.sim, path, prefix="sim")
     numbers = {p.number for p in bench.positions}
     for index, override in enumerate(section.meters):
         unknown = sorted(set(override.positions) - numbers)

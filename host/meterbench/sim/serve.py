@@ -11,14 +11,13 @@ import asyncio
 import contextlib
 import json
 import signal
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from meterbench.config.errors import ConfigError
+from meterbench.config.locate import BENCHES, locate
 from meterbench.sim.bench import SimulatedBench
 
 
@@ -72,7 +71,10 @@ async def _serve(bench: SimulatedBench, as_json: bool, seconds: float | None) ->
 
 
 def serve(
-    bench: Annotated[Path, typer.Option("--bench", help="Bench file with a [sim] section.")],
+    bench: Annotated[
+        str,
+        typer.Option("--bench", help="Bench file with a [sim] section, or a shipped bench's name."),
+    ],
     time_scale: Annotated[
         float | None, typer.Option(help="Simulated seconds per wall second (default: the file's).")
     ] = None,
@@ -84,9 +86,5 @@ def serve(
     ] = None,
 ) -> None:
     """Start a simulated bench and print its ports; serve until interrupted."""
-    try:
-        simulated = SimulatedBench.from_file(bench, time_scale=time_scale)
-    except ConfigError as exc:
-        Console(stderr=True, highlight=False).print(f"meterbench: {exc}", markup=False)
-        raise typer.Exit(2) from None
+    simulated = SimulatedBench.from_file(locate(bench, BENCHES), time_scale=time_scale)
     asyncio.run(_serve(simulated, as_json, seconds))
