@@ -28,7 +28,7 @@ class _Commands(TyperGroup):
     """Every command that reads a bench, plan, meter type or meter list reports a bad file here,
     the one way: one line naming the file and the field on stderr, exit status 2."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # the click Context typer vendors (not public)
         try:
             return super().invoke(ctx)
         except ConfigError as exc:

@@ -69,10 +69,10 @@ def flash(
 
 
 def _targets(port: str | None, bench: str | None, baudrate: int) -> list[tuple[str, str, int]]:
-    if (port is None) == (bench is None):
-        raise typer.BadParameter("give exactly one of --port or --bench")
-    if port is not None:
+    if port is not None and bench is None:
         return [(port, port, baudrate)]
+    if port is not None or bench is None:
+        raise typer.BadParameter("give exactly one of --port or --bench")
     from meterbench.config.bench import load_bench
     from meterbench.config.locate import BENCHES, locate
 

@@ -78,7 +78,9 @@ def upload(port: str, build: Build, baudrate: int = 115200) -> int:
         t.fs_writefile("manifest.json", build.manifest.read_bytes())
         t.exit_raw_repl()
         t.serial.write(b"\x04")  # soft reset in the friendly REPL: boot.py and main.py run
-        t.serial.flush()
+        # mpremote is untyped; its transport may wrap the port in a debug interceptor, but the
+        # port here is the pyserial one opened above, which has flush().
+        t.serial.flush()  # pyright: ignore[reportAttributeAccessIssue]
     finally:
         t.close()
     return len(build.files)
