@@ -161,6 +161,7 @@ def _all_glyphs_in_font(pdfs: list[Path]) -> None:
     assert len(chinese) > 50, "the documents should be in Chinese"
     with TTFont(font_file(), fontNumber=SANS_FACE, lazy=True) as font:
         cmap = font.getBestCmap()
+    assert cmap is not None, "the font has no Unicode character map"
     assert sorted(c for c in set(text) - set("\n\r\t ") if ord(c) not in cmap) == []
 
 
