@@ -166,10 +166,11 @@ def _all_glyphs_in_font(pdfs: list[Path]) -> None:
 
 
 def _firmware(command: Path, python: Path, wheel: Path, cwd: Path, env: dict[str, str]) -> None:
-    missing = _run([command, "firmware", "build", "--out", cwd / "fw"], cwd, env, check=False)
-    assert missing.returncode == 2, missing.stdout + missing.stderr
-    (line,) = missing.stderr.splitlines()
-    assert "meterbench[firmware]" in line
+    for args in (["build"], ["flash", "--port", "/dev/null"]):
+        missing = _run([command, "firmware", *args, "--out", cwd / "fw"], cwd, env, check=False)
+        assert missing.returncode == 2, missing.stdout + missing.stderr
+        (line,) = missing.stderr.splitlines()
+        assert "meterbench[firmware]" in line
     extra = f"meterbench[firmware] @ {wheel.as_uri()}"
     _run([sys.executable, "-m", "pip", "--python", python, "install", "-q", extra], cwd, env)
     _run([command, "firmware", "build", "--out", cwd / "fw"], cwd, env)

@@ -51,7 +51,14 @@ def flash(
     baudrate: BaudOption = 115200,
 ) -> None:
     """Build, upload with mpremote, reset, and confirm the new version over the link HELLO."""
-    from meterbench.firmware_tools.flash import flash as do_flash
+    try:
+        from meterbench.firmware_tools.flash import flash as do_flash
+    except ModuleNotFoundError as exc:  # mpremote comes with the firmware extra
+        sys.stderr.write(
+            f"meterbench: {exc.name} is not installed: install the firmware tools with "
+            "pip install 'meterbench[firmware]'\n"
+        )
+        raise typer.Exit(2) from None
 
     targets = _targets(port, bench, baudrate)
     result = _build(out, arch)
