@@ -5,10 +5,16 @@ Each case copies the fault-free bench, the fault plan and the meter list into a 
 breaks one thing, and runs the command. It must exit with status 2, print exactly one line on
 stderr, create no run record, and start nothing: the simulated bench creates its devices under
 the temporary directory, which stays empty.
+
+Every command that reads a configuration file (run, resume, demo, plan show, selftest, sim
+serve, firmware flash) is also given each of its files as a directory, as bytes that are not
+UTF-8 and with a syntax error, and must answer alike: one line naming the file, exit status 2,
+nothing stored and nothing started.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +22,9 @@ from pathlib import Path
 
 import pytest
 from hil_support import BENCHES, METERS, PLAN, meterbench, run_ids
+
+from meterbench.config.bench import load_bench
+from meterbench.results import ResultsStore, Run, new_run_id
 
 TYPE = BENCHES / "meter_types" / "1p-class2-5-60a.toml"
 
@@ -162,3 +171,125 @@ def test_bad_input_is_refused_with_one_line_before_anything_starts(
     assert case.field in line, line
     assert run_ids(db) == []
     assert [p for p in scratch.rglob("*") if not p.is_dir()] == []  # no device was created
+
+
+# -- every command x {directory, not UTF-8, syntax error} ------------------------------------------
+
+
+def _as_directory(path: Path) -> str:
+    path.unlink()
+    path.mkdir()
+    (path / "inside.toml").write_text("# a file inside, so the folder is not empty\n")
+    return "is a directory"
+
+
+def _not_utf8(path: Path) -> str:
+    # 0xFF starts no character in UTF-8, GBK or GB 18030, and FF FF is no byte-order mark.
+    path.write_bytes(b"# \xff\xff\n" + path.read_bytes())
+    return "not UTF-8"
+
+
+def _syntax_error(path: Path) -> str:
+    if path.suffix == ".csv":  # a quote that is never closed
+        path.write_text(path.read_text().replace("\n2,", '\n2,"', 1))
+        return "invalid CSV"
+    path.write_text("[unclosed\n" + path.read_text())
+    return "invalid TOML"
+
+
+BREAK: dict[str, Callable[[Path], str]] = {
+    "directory": _as_directory,
+    "not UTF-8": _not_utf8,
+    "syntax error": _syntax_error,
+}
+
+# command -> the files it reads (keys of _workspace's files)
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "run": ("bench.toml", "plan.toml", "meters.csv"),
+    "resume": ("meters.csv",),
+    "demo": ("bench.toml", "plan.toml", "meters.csv"),
+    "plan show": ("plan.toml", "bad-type.toml"),
+    "selftest": ("bench.toml", "meters.csv"),
+    "sim serve": ("bench.toml",),
+    "firmware flash": ("bench.toml",),
+}
+MATRIX = [
+    (command, file, breakage)
+    for command, files in COMMANDS.items()
+    for file in files
+    for breakage in BREAK
+]
+
+
+def _args(command: str, paths: dict[str, Path], db: Path, out: Path) -> list[str | Path]:
+    files = ["--bench", paths["bench.toml"], "--plan", paths["plan.toml"]]
+    files += ["--meters", paths["meters.csv"]]
+    if command == "run":
+        return ["run", *files, "--db", db]
+    if command == "demo":
+        return ["demo", *files, "--db", db, "--out", out]
+    if command == "plan show":
+        return ["plan", "show", paths["plan.toml"], "--meter-type", paths["bad-type.toml"]]
+    if command == "selftest":
+        return ["selftest", "--bench", paths["bench.toml"], "--meters", paths["meters.csv"]]
+    if command == "sim serve":
+        return ["sim", "serve", "--bench", paths["bench.toml"], "--seconds", "0"]
+    if command == "firmware flash":
+        return ["firmware", "flash", "--bench", paths["bench.toml"], "--out", out]
+    assert command == "resume"
+    return ["resume", _interrupted_run(paths, db), "--db", db]
+
+
+def _interrupted_run(paths: dict[str, Path], db: Path) -> str:
+    """A run record as a crash leaves it (running, nothing measured) over the workspace files."""
+    started = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
+    bench = load_bench(paths["bench.toml"])
+    run = Run(
+        run_id=new_run_id(started, bench.bench.id),
+        started_at=started,
+        bench=bench.bench.id,
+        plan="hil-faults",
+        regulation="jjg596-2012",
+        software_version="test",
+        extra={
+            "bench_file": str(paths["bench.toml"]),
+            "plan_file": str(paths["plan.toml"]),
+            "meters_file": str(paths["meters.csv"]),
+            "simulated": True,
+        },
+    )
+    with ResultsStore.open(db) as store:
+        store.create_run(
+            run, snapshots={"bench_config": bench.model_dump(mode="json", by_alias=True)}
+        )
+    return run.run_id
+
+
+@pytest.mark.parametrize(
+    ("command", "file", "breakage"), MATRIX, ids=[" / ".join(m) for m in MATRIX]
+)
+def test_every_command_refuses_an_unreadable_file_with_one_line(
+    tmp_path: Path, command: str, file: str, breakage: str
+) -> None:
+    paths = _workspace(tmp_path, CASES[0])
+    shutil.copy(BENCHES / "hil-1p-4.toml", paths["bench.toml"])  # undo the case's edit
+    db, out, scratch = tmp_path / "results.db", tmp_path / "out", tmp_path / "tmp"
+    scratch.mkdir()
+    args = _args(command, paths, db, out)
+    before = _stored(db)
+    problem = BREAK[breakage](paths[file])
+    result = meterbench(*args, env={"TMPDIR": str(scratch)})
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"meterbench: {paths[file]}: "), line
+    assert problem in line, line
+    assert _stored(db) == before  # nothing stored, nothing lost
+    assert [p for p in scratch.rglob("*") if not p.is_dir()] == []  # no device was created
+
+
+def _stored(db: Path) -> list[tuple[str, int]]:
+    """Every run in the database and the number of its chained rows."""
+    if not db.exists():
+        return []
+    with ResultsStore.open(db, create=False) as store:
+        return [(r, len(store.chain_rows(r))) for r in run_ids(db)]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
+from meterbench.config.errors import ConfigError
 from meterbench.firmware_tools.cli import app as firmware_app
+from meterbench.list_cli import list_app
 from meterbench.meter_cli import meter_app, sim_app
 from meterbench.plan.cli import plan_app
 from meterbench.reports.cli import certificate, report
@@ -21,8 +24,23 @@ from meterbench.selftest_cli import selftest
 from meterbench.sim.serve import serve as sim_serve
 from meterproto.decode import PROTOCOLS, decode_hex, json_safe
 
+
+class _Commands(TyperGroup):
+    """Every command that reads a bench, plan, meter type or meter list reports a bad file here,
+    the one way: one line naming the file and the field on stderr, exit status 2."""
+
+    def invoke(self, ctx: Any) -> Any:  # the click Context typer vendors (not public)
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            sys.stdout.flush()
+            sys.stderr.write(f"meterbench: {exc.one_line()}\n")
+            raise typer.Exit(2) from None
+
+
 app = typer.Typer(
     name="meterbench",
+    cls=_Commands,
     help="Automatic verification of electricity and water meters on test benches.",
     no_args_is_help=True,
     add_completion=False,
@@ -127,6 +145,7 @@ app.add_typer(meter_app, name="meter")
 sim_app.command("serve")(sim_serve)
 app.add_typer(sim_app, name="sim")
 app.add_typer(plan_app, name="plan")
+app.add_typer(list_app, name="list")
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from meterbench.bench_open import open_bench
 from meterbench.config.bench import BenchConfig, load_bench
-from meterbench.config.errors import ConfigError
+from meterbench.config.locate import BENCHES, METER_LISTS, locate
 from meterbench.inputs import positive_problem, time_scale_problem
 from meterbench.selftest import (
     Check,
@@ -79,9 +79,11 @@ def _positions_table(report: Report, config: BenchConfig) -> Table:
 
 
 def selftest(
-    bench: Annotated[Path, typer.Option("--bench", help="Bench config (.toml).")],
+    bench: Annotated[
+        str, typer.Option("--bench", help="Bench config (.toml), or a shipped bench's name.")
+    ],
     meters: Annotated[
-        Path | None,
+        str | None,
         typer.Option("--meters", help="Meter list: addresses and types (real benches)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
@@ -105,13 +107,11 @@ def selftest(
     if problem:
         err.print(f"meterbench: {problem}", markup=False)
         raise typer.Exit(2)
-    try:
-        config = load_bench(bench)
-        options = Options(voltage_v=voltage, current_a=current, tolerance_pct=tolerance)
-        report = asyncio.run(_run(config, bench, meters, options, time_scale))
-    except ConfigError as exc:
-        err.print(f"meterbench: {exc}", markup=False)
-        raise typer.Exit(2) from None
+    bench_path = locate(bench, BENCHES)
+    meters_path = locate(meters, METER_LISTS) if meters is not None else None
+    config = load_bench(bench_path)
+    options = Options(voltage_v=voltage, current_a=current, tolerance_pct=tolerance)
+    report = asyncio.run(_run(config, bench_path, meters_path, options, time_scale))
     if as_json:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, default=str))
     else:

@@ -38,7 +38,7 @@ def test_per_point_statistics_hand_computed():
     assert stats.mean_rounded == D("0.4")  # 2.5 intervals -> 2 (even)
     assert stats.min == D("-0.4") and stats.max == D("2.6")
     expected_std = statistics.stdev([0.10, -0.30, 2.60, -0.40])
-    assert abs(float(stats.std) - expected_std) < 1e-12
+    assert stats.std is not None and abs(float(stats.std) - expected_std) < 1e-12
     assert stats.verdict == "fail"
     assert [m.meter_id for m in stats.meters] == ["m1", "m2", "m3", "m5"]
     assert [m.meter_id for m in stats.no_result] == ["m4"]
@@ -77,7 +77,7 @@ def test_no_result_at_all():
 
 def test_non_terminating_mean_keeps_the_exact_verdict():
     (stats,) = batch_statistics([value("a", "0.1"), value("b", "0.1"), value("c", "-0.2000000001")])
-    assert stats.mean < 0 and stats.verdict == "pass"
+    assert stats.mean is not None and stats.mean < 0 and stats.verdict == "pass"
     assert abs(stats.mean - D("-0.0000000000333333333333333")) < D("1e-25")
 
 
@@ -100,11 +100,12 @@ def test_matches_a_direct_computation(raw):
         assert stats.verdict == "no_result"
         return
     exact_mean = sum(errors) / len(errors)
+    assert stats.mean is not None and stats.min is not None and stats.max is not None
     assert abs(Fraction(stats.mean) - exact_mean) < Fraction(1, 10**25)
     assert stats.verdict == ("pass" if exact_mean <= 0 else "fail")
     assert Fraction(stats.min) == min(errors) and Fraction(stats.max) == max(errors)
     if len(errors) >= 2:
         variance = sum((e - exact_mean) ** 2 for e in errors) / (len(errors) - 1)
-        assert abs(float(stats.std) ** 2 - float(variance)) < 1e-12
+        assert stats.std is not None and abs(float(stats.std) ** 2 - float(variance)) < 1e-12
     else:
         assert stats.std is None

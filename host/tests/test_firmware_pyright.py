@@ -7,30 +7,23 @@ reported, so a broken stub setup cannot pass silently.
 """
 
 import json
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from node_tools import pyright_command  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE = ROOT / "firmware"
 CONFIGS = ["pyrightconfig.json", "pyrightconfig.esp32.json"]
 
 
-def _pyright() -> list[str]:
-    local = ROOT / "node_modules" / ".bin" / "pyright"
-    if local.exists() and shutil.which("node"):
-        return [str(local)]
-    if shutil.which("npx") is None or shutil.which("node") is None:
-        pytest.skip("node/npx not installed: pyright cannot run")
-    version = json.loads((ROOT / "package.json").read_text())["devDependencies"]["pyright"]
-    return ["npx", "--yes", f"pyright@{version}"]
-
-
 @pytest.fixture(scope="module")
 def pyright() -> list[str]:
-    cmd = _pyright()
+    cmd = pyright_command()
     subprocess.run(["bash", str(ROOT / "tools/firmware_stubs.sh")], check=True, timeout=300)
     return cmd
 

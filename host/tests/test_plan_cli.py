@@ -97,13 +97,18 @@ def test_bad_meter_type_file_names_file_and_field(tmp_path):
         encoding="utf-8",
     )
     result = run("jjg596-2012-initial", "--meter-type", str(bad), "--json")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stdout == ""
     assert "bad.toml: field 'imax_a': must be greater than ib_a" in result.stderr
 
 
 def test_missing_files_and_bad_options():
     result = run("no-such-plan", "-m", "1p-class2-5-60a")
-    assert result.returncode == 1 and "no-such-plan: file not found" in result.stderr
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "no-such-plan: no such file, and no shipped plan has that name" in result.stderr
+    assert "jjg596-2012-initial" in result.stderr  # what is shipped is listed
+    result = run("jjg596-2012-initial", "-m", "no-such-type")
+    assert result.returncode == 2 and "shipped meter type" in result.stderr
+    assert "1p-class2-5-60a" in result.stderr
     result = run("jjg596-2012-initial", "-m", "1p-class2-5-60a", "--reference-constant", "abc")
     assert result.returncode == 2 and "not a number" in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,11 +36,13 @@ def expand(plan: str, meter: str, bench: BenchContext | None = None) -> PlanExpa
     return expand_files(PLANS / f"{plan}.toml", TYPES / f"{meter}.toml", bench)
 
 
-def step(expansion: PlanExpansion, step_id: str):
+def step(expansion: PlanExpansion, step_id: str) -> Any:
+    """The step of that id; its class depends on the plan's data, so it is typed dynamically
+    and the tests read the fields that step type has."""
     return next(s for s in expansion.steps if s.id == step_id)
 
 
-def point(steps: BasicErrorStep, key: str):
+def point(steps: BasicErrorStep, key: str) -> Any:
     return next(p for p in steps.points if p.key == key)
 
 

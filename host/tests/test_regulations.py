@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import meterbench.regulations as R
 from meterbench.config.errors import ConfigError
 from meterbench.regulations.intervals import contains, number_band
+from meterbench.regulations.profile import iter_entries, profile_path
 
 D = Decimal
 
@@ -347,7 +348,8 @@ def test_iec_profiles_differ_where_the_rules_differ(jjg, iec21, iec22):
     assert jjg.basic_error.borderline.enabled.value
     assert iec21.std_dev is None and iec21.clock is None
     assert iec21.mpe.single_element_difference and not jjg.mpe.single_element_difference
-    assert R.single_element_difference_limit(iec21, "2").value == D("2.5")
+    limit = R.single_element_difference_limit(iec21, "2")
+    assert limit is not None and limit.value == D("2.5")
     assert R.single_element_difference_limit(jjg, "2") is None
     with pytest.raises(R.NotInProfile, match="does not cover class 0.5S"):
         R.check_class(iec21, "0.5S", "ct")
@@ -577,7 +579,9 @@ def test_error_from_counts_sign_and_reference_correction():
 
 def test_std_dev_class05s_hand_cases(jjg):
     interval = R.rounding_interval(jjg, "0.5S", "std_dev").value
-    limit = R.std_dev_limit(jjg, "0.5S").value
+    sourced = R.std_dev_limit(jjg, "0.5S")
+    assert sourced is not None
+    limit = sourced.value
     ok = R.judge_std_dev(["0.30", "0.32", "0.28", "0.31", "0.29"], limit, interval)
     assert R.sample_variance(["0.30", "0.32", "0.28", "0.31", "0.29"]) == D("0.00025")
     assert ok.rounded == D("0.02") and ok.passed
@@ -587,7 +591,8 @@ def test_std_dev_class05s_hand_cases(jjg):
 
 def test_std_dev_only_for_the_s_classes(jjg):
     assert R.std_dev_limit(jjg, "1") is None and R.std_dev_limit(jjg, "2") is None
-    assert R.std_dev_limit(jjg, "0.2S").unconfirmed == ("std_dev.limits[0]",)
+    limit = R.std_dev_limit(jjg, "0.2S")
+    assert limit is not None and limit.unconfirmed == ("std_dev.limits[0]",)
     with pytest.raises(ValueError):
         R.std_dev(["0.1"])
 
@@ -789,7 +794,7 @@ def test_every_shipped_profile_loads_and_marks_m_values():
         profile = R.load_profile(name)
         unconfirmed = R.unconfirmed_entries(profile)
         assert unconfirmed, name
-        for entry in R.profile.iter_entries(profile):
+        for entry in iter_entries(profile):
             assert entry.path
             if "M" in entry.tag.split("/"):
                 assert entry.unconfirmed, entry.path
@@ -814,6 +819,7 @@ def test_profile_overrides_replace_values_and_say_so():
         "jjg596-2012",
         overrides={"basic_error.readings_per_point": 3, "rounding.intervals[3].error": 0.1},
     )
+    assert isinstance(profile, R.ElectricityProfile)
     assert profile.basic_error.readings_per_point.value == 3
     assert "overridden" in profile.basic_error.readings_per_point.note
     assert profile.basic_error.readings_per_point.unconfirmed  # still not confirmed
@@ -837,7 +843,7 @@ def test_bad_override_paths_name_the_field(key, message):
 
 
 def test_profile_file_with_m_value_lacking_the_marker(tmp_path):
-    text = (R.profile.profile_path("jjg596-2012")).read_text(encoding="utf-8")
+    text = (profile_path("jjg596-2012")).read_text(encoding="utf-8")
     broken = text.replace(
         'extra_readings = { value = 2, tag = "M", confidence = "unconfirmed",',
         'extra_readings = { value = 2, tag = "M",',
@@ -851,7 +857,7 @@ def test_profile_file_with_m_value_lacking_the_marker(tmp_path):
 
 
 def test_profile_missing_a_class_row(tmp_path):
-    text = R.profile.profile_path("jjg596-2012").read_text(encoding="utf-8")
+    text = profile_path("jjg596-2012").read_text(encoding="utf-8")
     broken = text.replace(
         '    { class = "2", k = 480, tag = "V", source = "CLOU-QD, LY-QD; CLOU-NL1" },\n', ""
     )

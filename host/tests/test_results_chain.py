@@ -10,9 +10,23 @@ from dataclasses import replace
 import pytest
 
 from meterbench.results import Problem, ResultsStore
-from meterbench.results.chain import GENESIS, ChainedRow, row_hash, verify_rows
+from meterbench.results.chain import (
+    GENESIS,
+    ChainedRow,
+    ChainProblem,
+    ChainReport,
+    row_hash,
+    verify_rows,
+)
 from meterbench.results.sample import store_sample_run
 from meterbench.results.schema import TABLES
+
+
+def _problem(report: ChainReport) -> ChainProblem:
+    """The report's problem (the test failing plainly when the chain was found intact)."""
+    assert report.problem is not None, "the chain was reported intact"
+    return report.problem
+
 
 # The sample run's final hash. It pins the chain algorithm: if this changes, every database
 # written before would fail `records verify`, so a change needs a new, versioned scheme.
@@ -107,8 +121,8 @@ def test_a_changed_value_is_found(db):
     seq = _seq_of(path, run_id, "reading", 2)
     _tamper(path, ("UPDATE reading SET result_value = '-0.34' WHERE seq = ?", (seq,)))
     report = _verify(path, run_id)
-    assert report.problem.kind is Problem.CONTENT_CHANGED
-    assert (report.problem.table, report.problem.seq) == ("reading", seq)
+    assert _problem(report).kind is Problem.CONTENT_CHANGED
+    assert (_problem(report).table, _problem(report).seq) == ("reading", seq)
     assert f"reading seq {seq} (position_no=2," in report.summary()
 
 
@@ -128,8 +142,8 @@ def test_every_single_stored_value_is_covered(db):
             ]
             report = verify_rows(run_id, tampered)
             assert report.problem is not None, (row.describe(), column)
-            assert (report.problem.table, report.problem.seq) == (row.table, row.seq)
-            assert report.problem.kind is Problem.CONTENT_CHANGED
+            assert (_problem(report).table, _problem(report).seq) == (row.table, row.seq)
+            assert _problem(report).kind is Problem.CONTENT_CHANGED
 
 
 def test_a_deleted_reading_is_found(db):
@@ -137,8 +151,8 @@ def test_a_deleted_reading_is_found(db):
     seq = _seq_of(path, run_id, "reading", 1)
     _tamper(path, ("DELETE FROM reading WHERE seq = ?", (seq,)))
     report = _verify(path, run_id)
-    assert report.problem.kind is Problem.ROW_MISSING
-    assert f"seq {seq} absent" in report.problem.message
+    assert _problem(report).kind is Problem.ROW_MISSING
+    assert f"seq {seq} absent" in _problem(report).message
     assert report.rows == seq
 
 
@@ -147,9 +161,9 @@ def test_a_deleted_reading_with_the_rest_renumbered_is_found(db):
     seq = _seq_of(path, run_id, "reading", 1)
     _tamper(path, ("DELETE FROM reading WHERE seq = ?", (seq,)), *_renumber_from(run_id, seq, -1))
     report = _verify(path, run_id)
-    assert report.problem.kind is Problem.LINK_BROKEN
-    assert report.problem.seq == seq
-    assert f"was not appended after reading seq {seq - 1}" in report.problem.message
+    assert _problem(report).kind is Problem.LINK_BROKEN
+    assert _problem(report).seq == seq
+    assert f"was not appended after reading seq {seq - 1}" in _problem(report).message
 
 
 def test_two_swapped_rows_are_found(db):
@@ -162,9 +176,9 @@ def test_two_swapped_rows_are_found(db):
         ("UPDATE reading SET seq = ? WHERE seq = -1", (b,)),
     )
     report = _verify(path, run_id)
-    assert report.problem.kind is Problem.ROWS_REORDERED
-    assert report.problem.seq == a
-    assert f"was appended after reading seq {b}" in report.problem.message
+    assert _problem(report).kind is Problem.ROWS_REORDERED
+    assert _problem(report).seq == a
+    assert f"was appended after reading seq {b}" in _problem(report).message
 
 
 def test_rows_swapped_across_tables_are_found(db):
@@ -178,8 +192,8 @@ def test_rows_swapped_across_tables_are_found(db):
         ("UPDATE conclusion SET seq = ? WHERE seq = -1", (b,)),
     )
     report = _verify(path, run_id)
-    assert report.problem.kind is Problem.ROWS_REORDERED
-    assert (report.problem.table, report.problem.seq) == ("run_event", a)
+    assert _problem(report).kind is Problem.ROWS_REORDERED
+    assert (_problem(report).table, _problem(report).seq) == ("run_event", a)
 
 
 def test_values_swapped_between_rows_are_found(db):
@@ -191,7 +205,7 @@ def test_values_swapped_between_rows_are_found(db):
         ("UPDATE reading SET result_value = '0.14' WHERE seq = ?", (b,)),
     )
     report = _verify(path, run_id)
-    assert (report.problem.kind, report.problem.seq) == (Problem.CONTENT_CHANGED, a)
+    assert (_problem(report).kind, _problem(report).seq) == (Problem.CONTENT_CHANGED, a)
 
 
 def test_a_forged_row_sharing_a_sequence_number_is_found(db):
@@ -202,9 +216,9 @@ def test_a_forged_row_sharing_a_sequence_number_is_found(db):
     forged = _forge(template, reading.seq, reading.prev_hash, event_key="forged", message="ok")
     _tamper(path, forged)
     report = _verify(path, run_id)
-    assert report.problem.kind is Problem.EXTRA_ROW
-    assert (report.problem.table, report.problem.seq) == ("run_event", reading.seq)
-    assert "event_key=forged" in report.problem.message
+    assert _problem(report).kind is Problem.EXTRA_ROW
+    assert (_problem(report).table, _problem(report).seq) == ("run_event", reading.seq)
+    assert "event_key=forged" in _problem(report).message
 
 
 def test_a_forged_row_inserted_in_the_middle_is_found(db):
@@ -215,9 +229,9 @@ def test_a_forged_row_inserted_in_the_middle_is_found(db):
     forged = _forge(original, original.seq, original.prev_hash, attempt=5)
     _tamper(path, *_renumber_from(run_id, original.seq, 1), forged)
     report = _verify(path, run_id)
-    assert report.problem.kind is Problem.EXTRA_ROW
-    assert (report.problem.table, report.problem.seq) == ("reading", original.seq)
-    assert "attempt=5" in report.problem.message
+    assert _problem(report).kind is Problem.EXTRA_ROW
+    assert (_problem(report).table, _problem(report).seq) == ("reading", original.seq)
+    assert "attempt=5" in _problem(report).message
 
 
 def test_a_row_altered_and_rehashed_breaks_the_next_link(db):
@@ -235,10 +249,10 @@ def test_a_row_altered_and_rehashed_breaks_the_next_link(db):
         ),
     )
     report = _verify(path, run_id)
-    assert report.problem.kind is Problem.LINK_BROKEN
-    assert report.problem.seq == target.seq + 1
-    assert f"not appended after reading seq {target.seq}" in report.problem.message
-    assert "altered and re-hashed" in report.problem.message
+    assert _problem(report).kind is Problem.LINK_BROKEN
+    assert _problem(report).seq == target.seq + 1
+    assert f"not appended after reading seq {target.seq}" in _problem(report).message
+    assert "altered and re-hashed" in _problem(report).message
 
 
 def test_a_forged_row_after_the_run_was_closed_is_found(db):
@@ -248,8 +262,8 @@ def test_a_forged_row_after_the_run_was_closed_is_found(db):
     last = rows[-1]
     _tamper(path, _forge(template, last.seq + 1, last.row_hash, attempt=9))
     report = _verify(path, run_id)
-    assert report.problem.kind is Problem.ROW_AFTER_CLOSE
-    assert report.problem.seq == last.seq + 1
+    assert _problem(report).kind is Problem.ROW_AFTER_CLOSE
+    assert _problem(report).seq == last.seq + 1
 
 
 def test_the_printed_final_hash_anchors_the_end(tmp_path):
@@ -262,8 +276,8 @@ def test_the_printed_final_hash_anchors_the_end(tmp_path):
     _tamper(path, (f"DELETE FROM {rows[-1].table} WHERE seq = ?", (rows[-1].seq,)))
     assert _verify(path, run_id).ok
     report = _verify(path, run_id, printed)
-    assert report.problem.kind is Problem.FINAL_HASH_MISMATCH
-    assert printed in report.problem.message
+    assert _problem(report).kind is Problem.FINAL_HASH_MISMATCH
+    assert printed in _problem(report).message
 
 
 def test_a_moved_row_is_missing_from_one_run_and_extra_in_the_other(tmp_path):
@@ -280,6 +294,6 @@ def test_a_moved_row_is_missing_from_one_run_and_extra_in_the_other(tmp_path):
             (_seq_of(path, "RUN-B", "conclusion", 0), seq),
         ),
     )
-    assert _verify(path, "RUN-A").problem.kind is Problem.ROW_MISSING
-    moved = _verify(path, "RUN-B").problem
+    assert _problem(_verify(path, "RUN-A")).kind is Problem.ROW_MISSING
+    moved = _problem(_verify(path, "RUN-B"))
     assert (moved.kind, moved.table) == (Problem.EXTRA_ROW, "reading")

@@ -1,7 +1,8 @@
 """Small shims so the MicroPython-safe modules import on CPython and on MicroPython alike."""
 
 try:
-    from micropython import const  # noqa: F401  (MicroPython folds const() at compile time)
+    # MicroPython folds const() at compile time; CPython has no such module.
+    from micropython import const  # noqa: F401  # pyright: ignore[reportMissingImports]
 except ImportError:  # CPython
 
     def const(value):
@@ -11,7 +12,9 @@ except ImportError:  # CPython
 try:
     from binascii import hexlify as _hexlify
 except ImportError:  # pragma: no cover - every MicroPython port we target has binascii
-    _hexlify = None
+
+    def _hexlify(data):
+        return "".join("%02x" % b for b in data).encode()
 
 
 def to_hex(data):

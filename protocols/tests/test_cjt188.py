@@ -109,7 +109,7 @@ def test_example_14_read_901f_request() -> None:
 
 def test_example_15_reply_with_l_16h() -> None:
     frame = decode_frame(EX15)
-    assert frame.raw[10] == 0x16  # L is 16H: must not end the frame there
+    assert frame.raw is not None and frame.raw[10] == 0x16  # L is 16H: must not end the frame there
     assert len(frame.data) == 0x16
     assert frame.control == 0x81 and frame.is_response and not frame.abnormal
     reply = cm.parse_reply(frame, expected_di=0x901F)
@@ -231,6 +231,7 @@ def test_abnormal_reply() -> None:
     assert decoded.abnormal and decoded.is_response
     reply = cm.parse_reply(decoded)
     assert reply == cm.AbnormalReply(cf.FN_READ_DATA, 9, b"\x03\x00")
+    assert isinstance(reply, cm.AbnormalReply)
     err = reply.error()
     assert isinstance(err, cm.MeterAbnormalError) and err.reply is reply
     assert "0300" in str(err)
@@ -614,8 +615,10 @@ def test_frame_module_runs_on_micropython() -> None:
         "assert encode_frame(0x10, f.address, 1, b'')[0] == 0xFE\n"
         "print('ok')\n"
     ).replace("HEX", EX15.hex())
+    micropython = _micropython()
+    assert micropython is not None
     result = subprocess.run(
-        [_micropython(), "-c", script],
+        [micropython, "-c", script],
         cwd=PROTOCOLS,
         env={**os.environ, "MICROPYPATH": "."},
         capture_output=True,

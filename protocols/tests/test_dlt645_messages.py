@@ -95,7 +95,9 @@ def test_freeze_fields_are_minute_first() -> None:
     assert m.freeze(None).data == H("99 99 99 99") and m.freeze(None).is_broadcast
     daily = m.freeze(A, {"month": 99, "day": 99, "hour": 0, "minute": 0})
     assert daily.data == H("00 00 99 99")
-    assert m.parse_request(daily).pattern == {"minute": 0, "hour": 0, "day": 99, "month": 99}
+    request = m.parse_request(daily)
+    assert isinstance(request, m.FreezeRequest)
+    assert request.pattern == {"minute": 0, "hour": 0, "day": 99, "month": 99}
 
 
 def test_relay_control_layout() -> None:

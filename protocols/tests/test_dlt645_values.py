@@ -75,7 +75,7 @@ def test_wrong_size_raises_decode_error() -> None:
     with pytest.raises(DecodeError):
         parse_format("XXXXXX.XX").decode(H("00 00"))
     with pytest.raises(DecodeError):
-        di.lookup(0x0201FF00).decode(H("00 22 00"))
+        _lookup(0x0201FF00).decode(H("00 22 00"))
 
 
 @pytest.mark.parametrize(
@@ -106,9 +106,9 @@ def test_unknown_identifier_keeps_raw_data() -> None:
 
 
 def test_1997_catalogue_and_block_terminator() -> None:
-    assert di.lookup(0x9010, 1997).name == "forward active energy, total"
-    assert di.lookup(0xB611, 1997).decode(H("20 02")) == 220
-    block = di.lookup(0x901F, 1997)
+    assert _lookup(0x9010, 1997).name == "forward active energy, total"
+    assert _lookup(0xB611, 1997).decode(H("20 02")) == 220
+    block = _lookup(0x901F, 1997)
     plain = H("00 01 00 00") * 5
     assert block.decode(plain) == block.decode(plain + b"\xaa")
 
@@ -139,3 +139,10 @@ def test_datetime_round_trip(when: dt.datetime) -> None:
 @given(st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=10))
 def test_ascii_round_trip(text: str) -> None:
     assert Ascii(10).decode(Ascii(10).encode(text)) == text
+
+
+def _lookup(identifier: int, version: int = 2007) -> di.DataItem:
+    """The catalogued data item (the test failing plainly when it is not catalogued)."""
+    item = di.lookup(identifier, version)
+    assert item is not None, f"{identifier:08X} not catalogued"
+    return item

@@ -110,7 +110,7 @@ def test_vector_fields_in_detail() -> None:
     assert reply.data == Data(0x09, bytes.fromhex("000039200933"))
     link = ap.parse_apdu(by_id["698-04"].apdu)
     assert link == ap.LinkRequest(0, 0, 180, datetime(2025, 4, 3, 15, 20, 5))
-    assert link.request_type_name == "login"
+    assert isinstance(link, ap.LinkRequest) and link.request_type_name == "login"
     described = ap.describe(by_id["698-04"])
     assert described["heartbeat"] == 180 and described["datetime"] == "2025-04-03T15:20:05"
     action = ap.parse_apdu(by_id["698-07"].apdu)
@@ -122,6 +122,7 @@ def test_vector_fields_in_detail() -> None:
     ]
     # 698-05: the HCS/FCS values the source's own test asserts
     raw = by_id["698-05"].raw
+    assert raw is not None
     assert raw[12] | raw[13] << 8 == 0x5E48
     assert raw[-3] | raw[-2] << 8 == 0x001A
 
@@ -408,7 +409,7 @@ def test_roundtrip_frame(frame: Frame, preamble: int) -> None:
     wire = frame.encode(preamble=preamble)
     decoded = decode_frame(wire)
     assert decoded == frame
-    assert decoded.raw == wire[preamble:]
+    assert decoded.raw == wire[preamble:] and decoded.raw is not None
     assert decoded.af == frame.af
     assert (decoded.raw[1] | decoded.raw[2] << 8) == len(wire) - preamble - 2 == decoded.length
     assert decoded.sa_length == len(frame.address)
@@ -577,8 +578,10 @@ def test_frame_module_runs_on_micropython() -> None:
         "assert encode_frame(f.address, 0x43, b'')[:4] == b'\\xfe' * 4\n"
         "print('ok')\n"
     ).replace("HEX", EX16.hex())
+    micropython = _micropython()
+    assert micropython is not None
     result = subprocess.run(
-        [_micropython(), "-c", script],
+        [micropython, "-c", script],
         cwd=PROTOCOLS,
         env={**os.environ, "MICROPYPATH": "."},
         capture_output=True,

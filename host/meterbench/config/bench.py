@@ -10,9 +10,9 @@ ConfigError naming the file and the field.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -280,6 +280,6 @@ def _set_path(data: dict[str, Any], name: str, value: str) -> None:
     node[parts[-1]] = value
 
 
-def load_bench(path: Path | str) -> BenchConfig:
+def load_bench(path: str | os.PathLike[str]) -> BenchConfig:
     """Load and validate a bench file; raises ConfigError naming the file and field."""
     return validate_model(BenchConfig, read_toml(path), path)

@@ -68,6 +68,10 @@ class ConfigError(Exception):
     def __str__(self) -> str:
         return "\n".join(issue.render(self.path) for issue in self.issues)
 
+    def one_line(self) -> str:
+        """Every problem on one line (what the command prints: logs and scripts read one line)."""
+        return "; ".join(issue.render(self.path) for issue in self.issues)
+
 
 class FieldProblem(ValueError):
     """Raise inside a pydantic validator to blame a named field (relative to the model being
@@ -88,9 +92,10 @@ def display_path(path: str | os.PathLike[str] | None) -> str:
     p = Path(path)
     if p.is_absolute():
         try:
-            return p.relative_to(Path.cwd()).as_posix()
+            relative = p.relative_to(Path.cwd())
         except ValueError:
             return p.as_posix()
+        return relative.as_posix() if relative.parts else p.as_posix()
     return p.as_posix() if isinstance(path, Path) else str(path)
 
 

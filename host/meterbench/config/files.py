@@ -16,19 +16,39 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The parsed file; a missing file or a TOML syntax error becomes a ConfigError."""
+    """The parsed file; an unreadable file or a TOML syntax error becomes a ConfigError."""
+    text = read_text(path, what="TOML")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, None, f"invalid TOML: {exc}") from None
+
+
+def read_text(path: str | os.PathLike[str], what: str = "text", encoding: str = "utf-8") -> str:
+    """The file's text; a missing file, a directory, an unreadable file or bytes that are not
+    ``encoding`` become a ConfigError naming the file (every config file fails alike)."""
+    try:
+        return read_bytes(path).decode(encoding)
+    except UnicodeDecodeError as exc:
+        message = f"invalid {what}: the file is not {encoding.upper()} text (byte {exc.start})"
+        raise ConfigError(path, None, message) from None
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The file's bytes; a missing file, a directory or an unreadable file is a ConfigError."""
     p = Path(path)
     try:
-        with p.open("rb") as handle:
-            return tomllib.load(handle)
+        return p.read_bytes()
     except FileNotFoundError:
         raise ConfigError(path, None, "file not found") from None
     except IsADirectoryError:
-        raise ConfigError(path, None, "is a directory, expected a .toml file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, None, f"invalid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(path, None, "invalid TOML: the file is not UTF-8 text") from None
+        raise ConfigError(path, None, f"is a directory, expected a {_expected(p)} file") from None
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def _expected(path: Path) -> str:
+    return path.suffix or "configuration"
 
 
 def validate_model(

@@ -197,7 +197,8 @@ class WaterMeterType(_MeterType):
     (``r = { H = 160, V = 80 }``); ``orientation`` says how the meter sits on the bench."""
 
     kind: Literal["water"] = "water"
-    meter_class: Annotated[Literal["1", "2"], BeforeValidator(normalise_class)] = Field(
+    # A frozen model: narrowing the inherited field to the water classes is safe.
+    meter_class: Annotated[Literal["1", "2"], BeforeValidator(normalise_class)] = Field(  # pyright: ignore[reportIncompatibleVariableOverride]
         alias="class"
     )
     q3_m3h: PositiveDecimal

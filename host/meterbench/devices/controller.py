@@ -85,7 +85,7 @@ class ControllerClient:
 
     def __init__(
         self,
-        port: serial.SerialBase,
+        port: serial.Serial,
         *,
         timeout: float = 1.0,
         retries: int = 4,
@@ -233,7 +233,7 @@ class ControllerClient:
         with contextlib.suppress(ControllerError):
             await self.hello()
 
-    async def _port_back(self, lost: serial.SerialBase, why: BaseException) -> None:
+    async def _port_back(self, lost: serial.Serial, why: BaseException) -> None:
         """Wait (bounded) until the reader has replaced the port a write failed on."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.reconnect_grace

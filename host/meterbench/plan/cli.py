@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from meterbench.config.errors import ConfigError
+from meterbench.config.locate import METER_TYPES, PLANS, locate
 from meterbench.plan.bench import BenchContext
 from meterbench.plan.expand import expand_files
 from meterbench.plan.render import render
@@ -22,18 +21,6 @@ plan_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-PLANS_DIR = Path("bench_configs/plans")
-METER_TYPES_DIR = Path("bench_configs/meter_types")
-
-
-def _resolve(given: str, folder: Path) -> Path:
-    """A path as given, or a bare name looked up in the usual folder (``jjg596-2012-initial``)."""
-    path = Path(given)
-    named = folder / f"{given}.toml"
-    if not path.exists() and len(path.parts) == 1 and named.exists():
-        return named
-    return path
 
 
 def _decimal(value: str | None, option: str) -> Decimal | None:
@@ -50,11 +37,11 @@ def _decimal(value: str | None, option: str) -> Decimal | None:
 
 @plan_app.command("show")
 def show(
-    plan: Annotated[str, typer.Argument(help="Plan file, or a plan name in bench_configs/plans.")],
+    plan: Annotated[str, typer.Argument(help="Plan file, or the name of a shipped plan.")],
     meter_type: Annotated[
         str,
         typer.Option(
-            "--meter-type", "-m", help="Meter-type file, or a name in bench_configs/meter_types."
+            "--meter-type", "-m", help="Meter-type file, or the name of a shipped meter type."
         ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
@@ -84,13 +71,7 @@ def show(
         max_current_a=_decimal(max_current, "--max-current"),
         max_voltage_v=_decimal(max_voltage, "--max-voltage"),
     )
-    try:
-        expansion = expand_files(
-            _resolve(plan, PLANS_DIR), _resolve(meter_type, METER_TYPES_DIR), bench
-        )
-    except ConfigError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        raise typer.Exit(1) from None
+    expansion = expand_files(locate(plan, PLANS), locate(meter_type, METER_TYPES), bench)
     if as_json:
         sys.stdout.write(json.dumps(expansion.to_json_dict(), ensure_ascii=False, indent=2) + "\n")
     else:

@@ -60,7 +60,7 @@ def check_meter(ctx: Expansion) -> None:
     """The meter's class must be covered by the profile (and with its connection)."""
     meter = _meter(ctx)
     try:
-        check_class(ctx.profile, meter.meter_class, meter.connection)
+        check_class(_profile(ctx), meter.meter_class, meter.connection)
     except NotInProfile as exc:
         raise ctx.meter_error("class", str(exc)) from None
 
@@ -518,7 +518,7 @@ def _mpe(
     try:
         return basis.use(
             mpe_lookup(
-                ctx.profile,
+                _profile(ctx),
                 meter.meter_class,
                 meter.connection,
                 pf,

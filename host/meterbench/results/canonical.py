@@ -28,7 +28,7 @@ class FrozenDict(dict[str, Any]):
         raise TypeError("record JSON fields are immutable")
 
     __setitem__ = __delitem__ = _refuse
-    clear = pop = popitem = setdefault = update = _refuse
+    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
     __ior__ = _refuse  # type: ignore[assignment]
 
     def __reduce__(self) -> tuple[type[FrozenDict], tuple[dict[str, Any]]]:
@@ -45,7 +45,8 @@ class FrozenList(list[Any]):
         raise TypeError("record JSON fields are immutable")
 
     __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
-    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+    append = extend = insert = pop = _refuse
+    remove = clear = sort = reverse = _refuse  # type: ignore[assignment]
 
     def __reduce__(self) -> tuple[type[FrozenList], tuple[list[Any]]]:
         return (FrozenList, (list(self),))

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from meterbench.config.errors import ConfigError
+from meterbench.config.locate import BENCHES, METER_LISTS, PLANS, locate
 from meterbench.inputs import humidity_problem, temperature_problem, time_scale_problem
 from meterbench.results import ResultsStore, StoreError
 from meterbench.results.paths import default_db_path
@@ -20,10 +20,9 @@ from meterbench.runner.engine import RunError, Runner, RunOptions, prepare
 from meterbench.runner.progress import LiveProgress, PlainProgress, summary_table
 from meterproto.dlt645.messages import Password
 
-REPO = Path(__file__).resolve().parents[3]
-DEMO_BENCH = REPO / "bench_configs" / "sim-1p-24.toml"
-DEMO_PLAN = REPO / "bench_configs" / "plans" / "jjg596-2012-initial.toml"
-DEMO_METERS = REPO / "bench_configs" / "meters" / "sim-1p-24.csv"
+DEMO_BENCH = "sim-1p-24"
+DEMO_PLAN = "jjg596-2012-initial"
+DEMO_METERS = "sim-1p-24"
 
 DbOption = Annotated[
     Path | None,
@@ -99,18 +98,27 @@ def _execute(options: RunOptions, resume: str | None, plain: bool) -> str:
             raise _fail(str(exc), 1) from None
         console.print(summary_table(store, run_id))
         return run_id
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
     except StoreError as exc:
         raise _fail(str(exc)) from None
     finally:
         store.close()
 
 
+BenchOption = Annotated[
+    str, typer.Option("--bench", help="Bench config (.toml), or a shipped bench's name.")
+]
+PlanOption = Annotated[
+    str, typer.Option("--plan", help="Test plan (.toml), or a shipped plan's name.")
+]
+MetersOption = Annotated[
+    str, typer.Option("--meters", help="Meter list (.csv or .toml), or a shipped list's name.")
+]
+
+
 def run(
-    bench: Annotated[Path, typer.Option("--bench", help="Bench config (.toml).")],
-    plan: Annotated[Path, typer.Option("--plan", help="Test plan (.toml).")],
-    meters: Annotated[Path, typer.Option("--meters", help="Meter list (.csv or .toml).")],
+    bench: BenchOption,
+    plan: PlanOption,
+    meters: MetersOption,
     db: DbOption = None,
     verifier: Annotated[str | None, typer.Option(help="Verifier (检定员).")] = None,
     checker: Annotated[str | None, typer.Option(help="Checker (核验员).")] = None,
@@ -132,9 +140,9 @@ def run(
     """Verify every meter on a bench with a plan; exit 0 only when the run completed."""
     temperature_c, humidity_pct = _ambient(temperature, humidity)
     options = RunOptions(
-        bench,
-        plan,
-        meters,
+        locate(bench, BENCHES),
+        locate(plan, PLANS),
+        locate(meters, METER_LISTS),
         db,
         verifier,
         checker,
@@ -168,6 +176,9 @@ def resume(
 
 
 def demo(
+    bench: BenchOption = DEMO_BENCH,
+    plan: PlanOption = DEMO_PLAN,
+    meters: MetersOption = DEMO_METERS,
     db: DbOption = None,
     out: Annotated[Path, typer.Option(help="Where the records and reports go.")] = Path(
         "meterbench-demo"
@@ -181,15 +192,11 @@ def demo(
     """Run the default plan on the simulated 24-position bench, then write the reports."""
     if problem := time_scale_problem(time_scale):
         raise _fail(problem)
-    for path in (DEMO_BENCH, DEMO_PLAN, DEMO_METERS):
-        if not path.is_file():
-            raise _fail(f"{path} not found: the demo needs the repository's bench_configs/")
+    files = locate(bench, BENCHES), locate(plan, PLANS), locate(meters, METER_LISTS)
     out.mkdir(parents=True, exist_ok=True)
     database = db or Path(os.environ.get("METERBENCH_DB") or out / "results.db")
     options = RunOptions(
-        DEMO_BENCH,
-        DEMO_PLAN,
-        DEMO_METERS,
+        *files,
         database,
         verifier="demo",
         checker="demo",

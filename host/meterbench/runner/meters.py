@@ -3,7 +3,7 @@
 Operators write it as CSV (``position,type,serial,asset,address,customer,lot``; a header row
 is required) or TOML (``[[meters]]`` tables with the same keys). ``lot`` is optional: a meter
 without one belongs to the run's own lot. Types are meter-type files named relative to the
-list, or bare names under ``bench_configs/meter_types``. Addresses are 12 BCD digits
+list, or the names of shipped meter types (``config.locate``). Addresses are 12 BCD digits
 (DL/T 645) or 14 (CJ/T 188 water meters). Errors name the file, the row and the field, and are
 raised before anything is switched on.
 
@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from meterbench.config.errors import ConfigError
-from meterbench.config.files import read_toml
+from meterbench.config.files import read_bytes, read_toml
+from meterbench.config.locate import locate_meter_type
 from meterbench.config.meter_types import MeterType, load_meter_type
 
 COLUMNS = ("position", "type", "serial", "asset", "address", "customer", "lot")
@@ -48,19 +49,6 @@ class MeterEntry:
         return self.meter_type.id or self.type_path.stem
 
 
-def _type_path(name: str, list_path: Path) -> Path | None:
-    roots = [list_path.parent, list_path.parent.parent, Path.cwd() / "bench_configs"]
-    for root in roots:
-        for candidate in (
-            root / name,
-            root / "meter_types" / name,
-            root / "meter_types" / f"{name}.toml",
-        ):
-            if candidate.is_file():
-                return candidate
-    return None
-
-
 _ADDRESS = {12: re.compile(r"[0-9]{12}"), 14: re.compile(r"[0-9]{14}")}
 ENCODINGS = ("utf-8-sig", "gb18030")
 
@@ -82,12 +70,12 @@ class _TypeFinder:
 
     def __init__(self, list_path: Path) -> None:
         self._list_path = list_path
-        self._by_name: dict[str, Path | None] = {}
+        self._by_name: dict[str, Path] = {}
         self.types: dict[Path, MeterType] = {}
 
-    def find(self, name: str) -> Path | None:
+    def find(self, name: str, where: str) -> Path:
         if name not in self._by_name:
-            self._by_name[name] = _type_path(name, self._list_path)
+            self._by_name[name] = locate_meter_type(name, self._list_path, f"{where}.type")
         return self._by_name[name]
 
     def load(self, path: Path) -> MeterType:
@@ -109,9 +97,7 @@ def _entry(raw: dict[str, Any], where: str, path: Path, finder: _TypeFinder) -> 
     type_name = text("type")
     if not type_name:
         raise ConfigError(path, f"{where}.type", "is missing")
-    type_path = finder.find(type_name)
-    if type_path is None:
-        raise ConfigError(path, f"{where}.type", f"meter type {type_name!r} not found")
+    type_path = finder.find(type_name, where)
     meter_type = finder.load(type_path)
     serial = text("serial")
     if not serial:
@@ -169,21 +155,23 @@ def load_meters(path: Path | str) -> list[MeterEntry]:
 
 
 def _csv_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(path, None, "file not found") from None
-    text = decode_list(path, data)
+    text = decode_list(path, read_bytes(path))
     lines = io.StringIO(text, newline="")
-    reader = csv.DictReader(line for line in lines if not line.startswith("#"))
-    if reader.fieldnames is None or "position" not in reader.fieldnames:
-        raise ConfigError(path, None, "the first row must name the columns: " + ",".join(COLUMNS))
-    unknown = set(reader.fieldnames) - set(COLUMNS)
-    if unknown:
-        raise ConfigError(
-            path, None, f"unknown columns {sorted(unknown)}; known: {','.join(COLUMNS)}"
-        )
-    rows = [(f"row {n}", row) for n, row in enumerate(reader, start=2)]
+    reader = csv.DictReader((line for line in lines if not line.startswith("#")), strict=True)
+    try:
+        fieldnames = reader.fieldnames
+        if fieldnames is None or "position" not in fieldnames:
+            raise ConfigError(
+                path, None, "the first row must name the columns: " + ",".join(COLUMNS)
+            )
+        unknown = set(fieldnames) - set(COLUMNS)
+        if unknown:
+            raise ConfigError(
+                path, None, f"unknown columns {sorted(unknown)}; known: {','.join(COLUMNS)}"
+            )
+        rows = [(f"row {n}", row) for n, row in enumerate(reader, start=2)]
+    except csv.Error as exc:
+        raise ConfigError(path, f"row {reader.line_num}", f"invalid CSV: {exc}") from None
     if not rows:
         raise ConfigError(path, None, "lists no meters")
     return rows

@@ -22,6 +22,7 @@ from rich.table import Table
 from meterbench.bench_open import open_bench
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
+from meterbench.config.locate import BENCHES, locate
 from meterbench.inputs import time_scale_problem
 from meterbench.waits import within
 
@@ -76,7 +77,10 @@ async def _serve(
 
 
 def serve(
-    bench: Annotated[Path, typer.Option("--bench", help="Bench file with a [sim] section.")],
+    bench: Annotated[
+        str,
+        typer.Option("--bench", help="Bench file with a [sim] section, or a shipped bench's name."),
+    ],
     time_scale: Annotated[
         float | None, typer.Option(help="Simulated seconds per wall second (default: the file's).")
     ] = None,
@@ -92,13 +96,8 @@ def serve(
     if problem := time_scale_problem(time_scale):
         err.print(f"meterbench: {problem}", markup=False)
         raise typer.Exit(2)
-    try:
-        config = load_bench(bench)
-        if not config.simulated:
-            raise ConfigError(
-                bench, None, "the bench has no [sim] section, so it cannot be simulated"
-            )
-        asyncio.run(_serve(config, bench, time_scale, as_json, seconds))
-    except ConfigError as exc:
-        err.print(f"meterbench: {exc}", markup=False)
-        raise typer.Exit(2) from None
+    path = locate(bench, BENCHES)
+    config = load_bench(path)
+    if not config.simulated:
+        raise ConfigError(path, None, "the bench has no [sim] section, so it cannot be simulated")
+    asyncio.run(_serve(config, path, time_scale, as_json, seconds))

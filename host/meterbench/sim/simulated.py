@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from meterbench.config.bench import SIM_SCHEME, BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
+from meterbench.config.locate import locate_meter_type
 from meterbench.config.meter_types import load_meter_type
 from meterbench.sim.line import SimLine
 from meterbench.sim.section import SimSectionBase, load_sim_section
@@ -22,20 +23,9 @@ from meterbench.sim.servers import PtyMeterServer
 
 
 def resolve_meter_type_path(name: str, bench_path: Path) -> Path:
-    """A meter type named in a bench file: relative to the bench file, or a bare name under
-    ``meter_types/`` next to it."""
-    base = bench_path.parent
-    for candidate in (
-        base / name,
-        base / "meter_types" / name,
-        base / "meter_types" / f"{name}.toml",
-    ):
-        if candidate.is_file():
-            return candidate
-    raise ConfigError(
-        f"{bench_path}: field 'sim.meter_defaults.type': meter type {name!r} not "
-        f"found next to the bench file or in {base / 'meter_types'}"
-    )
+    """A meter type named in a bench file: relative to the bench file (or in ``meter_types/``
+    next to it), else a shipped meter type."""
+    return locate_meter_type(name, Path(bench_path), "sim.meter_defaults.type")
 
 
 class SimulatedBenchBase:

@@ -415,7 +415,7 @@ class Bus:
             if decoder.bad_checksum + decoder.bad_end > bad:
                 bad = decoder.bad_checksum + decoder.bad_end
                 result.corrupt = result.corrupt or "checksum or end byte wrong"
-            if decoder.pending and self._consider(self._probe(dialect, raw), ex, result):
+            if decoder.pending and self._consider(self._probe(dialect, bytes(raw)), ex, result):
                 return result
         # Out of time: anything hidden behind a broken candidate is the last chance.
         if self._consider(decoder.flush(), ex, result):

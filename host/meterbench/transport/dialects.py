@@ -32,11 +32,27 @@ class FrameDecoder(Protocol):
 
 
 class Dialect(Protocol):
-    name: str
-    td_min: float  # shortest response delay a meter may use (bus turn-around)
-    td_max: float  # longest response delay: request end -> first reply byte
-    tb: float  # longest gap between two bytes of one frame
-    max_preamble: int
+    # Read-only: the dialects are frozen dataclasses.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def td_min(self) -> float:
+        """Shortest response delay a meter may use (bus turn-around)."""
+        ...
+
+    @property
+    def td_max(self) -> float:
+        """Longest response delay: request end -> first reply byte."""
+        ...
+
+    @property
+    def tb(self) -> float:
+        """Longest gap between two bytes of one frame."""
+        ...
+
+    @property
+    def max_preamble(self) -> int: ...
 
     def decoder(self) -> FrameDecoder: ...
 

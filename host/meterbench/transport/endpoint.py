@@ -41,7 +41,7 @@ def endpoint_key(url: str) -> str | None:
 
 def open_serial(
     url: str, settings: SerialSettings, *, exclusive: bool = True, read_timeout: float = 0.1
-) -> tuple[serial.SerialBase, str | None]:
+) -> tuple[serial.Serial, str | None]:
     """Open ``url`` with ``settings``; returns the pyserial object and its registry key.
 
     Raises PortInUseError when the line is already open here or locked elsewhere, and

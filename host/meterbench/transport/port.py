@@ -28,7 +28,7 @@ class AsyncPort:
     """One open endpoint: ``read``/``write`` from coroutines, bytes gathered by a thread."""
 
     def __init__(
-        self, ser: serial.SerialBase, url: str, settings: SerialSettings, key: str | None
+        self, ser: serial.Serial, url: str, settings: SerialSettings, key: str | None
     ) -> None:
         self._ser = ser
         self.url = url

@@ -40,11 +40,9 @@ from meterproto.dlt645.values import DateTimeField
 def plain_value(value: Any) -> Any:
     """Decoded values -> JSON-ready ones: Decimal to int or float, dates to ISO text."""
     if isinstance(value, Decimal):
-        return (
-            int(value)
-            if value == value.to_integral_value() and value.as_tuple().exponent >= 0
-            else float(value)
-        )
+        exponent = value.as_tuple().exponent  # 'n', 'N' or 'F' for NaN and infinities
+        whole = isinstance(exponent, int) and exponent >= 0
+        return int(value) if whole and value == value.to_integral_value() else float(value)
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, dict):

@@ -260,7 +260,7 @@ class DateTimeField(ValueCodec):
     def _fields_of(self, value: Any) -> dict[str, int]:
         if isinstance(value, dict):
             inverse = {v: k for k, v in _FIELD_NAMES.items()}
-            return {inverse.get(k, k): int(v) for k, v in value.items()}
+            return {inverse[k] if k in inverse else str(k): int(v) for k, v in value.items()}
         fields: dict[str, int] = {}
         if isinstance(value, dt.date):
             fields.update(

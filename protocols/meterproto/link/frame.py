@@ -206,7 +206,7 @@ class LinkDecoder:
                 self.skipped_bytes += 1
                 pos = i + 1
                 continue
-            out.append(Frame(buf[i + 4], buf[i + 3], buf[i + HEADER_LEN : end]))
+            out.append(Frame(buf[i + 4], buf[i + 3], bytes(buf[i + HEADER_LEN : end])))
             self.frames += 1
             pos = end + CRC_LEN
         if pos:

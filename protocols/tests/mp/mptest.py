@@ -67,8 +67,9 @@ def run_module(module, counts):
 
 
 def _traceback(e):
-    if hasattr(sys, "print_exception"):  # MicroPython
-        sys.print_exception(e)
+    print_exception = getattr(sys, "print_exception", None)  # MicroPython only
+    if print_exception is not None:
+        print_exception(e)
         return
     import traceback
 

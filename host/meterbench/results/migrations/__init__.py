@@ -46,7 +46,8 @@ def current_version(db: Connector) -> int:
             raise NotAResultsDatabaseError(db.location)
         return 0
     rows = db.execute(f"SELECT MAX(version) FROM {SCHEMA_TABLE}")
-    return int(rows[0][0] or 0)
+    version = rows[0][0]
+    return version if isinstance(version, int) else 0
 
 
 def upgrade(db: Connector, migrations: Sequence[Migration] = MIGRATIONS) -> int:

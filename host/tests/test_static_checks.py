@@ -1,0 +1,87 @@
+"""The host and the protocols pass the checks CI holds them to: ruff (lint and format) and
+pyright in standard mode (settings in pyproject.toml, [tool.pyright]), whose errors may only
+go down (NOT_YET_CLEAN) until there are none.
+
+They are tests so the one CI command (pytest) runs them; a failure prints what to fix.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from node_tools import ROOT, pyright_command  # noqa: E402
+
+TIMEOUT_S = 600  # a safety net, not a measured time
+
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT_S)
+
+
+def test_ruff_check() -> None:
+    result = _run([sys.executable, "-m", "ruff", "check", "--no-cache", "."])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format() -> None:
+    result = _run([sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Files whose type errors are not fixed yet, with how many they have. Most of the package ones
+# are in modules being restructured (runner, sim, selftest, the bench config models: the
+# Optional electricity source, pydantic defaults given positionally); they are fixed there.
+# A count may only go down, and every file not listed must have none: lower or remove an entry
+# when its errors are fixed, until this is empty.
+NOT_YET_CLEAN: dict[str, int] = {
+    "host/meterbench/config/bench.py": 1,
+    "host/meterbench/config/water_bench.py": 1,
+    "host/meterbench/runner/context.py": 1,
+    "host/meterbench/runner/engine.py": 1,
+    "host/meterbench/runner/items.py": 1,
+    "host/meterbench/runner/progress.py": 1,
+    "host/meterbench/runner/session.py": 5,
+    "host/meterbench/runner/water_session.py": 1,
+    "host/meterbench/selftest.py": 6,
+    "host/meterbench/sim/bench.py": 6,
+    "host/meterbench/sim/config.py": 2,
+    "host/meterbench/sim/serve.py": 1,
+    "host/meterbench/sim/water_bench.py": 1,
+    "host/meterbench/sim/water_config.py": 2,
+    "host/tests/pio_asm.py": 2,
+    "host/tests/pio_bench.py": 5,
+    "host/tests/test_controller_link_faults.py": 1,
+    "host/tests/test_firmware_pio.py": 6,
+    "host/tests/test_firmware_rp2_hal.py": 4,
+    "host/tests/test_meter_sim.py": 3,
+    "host/tests/test_meter_types.py": 1,
+    "host/tests/test_reports_html.py": 2,
+    "host/tests/test_reports_pdf.py": 2,
+    "host/tests/test_results_crash.py": 5,
+    "host/tests/test_results_models.py": 9,
+    "host/tests/test_results_store.py": 2,
+    "host/tests/test_runner_e2e.py": 1,
+    "host/tests/test_sim_bench.py": 4,
+    "host/tests/test_transport.py": 3,
+    "host/tests/test_water_sim.py": 5,
+}
+
+
+def test_pyright_host_and_protocols() -> None:
+    result = _run([*pyright_command(), "--outputjson", "--pythonpath", sys.executable])
+    report = json.loads(result.stdout)
+    assert report["summary"]["filesAnalyzed"] > 200, report["summary"]
+    errors: dict[str, list[str]] = {}
+    for diagnostic in report["generalDiagnostics"]:
+        if diagnostic["severity"] == "error":
+            path = Path(diagnostic["file"]).relative_to(ROOT).as_posix()
+            line = diagnostic["range"]["start"]["line"] + 1
+            errors.setdefault(path, []).append(f"{path}:{line}: {diagnostic['message']}")
+    grown = {
+        path: found for path, found in errors.items() if len(found) > NOT_YET_CLEAN.get(path, 0)
+    }
+    assert grown == {}, "\n".join(message for found in grown.values() for message in found)
