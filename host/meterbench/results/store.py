@@ -74,6 +74,7 @@ class ResultsStore:
     ):
         self._db = connector
         self._crash_hook = CrashHook()
+        self.rows_stored = 0  # by this process: the run's progress, as a watchdog sees it
         try:
             if read_only:
                 self.schema_version = _readable_version(connector, migrations)
@@ -175,6 +176,7 @@ class ResultsStore:
                 heads[run_id] = _Head(seq, digest, status)
                 inserted += 1
                 tables[table.name] = tables.get(table.name, 0) + 1
+        self.rows_stored += inserted
         self._crash_hook.committed(tables)
         return inserted
 

@@ -53,9 +53,11 @@ from meterbench.runner.meters import MeterEntry, check_meters_against_bench, loa
 from meterbench.runner.recorded import recorded_meters
 from meterbench.runner.session import BenchOpenError, OpenOptions, open_session
 from meterbench.runner.stopping import describe, safe_stop
-from meterbench.runner.supervise import Stopped, Supervisor
+from meterbench.runner.supervise import Stopped, Supervisor, watchdog
 from meterbench.runner.timing import Timing, estimate_s
 from meterproto.dlt645.messages import Password
+
+STALL_S = 120.0  # wall seconds without a stored row before the watchdog stops the run
 
 
 class RunError(Exception):
@@ -202,9 +204,22 @@ def _parameters(step: PlannedStep) -> dict[str, Any]:
 
 
 class Runner:
-    def __init__(self, store: ResultsStore, observer: Observer | None = None) -> None:
+    def __init__(
+        self, store: ResultsStore, observer: Observer | None = None, stall_s: float = STALL_S
+    ) -> None:
         self.store = store
         self.observer = observer or NullObserver()
+        self.stall_s = stall_s  # the watchdog's floor; a long step gets more (_stall_limit)
+        self._current = "opening the bench"
+        self._step_wall_s = 0.0
+        self._paused = False
+
+    def _stall_limit(self) -> float:
+        """Wall seconds without a stored row before the run counts as stalled: the floor, or
+        three times what the plan says the current step takes, whichever is longer."""
+        if self._paused:
+            return float("inf")  # waiting for the operator is not a stall
+        return max(self.stall_s, 3 * self._step_wall_s)
 
     async def start(self, options: RunOptions) -> str:
         """A new run; returns its id. RunError/ConfigError before anything is switched on."""
@@ -281,8 +296,14 @@ class Runner:
         async def watch() -> None:
             await control.watch(lambda why: sup.stop("abort", why))
 
+        def stalled(seconds: float) -> None:
+            sup.stop("stall", f"nothing stored for {seconds:.0f} s in {self._current}")
+
+        async def guard() -> None:
+            await watchdog(lambda: self.store.rows_stored, self._stall_limit, stalled)
+
         try:
-            await sup.run(self._work(ctx, prepared, control), watch)
+            await sup.run(self._work(ctx, prepared, control), watch, guard)
             await self._safe_off(ctx)
             self.store.set_status(run_id, RunStatus.COMPLETED, ctx.now())
         except Stopped as stop:
@@ -291,6 +312,13 @@ class Runner:
                 ctx.log(Severity.WARNING, "aborted", f"run aborted: {stop.why}; {safe}")
                 self.store.set_status(run_id, RunStatus.ABORTED, ctx.now(), stop.why)
                 raise RunAborted(f"run {run_id} aborted: {stop.why}; {safe}") from None
+            if stop.how == "stall":
+                ctx.log(Severity.ERROR, "no_progress", f"run stopped: {stop.why}; {safe}")
+                self.store.set_status(run_id, RunStatus.INTERRUPTED, ctx.now(), stop.why)
+                raise RunError(
+                    f"run {run_id} stopped: {stop.why}; {safe}; check the bench and "
+                    f"'meterbench resume {run_id}'"
+                ) from None
             ctx.log(Severity.WARNING, "interrupted", f"run interrupted by {stop.why}; {safe}")
             self.store.set_status(
                 run_id, RunStatus.INTERRUPTED, ctx.now(), f"interrupted by {stop.why}"
@@ -330,7 +358,11 @@ class Runner:
         ctx.log(Severity.INFO, "paused", f"run paused by the operator; {safe}")
         self.observer.event("info", f"paused; 'meterbench continue {ctx.run_id}' goes on")
         ctx.forget_settings()
-        await control.while_paused()
+        self._paused = True
+        try:
+            await control.while_paused()
+        finally:
+            self._paused = False
         ctx.log(Severity.INFO, "continued", "run continued by the operator")
 
     def _take_out(
@@ -447,6 +479,8 @@ class Runner:
             await self._pause_point(ctx, control)
             out = [p for p in todo if p in control.state.taken_out]
             todo = [p for p in todo if p not in control.state.taken_out]
+            self._current = f"step {step.key}"
+            self._step_wall_s = ctx.clock.wall_seconds(timing.estimates[index])
             self.observer.step(f"{step.title} ({timing.line(index)})", index + 1, len(steps))
             ctx.append(
                 Step(

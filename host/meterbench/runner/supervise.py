@@ -79,4 +79,25 @@ class Supervisor:
                         await stop_task(helper)
 
 
-__all__ = ["SIGNALS", "Stopped", "Supervisor"]
+async def watchdog(
+    progress: Callable[[], int], limit_s: Callable[[], float], on_stall: Callable[[float], None]
+) -> None:
+    """Call ``on_stall(seconds)`` once nothing was stored for ``limit_s()`` wall seconds.
+
+    ``progress()`` counts what the run stored; ``limit_s()`` may change from step to step (a
+    long creep test stores nothing for its whole duration). Loop time is wall time, so a
+    stopped simulated clock cannot hold the watchdog back."""
+    loop = asyncio.get_running_loop()
+    seen, since = progress(), loop.time()
+    while True:
+        limit = limit_s()
+        await asyncio.sleep(max(0.01, min(limit / 4, 5.0)))
+        now = progress()
+        if now != seen:
+            seen, since = now, loop.time()
+        elif loop.time() - since >= limit:
+            on_stall(loop.time() - since)
+            return
+
+
+__all__ = ["SIGNALS", "Stopped", "Supervisor", "watchdog"]
