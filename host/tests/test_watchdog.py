@@ -57,3 +57,26 @@ def test_a_hung_item_stops_the_run_with_an_event_and_safe_outputs(
         assert store.status(run_id) == RunStatus.INTERRUPTED
         (event,) = [e for e in store.events(run_id) if e.kind == "no_progress"]
         assert "source output: off" in event.message
+
+
+def test_a_result_wait_ends_in_wall_time_when_the_clock_stands_still(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from meterbench.clock import ManualClock
+    from meterbench.runner import context
+
+    class Silent:
+        async def next_result(self) -> None:
+            await asyncio.Event().wait()
+
+    monkeypatch.setattr(context, "WALL_FLOOR_S", 0.05)
+
+    async def main() -> None:
+        router = context.ResultRouter(Silent())  # type: ignore[arg-type]
+        try:
+            with pytest.raises(TimeoutError):
+                await router.get(1, 60.0, ManualClock())  # the clock never moves
+        finally:
+            await router.close()
+
+    asyncio.run(main())
