@@ -31,23 +31,36 @@ BENCHES = Path(__file__).resolve().parent / "benches"
 METERBENCH = str(Path(sys.executable).with_name("meterbench"))
 TIMEOUT_S = 900  # a safety net for a hung subprocess, not a measured time
 
-# Readings of the short plan on the 8-position bench, in store order: communication 1-21,
-# creep 22-29, starting 30-37, Ib 38-55, Imax 56-73, register 74-80, clock 81-120,
-# time setting 121-127.
+# Where to kill, as (step, which of its readings); resolved to "the k-th stored reading"
+# against the uninterrupted run's record, so the points follow the plan if it changes.
 POINTS = {
-    "communication": "reading:5",
-    "creep": "reading:26",
-    "starting": "reading:33",
-    "error-Ib": "reading:45",
-    "error-Imax": "reading:60",
-    "register-first": "reading:74",
-    "register-last": "reading:79",
-    "clock-early": "reading:90",
-    "clock-late": "reading:115",
-    "time-setting": "reading:124",
-    "before-statistics": "reading:127",
-    "after-statistics": "batch_statistic:1",
+    "communication": ("communication", 0.25),
+    "creep": ("creep", 0.5),
+    "starting": ("starting", 0.5),
+    "error-Ib": ("basic_error/P+/all/Ib/1.0", 0.5),
+    "error-Imax": ("basic_error/P+/all/Imax/0.5L", 0.25),
+    "register-first": ("register", 0.0),
+    "register-last": ("register", 0.8),
+    "clock-early": ("clock", 0.2),
+    "clock-late": ("clock", 0.9),
+    "time-setting": ("time_setting", 0.5),
+    "before-statistics": ("", 1.0),  # the last reading: the statistics are next
 }
+AFTER_STATISTICS = "batch_statistic:1"
+
+
+def _kill_points(db: Path) -> dict[str, str]:
+    """The hook setting of every point, from the order the baseline stored its readings."""
+    with ResultsStore.open(db) as store:
+        rows = [r for r in store.chain_rows(_run_id(db)) if r.table == "reading"]
+    steps = [str(r.content["step_key"]) for r in sorted(rows, key=lambda r: r.seq)]
+    points = {}
+    for name, (step, where) in POINTS.items():
+        numbers = [k for k, key in enumerate(steps, 1) if key.startswith(step)]
+        assert numbers, f"no reading of {step!r} in the baseline"
+        points[name] = f"reading:{numbers[min(len(numbers) - 1, int(where * len(numbers)))]}"
+    points["after-statistics"] = AFTER_STATISTICS
+    return points
 
 
 def _copy_benches(where: Path) -> Path:
@@ -158,17 +171,18 @@ def test_every_crash_point_resumes_to_the_uninterrupted_result(tmp_path: Path) -
     benches = _copy_benches(tmp_path)
     run = _run_args(benches)
     baseline_db = tmp_path / "baseline.db"
-    # All runs side by side: each stops at its own event, whatever the load.
-    baseline = _start(run, baseline_db)
-    killed = {name: _start(run, tmp_path / f"{name}.db", point) for name, point in POINTS.items()}
+    _finish(_start(run, baseline_db), killed=False)
+    expected = _outcome(baseline_db)
+    assert expected["status"] == RunStatus.COMPLETED
+    points = _kill_points(baseline_db)
+    assert len(set(points.values())) == len(points)
+    # All killed runs side by side: each stops at its own event, whatever the load.
+    killed = {name: _start(run, tmp_path / f"{name}.db", point) for name, point in points.items()}
     twice_db = tmp_path / "twice.db"
     twice = _start(run, twice_db, "reading:50")
     for process in killed.values():
         _finish(process, killed=True)
     _finish(twice, killed=True)
-    _finish(baseline, killed=False)
-    expected = _outcome(baseline_db)
-    assert expected["status"] == RunStatus.COMPLETED
 
     # The meter-list file moved and edited before resuming: the record decides.
     moved = benches / "meters-8.csv"
@@ -178,7 +192,7 @@ def test_every_crash_point_resumes_to_the_uninterrupted_result(tmp_path: Path) -
 
     resumed = {
         name: _start(["resume", _run_id(tmp_path / f"{name}.db")], tmp_path / f"{name}.db")
-        for name in POINTS
+        for name in points
     }
     first_resume = _start(["resume", _run_id(twice_db)], twice_db, "reading:20")
     for process in resumed.values():
@@ -187,7 +201,7 @@ def test_every_crash_point_resumes_to_the_uninterrupted_result(tmp_path: Path) -
     second_resume = _start(["resume", _run_id(twice_db)], twice_db)
     _finish(second_resume, killed=False)
 
-    for name in [*POINTS, "twice"]:
+    for name in [*points, "twice"]:
         got = _outcome(tmp_path / f"{name}.db")
         assert got == expected, name
         with ResultsStore.open(tmp_path / f"{name}.db") as store:
