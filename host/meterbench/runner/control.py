@@ -65,8 +65,9 @@ class ControlState:
 class Control:
     """Polls one run's record for new operator requests.
 
-    Taken-out positions stay out on resume (they are in the record); a pause or abort asked
-    before this process started is not replayed: resuming is the operator's "go on".
+    Taken-out positions stay out on resume (they are in the record), and an abort asked while
+    no process ran the run still ends it; a pause asked before this process started is not
+    replayed: resuming is the operator's "go on".
     """
 
     def __init__(self, store: ResultsStore, run_id: str) -> None:
@@ -77,6 +78,8 @@ class Control:
         for event in earlier:
             if event.kind == TAKE_OUT and event.position is not None:
                 self.state.taken_out[event.position] = event.message
+            elif event.kind == ABORT:  # asked while no process ran it: still final
+                self.state.aborted = event.message or "aborted by the operator"
         self.state.seen = len(earlier)
 
     def _requests(self) -> list[Event]:
