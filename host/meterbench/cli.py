@@ -12,6 +12,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from meterbench.config.errors import ConfigError
+from meterbench.exit_codes import exit_code_help
 from meterbench.firmware_tools.cli import app as firmware_app
 from meterbench.list_cli import list_app
 from meterbench.meter_cli import meter_app, sim_app
@@ -20,6 +21,7 @@ from meterbench.reports.cli import certificate, report
 from meterbench.results.cli import records_app, runs, show
 from meterbench.results.manual_cli import record
 from meterbench.runner.cli import demo, resume, run
+from meterbench.runner.control_cli import abort, continue_, pause, take_out
 from meterbench.selftest_cli import selftest
 from meterbench.sim.serve import serve as sim_serve
 from meterproto.decode import PROTOCOLS, decode_hex, json_safe
@@ -41,7 +43,8 @@ class _Commands(TyperGroup):
 app = typer.Typer(
     name="meterbench",
     cls=_Commands,
-    help="Automatic verification of electricity and water meters on test benches.",
+    help="Automatic verification of electricity and water meters on test benches.\n\n"
+    + exit_code_help(),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -133,6 +136,10 @@ def _print_decoded(results: list[dict[str, object]]) -> None:
 app.command("run")(run)
 app.command("resume")(resume)
 app.command("demo")(demo)
+app.command("abort")(abort)
+app.command("pause")(pause)
+app.command("continue")(continue_)
+app.command("take-out")(take_out)
 app.command("selftest")(selftest)
 app.command("runs")(runs)
 app.command("show")(show)

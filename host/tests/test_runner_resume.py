@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -44,15 +45,34 @@ def _start(args: list[str], db: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _clear_bench(tmp_path: Path) -> Path:
+    """The test bench with position 3 clearly beyond class 2: at +2.25 % its register error
+    (0.01 kWh digits over about 3 kWh) rounds either side of 2 % from run to run, which made
+    this test fail now and then under load although nothing was lost or repeated."""
+    target = tmp_path / "benches"
+    shutil.copytree(BENCHES, target)
+    bench = target / BENCH.name
+    text = bench.read_text(encoding="utf-8")
+    assert "error_pct = 2.25" in text
+    bench.write_text(text.replace("error_pct = 2.25", "error_pct = 2.8"), encoding="utf-8")
+    return bench
+
+
 def test_sigkill_and_resume_lose_and_repeat_nothing(tmp_path: Path) -> None:
+    bench = _clear_bench(tmp_path)
     baseline_db = tmp_path / "baseline.db"
-    baseline_id = asyncio.run(run_batch(RunOptions(BENCH, PLAN, METERS, db=baseline_db)))
+    baseline_id = asyncio.run(run_batch(RunOptions(bench, PLAN, METERS, db=baseline_db)))
     baseline_store = ResultsStore.open(baseline_db)
     baseline = _conclusions(baseline_store, baseline_id)
+    baseline_ok = Counter(
+        (r.position, r.step_key)
+        for r in baseline_store.readings(baseline_id)
+        if r.step_key.startswith("basic_error") and r.status == ReadingStatus.OK
+    )
 
     db = tmp_path / "killed.db"
     rng = random.Random(20261126)
-    run = ["run", "--bench", str(BENCH), "--plan", str(PLAN), "--meters", str(METERS), "--plain"]
+    run = ["run", "--bench", str(bench), "--plan", str(PLAN), "--meters", str(METERS), "--plain"]
     process = _start(run, db)
     kills = 0
     run_id = None
@@ -101,5 +121,5 @@ def test_sigkill_and_resume_lose_and_repeat_nothing(tmp_path: Path) -> None:
                 for r in readings
                 if (r.position, r.step_key) == (position, step) and r.status == ReadingStatus.OK
             ]
-            assert attempt == 0 and len(ok) == (4 if position == 3 else 2)
+            assert attempt == 0 and len(ok) == baseline_ok[(position, step)]
     assert any(e.kind == "resumed" for e in store.events(run_id))

@@ -19,7 +19,12 @@ from meterbench.reports.batch import build_batch
 from meterbench.reports.certificate import build_certificate
 from meterbench.reports.context import ReportContext, load_context
 from meterbench.reports.document import Document
-from meterbench.reports.errors import LotWithheldError, ManualItemMissingError, ReportError
+from meterbench.reports.errors import (
+    LotWithheldError,
+    ManualItemMissingError,
+    ReportError,
+    RunNotClosedError,
+)
 from meterbench.reports.export import run_export
 from meterbench.reports.exporters import FILE_EXPORTERS
 from meterbench.reports.integrity import OnBroken
@@ -131,6 +136,9 @@ def render_certificates(
 ) -> CertificateOutcome:
     """`meterbench certificate`: a certificate (passed) or result notice (failed) per meter."""
     ctx = load_context(store, run_id, lang, "refuse")
+    if ctx.integrity.status is not RunStatus.COMPLETED:  # aborted, interrupted or running
+        status = ctx.integrity.status.value if ctx.integrity.status else "unknown"
+        raise RunNotClosedError(run_id, status)
     docs, skipped = certificate_documents(ctx, meter)
     return CertificateOutcome(write_documents(docs, out_dir, formats), skipped)
 

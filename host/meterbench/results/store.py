@@ -22,6 +22,7 @@ from meterbench.results import schema
 from meterbench.results.canonical import JsonValue
 from meterbench.results.chain import GENESIS, ChainedRow, ChainReport, row_hash, verify_rows
 from meterbench.results.connector import Connector, SQLiteConnector
+from meterbench.results.crash_hook import CrashHook
 from meterbench.results.errors import (
     ClosedRunError,
     ConflictError,
@@ -75,6 +76,8 @@ class ResultsStore:
         read_only: bool = False,
     ):
         self._db = connector
+        self._crash_hook = CrashHook()
+        self.rows_stored = 0  # by this process: the run's progress, as a watchdog sees it
         try:
             if read_only:
                 self.schema_version = _readable_version(connector, migrations)
@@ -151,6 +154,7 @@ class ResultsStore:
         if not prepared:
             return 0
         inserted = 0
+        tables: dict[str, int] = {}
         with self._db.write():
             heads: dict[str, _Head | None] = {}
             for table, row, record in prepared:
@@ -174,6 +178,9 @@ class ResultsStore:
                     status = record.status
                 heads[run_id] = _Head(seq, digest, status)
                 inserted += 1
+                tables[table.name] = tables.get(table.name, 0) + 1
+        self.rows_stored += inserted
+        self._crash_hook.committed(tables)
         return inserted
 
     def _admit(self, record: Record, head: _Head | None) -> _Head | None:

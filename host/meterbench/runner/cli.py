@@ -70,7 +70,8 @@ def _ambient(
 
 
 def _execute(options: RunOptions, resume: str | None, plain: bool) -> str:
-    console = Console(highlight=False)
+    # Not on a terminal (a log, a pipe): no 80-column cut of the tables.
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 400)
     problem = time_scale_problem(options.time_scale)
     if problem:
         raise _fail(problem)
@@ -95,7 +96,7 @@ def _execute(options: RunOptions, resume: str | None, plain: bool) -> str:
                     runner.resume(resume, options) if resume else runner.start(options)
                 )
         except RunError as exc:
-            raise _fail(str(exc), 1) from None
+            raise _fail(str(exc), exc.exit_code) from None
         console.print(summary_table(store, run_id))
         return run_id
     except StoreError as exc:

@@ -22,7 +22,7 @@ from meterbench.devices.controller import ControllerClient, LinkTimeout
 from meterbench.results import Conclusion, Event, Reading, ResultsStore, Severity
 from meterbench.runner.meters import MeterEntry
 from meterbench.runner.session import BenchSession
-from meterbench.waits import within
+from meterbench.waits import stop_task, within
 from meterproto.link import messages as m
 
 
@@ -52,6 +52,9 @@ class NullObserver:
         pass
 
 
+WALL_FLOOR_S = 60.0  # the least wall time a result wait lasts when the clock stands still
+
+
 class ResultRouter:
     """One task per controller that hands result events to per-channel queues."""
 
@@ -73,20 +76,23 @@ class ResultRouter:
 
     async def get(self, channel: int, timeout_s: float, clock: Clock) -> Any:
         """The next result of ``channel``; TimeoutError once ``timeout_s`` of the shared
-        clock's seconds have passed (a simulated clock may run slower than its scale)."""
+        clock's seconds have passed (a simulated clock may run slower than its scale), or,
+        should that clock stop altogether, once ten times their wall duration (at least
+        WALL_FLOOR_S) have passed on the wall: the deadline holds in wall time too."""
         deadline = clock.now() + timeout_s
+        loop = asyncio.get_running_loop()
+        wall_deadline = loop.time() + max(WALL_FLOOR_S, 10 * clock.wall_seconds(timeout_s))
         queue = self._queues[channel]
         while True:
             try:
                 return await within(queue.get(), 0.1)
             except TimeoutError:
-                if clock.now() >= deadline:
+                if clock.now() >= deadline or loop.time() >= wall_deadline:
                     raise
 
     async def close(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        with contextlib.suppress(Exception):
+            await stop_task(self._task)  # bounded even if a cancellation is swallowed
 
 
 @dataclass

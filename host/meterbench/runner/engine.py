@@ -46,15 +46,44 @@ from meterbench.results import (
 )
 from meterbench.runner.admission import check_admission
 from meterbench.runner.context import NullObserver, Observer, RunContext
+from meterbench.runner.control import Control
 from meterbench.runner.health import LinkHealth
 from meterbench.runner.items import PlannedStep
 from meterbench.runner.meters import MeterEntry, check_meters_against_bench, load_meters
+from meterbench.runner.recorded import recorded_meters
 from meterbench.runner.session import BenchOpenError, OpenOptions, open_session
+from meterbench.runner.stopping import describe, safe_stop
+from meterbench.runner.supervise import Stopped, Supervisor, watchdog
+from meterbench.runner.timing import Timing, estimate_s
 from meterproto.dlt645.messages import Password
+
+STALL_S = 120.0  # wall seconds without a stored row before the watchdog stops the run
 
 
 class RunError(Exception):
     """The run could not start or had to stop; the message says why."""
+
+    exit_code = 1
+
+
+class NothingToResume(RunError):
+    """Resume of a run that is completed or aborted: refused at the door."""
+
+    exit_code = 2
+
+
+class RunInterrupted(RunError):
+    """Stopped by SIGINT/SIGTERM: everything safe, the run resumable."""
+
+    def __init__(self, message: str, signal_name: str) -> None:
+        super().__init__(message)
+        self.exit_code = 143 if signal_name == "SIGTERM" else 130
+
+
+class RunAborted(RunError):
+    """Ended for good by the operator (``meterbench abort``)."""
+
+    exit_code = 3
 
 
 @dataclass
@@ -131,10 +160,18 @@ def bench_context(bench: BenchConfig) -> BenchContext:
 def planned_steps(
     expansions: dict[str, PlanExpansion], meters: list[MeterEntry]
 ) -> list[PlannedStep]:
-    """Plan order, one PlannedStep per step or load point, shared by the types that have it."""
+    """Plan order, one PlannedStep per step or load point, shared by the types that have it.
+
+    Meter types are taken in the order of the meter list (by position), never in the order of
+    the ``expansions`` mapping: a run rebuilt from its stored snapshot (whose keys come back
+    sorted) must execute its steps in exactly the order of the fresh run.
+    """
     order: list[str] = []
     steps: dict[str, PlannedStep] = {}
-    for type_id, expansion in expansions.items():
+    types = list(dict.fromkeys(m.type_id for m in meters if m.type_id in expansions))
+    types += [t for t in expansions if t not in types]
+    for type_id in types:
+        expansion = expansions[type_id]
         for step in expansion.steps:
             for planned in step.planned():
                 if planned.key not in steps:
@@ -167,9 +204,22 @@ def _parameters(step: PlannedStep) -> dict[str, Any]:
 
 
 class Runner:
-    def __init__(self, store: ResultsStore, observer: Observer | None = None) -> None:
+    def __init__(
+        self, store: ResultsStore, observer: Observer | None = None, stall_s: float = STALL_S
+    ) -> None:
         self.store = store
         self.observer = observer or NullObserver()
+        self.stall_s = stall_s  # the watchdog's floor; a long step gets more (_stall_limit)
+        self._current = "opening the bench"
+        self._step_wall_s = 0.0
+        self._paused = False
+
+    def _stall_limit(self) -> float:
+        """Wall seconds without a stored row before the run counts as stalled: the floor, or
+        three times what the plan says the current step takes, whichever is longer."""
+        if self._paused:
+            return float("inf")  # waiting for the operator is not a stall
+        return max(self.stall_s, 3 * self._step_wall_s)
 
     async def start(self, options: RunOptions) -> str:
         """A new run; returns its id. RunError/ConfigError before anything is switched on."""
@@ -185,7 +235,7 @@ class Runner:
         run = self.store.get_run(run_id)
         status = self.store.status(run_id)
         if status in (RunStatus.COMPLETED, RunStatus.ABORTED):
-            raise RunError(f"run {run_id} is {status.value}; there is nothing to resume")
+            raise NothingToResume(f"run {run_id} is {status.value}; there is nothing to resume")
         snapshots = self.store.snapshots(run_id)
         extra = dict(run.extra)
         options = RunOptions(
@@ -198,7 +248,7 @@ class Runner:
             operator=options.operator,
         )
         bench = BenchConfig.model_validate(snapshots["bench_config"])
-        meters = load_meters(options.meters)
+        meters = recorded_meters(self.store.positions(run_id))
         expansions = {k: PlanExpansion.model_validate(v) for k, v in snapshots["plan"].items()}
         prepared = Prepared(bench, options.bench, meters, expansions, run.plan, run.regulation)
         return await self._execute(prepared, options, run_id)
@@ -223,28 +273,12 @@ class Runner:
                     {m.position: m for m in prepared.meters},
                     self.observer,
                 )
+                supervisor = Supervisor()
+                supervisor.install()
                 try:
-                    await self._steps(ctx, prepared)
-                    self._batch_statistics(ctx, prepared)
-                    await self._safe_off(ctx)
-                    self.store.set_status(run_id, RunStatus.COMPLETED, ctx.now())
-                except SourceError as exc:
-                    ctx.log(Severity.ERROR, "source_unstable", f"run stopped: {exc}")
-                    await self._safe_off(ctx)
-                    self.store.set_status(run_id, RunStatus.INTERRUPTED, ctx.now(), str(exc))
-                    what = config.kind.stop_hint
-                    raise RunError(
-                        f"run {run_id} stopped: {exc}; fix {what} and 'meterbench resume {run_id}'"
-                    ) from exc
-                except ControllerError as exc:
-                    ctx.log(Severity.ERROR, "controller_lost", f"run stopped: {exc}")
-                    await self._safe_off(ctx)
-                    self.store.set_status(run_id, RunStatus.INTERRUPTED, ctx.now(), str(exc))
-                    raise RunError(
-                        f"run {run_id} stopped: {exc}; reconnect it and "
-                        f"'meterbench resume {run_id}'"
-                    ) from exc
+                    await self._supervised(ctx, prepared, supervisor)
                 finally:
+                    supervisor.remove()
                     for router in ctx.routers.values():
                         await router.close()
                 return run_id
@@ -253,6 +287,99 @@ class Runner:
 
     async def _safe_off(self, ctx: RunContext) -> None:
         await ctx.session.safe_off()
+
+    async def _supervised(self, ctx: RunContext, prepared: Prepared, sup: Supervisor) -> None:
+        """Steps and statistics under supervision; every way of ending is recorded."""
+        run_id, config = ctx.run_id, ctx.session.config
+        control = Control(self.store, run_id)
+
+        async def watch() -> None:
+            await control.watch(lambda why: sup.stop("abort", why))
+
+        def stalled(seconds: float) -> None:
+            sup.stop("stall", f"nothing stored for {seconds:.0f} s in {self._current}")
+
+        async def guard() -> None:
+            await watchdog(lambda: self.store.rows_stored, self._stall_limit, stalled)
+
+        try:
+            await sup.run(self._work(ctx, prepared, control), watch, guard)
+            await self._safe_off(ctx)
+            self.store.set_status(run_id, RunStatus.COMPLETED, ctx.now())
+        except Stopped as stop:
+            safe = describe(await safe_stop(ctx.session))
+            if stop.how == "abort":
+                ctx.log(Severity.WARNING, "aborted", f"run aborted: {stop.why}; {safe}")
+                self.store.set_status(run_id, RunStatus.ABORTED, ctx.now(), stop.why)
+                raise RunAborted(f"run {run_id} aborted: {stop.why}; {safe}") from None
+            if stop.how == "stall":
+                ctx.log(Severity.ERROR, "no_progress", f"run stopped: {stop.why}; {safe}")
+                self.store.set_status(run_id, RunStatus.INTERRUPTED, ctx.now(), stop.why)
+                raise RunError(
+                    f"run {run_id} stopped: {stop.why}; {safe}; check the bench and "
+                    f"'meterbench resume {run_id}'"
+                ) from None
+            ctx.log(Severity.WARNING, "interrupted", f"run interrupted by {stop.why}; {safe}")
+            self.store.set_status(
+                run_id, RunStatus.INTERRUPTED, ctx.now(), f"interrupted by {stop.why}"
+            )
+            raise RunInterrupted(
+                f"run {run_id} interrupted by {stop.why}; {safe}; "
+                f"continue it with: meterbench resume {run_id}",
+                stop.why,
+            ) from None
+        except SourceError as exc:
+            ctx.log(Severity.ERROR, "source_unstable", f"run stopped: {exc}")
+            safe = describe(await safe_stop(ctx.session))
+            self.store.set_status(run_id, RunStatus.INTERRUPTED, ctx.now(), str(exc))
+            what = config.kind.stop_hint
+            raise RunError(
+                f"run {run_id} stopped: {exc}; {safe}; fix {what} and 'meterbench resume {run_id}'"
+            ) from exc
+        except ControllerError as exc:
+            ctx.log(Severity.ERROR, "controller_lost", f"run stopped: {exc}")
+            safe = describe(await safe_stop(ctx.session))
+            self.store.set_status(run_id, RunStatus.INTERRUPTED, ctx.now(), str(exc))
+            raise RunError(
+                f"run {run_id} stopped: {exc}; {safe}; reconnect it and "
+                f"'meterbench resume {run_id}'"
+            ) from exc
+
+    async def _work(self, ctx: RunContext, prepared: Prepared, control: Control) -> None:
+        await self._steps(ctx, prepared, control)
+        self._batch_statistics(ctx, prepared)
+
+    async def _pause_point(self, ctx: RunContext, control: Control) -> None:
+        """Between points: honour a pause (everything safe while paused)."""
+        control.poll()
+        if not control.state.paused:
+            return
+        safe = describe(await safe_stop(ctx.session))
+        ctx.log(Severity.INFO, "paused", f"run paused by the operator; {safe}")
+        self.observer.event("info", f"paused; 'meterbench continue {ctx.run_id}' goes on")
+        ctx.forget_settings()
+        self._paused = True
+        try:
+            await control.while_paused()
+        finally:
+            self._paused = False
+        ctx.log(Severity.INFO, "continued", "run continued by the operator")
+
+    def _take_out(
+        self, ctx: RunContext, step: PlannedStep, positions: list[int], control: Control
+    ) -> None:
+        """Positions the operator took out get no result for this step, with the reason."""
+        ctx.append(
+            *(
+                ctx.conclusion(
+                    p,
+                    step.key,
+                    Outcome.NO_RESULT,
+                    reason=f"taken out: {control.state.taken_out[p]}",
+                )
+                for p in positions
+            )
+        )
 
     def _create_run(
         self, prepared: Prepared, options: RunOptions, firmware: dict[str, Any], clock: Clock
@@ -340,15 +467,21 @@ class Runner:
             )
         )
 
-    async def _steps(self, ctx: RunContext, prepared: Prepared) -> None:
+    async def _steps(self, ctx: RunContext, prepared: Prepared, control: Control) -> None:
         steps = planned_steps(prepared.expansions, prepared.meters)
         done = self.store.completed_steps(ctx.run_id)
         links = LinkHealth(ctx.session)
+        timing = Timing(ctx.clock, [estimate_s(step) for step in steps])
         for index, step in enumerate(steps):
             todo = [p for p in step.positions if step.key not in done.get(p, frozenset())]
             if not todo:
                 continue
-            self.observer.step(step.title, index + 1, len(steps))
+            await self._pause_point(ctx, control)
+            out = [p for p in todo if p in control.state.taken_out]
+            todo = [p for p in todo if p not in control.state.taken_out]
+            self._current = f"step {step.key}"
+            self._step_wall_s = ctx.clock.wall_seconds(timing.estimates[index])
+            self.observer.step(f"{step.title} ({timing.line(index)})", index + 1, len(steps))
             ctx.append(
                 Step(
                     run_id=ctx.run_id,
@@ -359,6 +492,10 @@ class Runner:
                     parameters=_parameters(step),
                 )
             )
+            if out:
+                self._take_out(ctx, step, out, control)
+            if not todo:
+                continue
             pending = step.only(todo)
             started = ctx.clock.now()
             await self._with_source_retries(ctx, pending)

@@ -26,6 +26,12 @@ class ElectricityDevices:
         with contextlib.suppress(Exception):
             await self.source.output_off()
 
+    async def safe_state(self) -> dict[str, str]:
+        """What the source itself says about its output (``OUTP?``): the proof, after a stop,
+        that the meters are no longer energised."""
+        answer = (await self.source.query("OUTP?")).strip()
+        return {"source output": {"0": "off", "1": "on"}.get(answer, f"unknown ({answer!r})")}
+
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self.source.close()

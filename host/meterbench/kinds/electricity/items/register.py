@@ -25,6 +25,7 @@ from meterbench.runner.channel import Channel
 from meterbench.runner.context import RunContext
 from meterbench.runner.items import PlannedStep
 from meterbench.runner.items.measurement import Measurement, conclude, no_result
+from meterbench.runner.recovery import generation, restarted
 from meterproto.link import messages as m
 
 
@@ -52,83 +53,112 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
     for (wiring, voltage, current, pf), positions in by_setpoint.items():
         idle = Setpoint.balanced(wiring, voltage, 0.0, 1.0)
         load = Setpoint.balanced(wiring, voltage, current, pf)
-        await apply(ctx, idle)  # no load current while registers are read
-        # Pulses and reference energy are counted from before the first register read to after
-        # the last one, so whatever the meter registers in between (a creeping meter does so
-        # even without load) is in both indications.
-        counting = {p: Channel.of_position(ctx, p) for p in positions}
-        for channel in counting.values():
-            await channel.start_count(WINDOW_LIMIT_MS, max_events=1)
-        source = source_of(ctx)
-        await source.start_energy()
-        before: dict[int, Decimal] = {}
-        for position in positions:
-            try:
-                before[position] = await read_energy(ctx, position)
-            except Exception as exc:  # noqa: BLE001
-                ctx.log(
-                    Severity.ERROR,
-                    "timeout",
-                    f"register read before the run: {exc}",
-                    position,
-                    step.key,
-                    ctx.trace(position),
-                )
-                no_result(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
-        running = [p for p in positions if p in before]
-        if running:
-            # One run for the group: the largest energy any of the meters' plans asks for.
-            energy = max(step.for_position(ctx, p).energy_kwh for p in running)
-            run_s = float(energy) * 3.6e6 / max(load.active_power_w, 1e-9)
-            set_without_waiting(ctx, None)
-            await source.apply(load)
-            await ctx.clock.sleep(run_s)
-            await source.apply(idle)
-            set_without_waiting(ctx, idle)
-        after: dict[int, Decimal] = {}
-        for position in running:
-            try:
-                after[position] = await read_energy(ctx, position)
-            except Exception as exc:  # noqa: BLE001
-                ctx.log(
-                    Severity.ERROR,
-                    "timeout",
-                    f"register read after the run: {exc}",
-                    position,
-                    step.key,
-                    ctx.trace(position),
-                )
-                no_result(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
-        reference_kwh = await source.stop_energy()
-        counts: dict[int, int] = {}
-
-        async def window_end(
-            position: int, channel: Channel, counts: dict[int, int] = counts
-        ) -> None:
-            ended = await channel.stop_count(m.FN_ALL)
-            if ended is None:
-                ctx.log(Severity.ERROR, "timeout", "no end of the pulse count", position, step.key)
-            else:
-                counts[position] = ended[0]
-
-        await asyncio.gather(*(window_end(p, c) for p, c in counting.items()))
-        for position in running:
-            if position not in after:
-                continue
-            pulses = counts.get(position)
-            if not pulses:
-                ctx.log(
-                    Severity.ERROR,
-                    "isolated",
-                    "no pulses during the register run",
-                    position,
-                    step.key,
-                )
-                no_result(ctx, position, step.key, Outcome.NO_RESULT, "meter did not pulse")
-                continue
-            register_result(
-                ctx, step, position, before[position], after[position], pulses, reference_kwh
+        for attempt in range(RETAKES + 1):
+            positions = await _register_run(
+                ctx, step, positions, idle, load, last=attempt == RETAKES
             )
+            if not positions:
+                break
+
+
+RETAKES = 2  # a register run lost to a controller restart is run again, at most this often
+
+
+async def _register_run(
+    ctx: RunContext,
+    step: PlannedStep,
+    positions: list[int],
+    idle: Setpoint,
+    load: Setpoint,
+    last: bool,
+) -> list[int]:
+    """One register run of a group; returns the positions whose count was lost to a restarted
+    controller (to run again), after concluding every other one. On the ``last`` run a lost
+    count is concluded as no result."""
+    await apply(ctx, idle)  # no load current while registers are read
+    # Pulses and reference energy are counted from before the first register read to after
+    # the last one, so whatever the meter registers in between (a creeping meter does so
+    # even without load) is in both indications.
+    generations = {p: generation(ctx, p) for p in positions}
+    counting = {p: Channel.of_position(ctx, p) for p in positions}
+    for channel in counting.values():
+        await channel.start_count(WINDOW_LIMIT_MS, max_events=1)
+    source = source_of(ctx)
+    await source.start_energy()
+    before: dict[int, Decimal] = {}
+    for position in positions:
+        try:
+            before[position] = await read_energy(ctx, position)
+        except Exception as exc:  # noqa: BLE001
+            ctx.log(
+                Severity.ERROR,
+                "timeout",
+                f"register read before the run: {exc}",
+                position,
+                step.key,
+                ctx.trace(position),
+            )
+            no_result(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
+    running = [p for p in positions if p in before]
+    if running:
+        # One run for the group: the largest energy any of the meters' plans asks for.
+        energy = max(step.for_position(ctx, p).energy_kwh for p in running)
+        run_s = float(energy) * 3.6e6 / max(load.active_power_w, 1e-9)
+        set_without_waiting(ctx, None)
+        await source.apply(load)
+        await ctx.clock.sleep(run_s)
+        await source.apply(idle)
+        set_without_waiting(ctx, idle)
+    after: dict[int, Decimal] = {}
+    for position in running:
+        try:
+            after[position] = await read_energy(ctx, position)
+        except Exception as exc:  # noqa: BLE001
+            ctx.log(
+                Severity.ERROR,
+                "timeout",
+                f"register read after the run: {exc}",
+                position,
+                step.key,
+                ctx.trace(position),
+            )
+            no_result(ctx, position, step.key, Outcome.ERROR, f"register unreadable: {exc}")
+    reference_kwh = await source.stop_energy()
+    counts: dict[int, int] = {}
+    ended: set[int] = set()
+
+    async def window_end(position: int, channel: Channel) -> None:
+        end = await channel.stop_count(m.FN_ALL)
+        if end is not None:
+            counts[position] = end[0]
+            ended.add(position)
+
+    await asyncio.gather(*(window_end(p, c) for p, c in counting.items()))
+    again: list[int] = []
+    for position in running:
+        if position not in after:
+            continue
+        lost = await restarted(ctx, position, generations[position], step.key)
+        if (lost or position not in ended) and not last:
+            again.append(position)
+            continue
+        if position not in ended:
+            ctx.log(Severity.ERROR, "timeout", "no end of the pulse count", position, step.key)
+        pulses = counts.get(position)
+        if not pulses:
+            ctx.log(
+                Severity.ERROR,
+                "isolated",
+                "no pulses during the register run",
+                position,
+                step.key,
+            )
+            no_result(ctx, position, step.key, Outcome.NO_RESULT, "meter did not pulse")
+            continue
+        register_result(
+            ctx, step, position, before[position], after[position], pulses, reference_kwh
+        )
+    return again
 
 
 def register_result(

@@ -1,0 +1,54 @@
+"""The meter list of a run as its record holds it.
+
+A resumed run takes its meters from the stored positions (serial, asset, address, customer
+and the nameplate of the meter type), never from the meter-list file: the file may have been
+moved or edited since, and the record must never contradict itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+from meterbench.config.meter_types import MeterType, _meter_type_model
+from meterbench.results import Position
+from meterbench.runner.meters import MeterEntry
+
+
+class RecordError(Exception):
+    """The stored record cannot be turned back into a meter list (names the position)."""
+
+
+def meter_type_from_record(position: int, nameplate: Any) -> MeterType:
+    """The meter type as snapshotted when the run started."""
+    if not isinstance(nameplate, dict):
+        raise RecordError(f"position {position}: the record holds no meter type")
+    kind = nameplate.get("kind") or ("water" if "q3_m3h" in nameplate else "electricity")
+    model = _meter_type_model(kind)
+    if model is None:
+        raise RecordError(f"position {position}: unknown meter kind {kind!r} in the record")
+    return cast("MeterType", model.model_validate(nameplate))
+
+
+def recorded_meters(positions: list[Position]) -> list[MeterEntry]:
+    """One MeterEntry per stored position, in position order (as ``load_meters`` gives)."""
+    entries = []
+    for p in sorted(positions, key=lambda p: p.position):
+        meter_type = meter_type_from_record(p.position, p.nameplate)
+        entries.append(
+            MeterEntry(
+                position=p.position,
+                type_name=p.meter_type,
+                type_path=Path(f"{p.meter_type}.toml"),
+                meter_type=meter_type,
+                serial=p.serial_no or "",
+                asset=p.asset_no or "",
+                address=p.address,
+                customer=p.customer or "",
+                row=f"position {p.position} of the record",
+            )
+        )
+    return entries
+
+
+__all__ = ["RecordError", "meter_type_from_record", "recorded_meters"]
