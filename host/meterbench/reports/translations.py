@@ -56,6 +56,8 @@ REASONS: tuple[tuple[str, str], ...] = (
     (rf"^meter clock (?P<v>{_NUMBER}) s off after setting$", "设置后表内时钟偏差 {v} s"),
     (r"^no pulse within t0$", "起动时间 t0 内无脉冲"),
     (r"^first pulse after t0$", "第一个脉冲晚于起动时间 t0"),
+    (r"^no pulse within t0 for reverse energy$", "反向起动时间 t0 内无脉冲"),
+    (r"^first pulse after t0 for reverse energy$", "反向第一个脉冲晚于起动时间 t0"),
     (r"^the meter has no bus to reach it on$", "该表位没有可用的通信总线"),
     (r"^controller gave no result$", "控制器未给出结果"),
     (r"^register unreadable: (?P<x>.*)$", "计度器示数无法读取：{x}"),
