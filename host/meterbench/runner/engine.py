@@ -44,6 +44,7 @@ from meterbench.results import (
     Step,
     new_run_id,
 )
+from meterbench.results.lots import lot_statistics_for, lot_verdict_for
 from meterbench.runner.admission import check_admission
 from meterbench.runner.context import NullObserver, Observer, RunContext
 from meterbench.runner.health import LinkHealth
@@ -300,6 +301,7 @@ class Runner:
                         "serial": m.serial,
                         "asset": m.asset,
                         "address": m.address,
+                        "lot": m.lot or run_id,
                     }
                     for m in prepared.meters
                 ],
@@ -318,6 +320,7 @@ class Runner:
                     address=m.address,
                     customer=m.customer or None,
                     nameplate=meter_types[m.type_id],
+                    lot=m.lot or run_id,
                 )
                 for m in prepared.meters
             )
@@ -388,6 +391,18 @@ class Runner:
                 await ctx.clock.sleep(5.0)
 
     def _batch_statistics(self, ctx: RunContext, prepared: Prepared) -> None:
+        self._run_statistics(ctx, prepared)
+        self._lot_statistics(ctx)
+
+    def _lot_statistics(self, ctx: RunContext) -> None:
+        """Every lot of the run over every run of the lot, with its verdict, stored in this run.
+        Stamped with the lot's latest conclusion, so a resumed run replays the same records."""
+        lots = sorted({p.lot or ctx.run_id for p in self.store.load_run(ctx.run_id).positions})
+        for lot in lots:
+            records = lot_statistics_for(self.store, lot, run_id=ctx.run_id)
+            self.store.append(*records, lot_verdict_for(self.store, lot, run_id=ctx.run_id))
+
+    def _run_statistics(self, ctx: RunContext, prepared: Prepared) -> None:
         by_type = {t: e for t, e in prepared.expansions.items() if e.batch_statistics}
         if not by_type:
             return
