@@ -89,7 +89,7 @@ async def one_window(
         ctx.reading(
             position,
             step.key,
-            ctx.store.next_reading_index(ctx.run_id, position, step.key),
+            plan.directions.index(direction),  # a repeated window is a new attempt
             {
                 "pulses": count,
                 "pulse_times_us": stamps,
