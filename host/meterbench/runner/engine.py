@@ -24,6 +24,7 @@ from meterbench.bench_open import open_bench
 from meterbench.clock import Clock
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
+from meterbench.config.lab import bench_lab, lab_snapshot
 from meterbench.config.plans import load_plan
 from meterbench.devices.controller import ControllerError
 from meterbench.devices.source import SourceError
@@ -84,6 +85,7 @@ class Prepared:
     expansions: dict[str, PlanExpansion]
     plan_id: str
     regulation: str
+    lab: dict[str, object] | None = None  # the lab profile's snapshot, when the bench names one
 
 
 def prepare(options: RunOptions) -> Prepared:
@@ -121,7 +123,16 @@ def prepare(options: RunOptions) -> Prepared:
                 options.plan, "items", f"{kind.name} benches have no {step.item!r} item"
             )
     check_admission(bench, expansions, options.bench)
-    return Prepared(bench, Path(options.bench), meters, expansions, plan.id, plan.plan.regulation)
+    lab = bench_lab(bench.lab, options.bench)
+    return Prepared(
+        bench,
+        Path(options.bench),
+        meters,
+        expansions,
+        plan.id,
+        plan.plan.regulation,
+        None if lab is None else lab_snapshot(lab),
+    )
 
 
 def bench_context(bench: BenchConfig) -> BenchContext:
@@ -307,6 +318,7 @@ class Runner:
                 ],
                 "regulation_profile": profiles,
                 "firmware_versions": firmware,
+                **({} if prepared.lab is None else {"lab": prepared.lab}),
             },
         )
         self.store.append(
