@@ -51,6 +51,10 @@ REASONS: tuple[tuple[str, str], ...] = (
         r"(?P<e>\S+) kWh: the register runs ahead of its pulses$",
         "计度器示数增加 {a} kWh，而测试输出 {n} 个脉冲折合 {e} kWh：计度器走快",
     ),
+    (
+        r"^total register advanced (?P<a>\S+) kWh, its tariff registers (?P<t>\S+) kWh$",
+        "总计度器示数增加 {a} kWh，各费率计度器示数增加之和 {t} kWh",
+    ),
     (r"^register ran ahead of the pulses$", "计度器走快（超前于测试输出脉冲）"),
     (rf"^daily error (?P<v>{_NUMBER}) s/d$", "日计时误差 {v} s/d"),
     (rf"^meter clock (?P<v>{_NUMBER}) s off after setting$", "设置后表内时钟偏差 {v} s"),
