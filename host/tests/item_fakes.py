@@ -47,6 +47,7 @@ class Behaviour:
     start_after_s: float | None = 5.0  # first pulse at the starting current, None: never
     clock_error_s_per_day: float = 0.0
     register_ahead_pct: float = 0.0
+    tariff_lag_pct: float = 0.0  # tariff 1 (the one in effect) slower than the total register
     answers: bool = True
 
 
@@ -217,6 +218,10 @@ class FakeMeterClient:
         self.source._advance()
         gain = 1 + Fraction(self.behaviour.error_pct + self.behaviour.register_ahead_pct) / 100
         kwh = Fraction(100) + self.source.total_kwh * gain
+        if tariff > 1:  # all energy goes into tariff 1, the one in effect
+            return Decimal("0.00")
+        if tariff == 1:
+            kwh -= self.source.total_kwh * gain * Fraction(self.behaviour.tariff_lag_pct) / 100
         return Decimal(round(float(kwh), 2)).quantize(Decimal("0.01"))
 
     async def read_clock(self) -> dt.datetime:

@@ -86,6 +86,17 @@ def test_std_dev_of_steady_readings_is_zero_and_passes() -> None:
     assert done[1, "mpe"].mean == 0 and done[1, "mpe"].lower == 0
 
 
+def test_register_fails_tariff_registers_that_do_not_add_up_to_the_total() -> None:
+    """Time-of-use: the tariff registers are read with the total and judged by the
+    combination rule; an honest meter's tariffs add up."""
+    bench = FakeBench({1: Behaviour(), 2: Behaviour(tariff_lag_pct=10.0)}, SHORT)
+    done = bench.run(register, bench.step("register"))
+    assert _outcomes(done) == {1: Outcome.PASS, 2: Outcome.FAIL}
+    assert done[1, "mpe"].details["tariffs_combine"] is True
+    assert len(done[1, "mpe"].details["tariff_advances_kwh"]) == 4
+    assert done[2, "mpe"].reason.startswith("total register advanced")
+
+
 def test_register_fails_a_register_that_runs_ahead_of_its_pulses() -> None:
     bench = FakeBench({1: Behaviour(), 2: Behaviour(register_ahead_pct=2.0)}, SHORT)
     done = bench.run(register, bench.step("register"))

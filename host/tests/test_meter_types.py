@@ -34,6 +34,7 @@ def test_example_types_load():
     types = load_meter_types(TYPES)
     assert set(types) == {
         "1p-class2-5-60a",
+        "1p-class2-5-60a-bidirectional",
         "1p-class1-5-60a",
         "1p-class1-10-100a",
         "1p-class2-5-60a-dlt645-1997",

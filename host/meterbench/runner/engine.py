@@ -24,6 +24,7 @@ from meterbench.bench_open import open_bench
 from meterbench.clock import Clock
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
+from meterbench.config.lab import bench_lab, lab_snapshot
 from meterbench.config.plans import load_plan
 from meterbench.devices.controller import ControllerError
 from meterbench.devices.source import SourceError
@@ -44,6 +45,7 @@ from meterbench.results import (
     Step,
     new_run_id,
 )
+from meterbench.results.lots import lot_statistics_for, lot_verdict_for
 from meterbench.runner.admission import check_admission
 from meterbench.runner.context import NullObserver, Observer, RunContext
 from meterbench.runner.control import Control
@@ -112,6 +114,7 @@ class Prepared:
     expansions: dict[str, PlanExpansion]
     plan_id: str
     regulation: str
+    lab: dict[str, object] | None = None  # the lab profile's snapshot, when the bench names one
 
 
 def prepare(options: RunOptions) -> Prepared:
@@ -149,7 +152,16 @@ def prepare(options: RunOptions) -> Prepared:
                 options.plan, "items", f"{kind.name} benches have no {step.item!r} item"
             )
     check_admission(bench, expansions, options.bench)
-    return Prepared(bench, Path(options.bench), meters, expansions, plan.id, plan.plan.regulation)
+    lab = bench_lab(bench.lab, options.bench)
+    return Prepared(
+        bench,
+        Path(options.bench),
+        meters,
+        expansions,
+        plan.id,
+        plan.plan.regulation,
+        None if lab is None else lab_snapshot(lab),
+    )
 
 
 def bench_context(bench: BenchConfig) -> BenchContext:
@@ -427,11 +439,13 @@ class Runner:
                         "serial": m.serial,
                         "asset": m.asset,
                         "address": m.address,
+                        "lot": m.lot or run_id,
                     }
                     for m in prepared.meters
                 ],
                 "regulation_profile": profiles,
                 "firmware_versions": firmware,
+                **({} if prepared.lab is None else {"lab": prepared.lab}),
             },
         )
         self.store.append(
@@ -445,6 +459,7 @@ class Runner:
                     address=m.address,
                     customer=m.customer or None,
                     nameplate=meter_types[m.type_id],
+                    lot=m.lot or run_id,
                 )
                 for m in prepared.meters
             )
@@ -525,6 +540,18 @@ class Runner:
                 await ctx.clock.sleep(5.0)
 
     def _batch_statistics(self, ctx: RunContext, prepared: Prepared) -> None:
+        self._run_statistics(ctx, prepared)
+        self._lot_statistics(ctx)
+
+    def _lot_statistics(self, ctx: RunContext) -> None:
+        """Every lot of the run over every run of the lot, with its verdict, stored in this run.
+        Stamped with the lot's latest conclusion, so a resumed run replays the same records."""
+        lots = sorted({p.lot or ctx.run_id for p in self.store.load_run(ctx.run_id).positions})
+        for lot in lots:
+            records = lot_statistics_for(self.store, lot, run_id=ctx.run_id)
+            self.store.append(*records, lot_verdict_for(self.store, lot, run_id=ctx.run_id))
+
+    def _run_statistics(self, ctx: RunContext, prepared: Prepared) -> None:
         by_type = {t: e for t, e in prepared.expansions.items() if e.batch_statistics}
         if not by_type:
             return

@@ -18,6 +18,7 @@ from meterbench.clock import Clock, WallClock
 from meterbench.config.bench import BenchConfig, Position
 from meterbench.devices.controller import ControllerClient, send_input_config
 from meterbench.kinds import KindDevices
+from meterbench.reports.traceability import firmware_line
 from meterbench.runner.meters import MeterEntry
 from meterbench.transport.bus import Bus, BusTiming
 from meterbench.transport.errors import TransportError
@@ -96,10 +97,7 @@ async def open_controllers(
         controllers[info.id] = client
         fields = {k: text(v) for k, v in hello.fields.items()}
         hellos[info.id] = fields
-        firmware[info.id] = (
-            f"firmware {fields['fw_version']} ({fields['fw_hash']}) on {fields['board']}, "
-            f"MicroPython {fields['mp_version']}, link {int(fields['protocol']):#06x}"
-        )
+        firmware[info.id] = firmware_line(fields)
     return controllers, hellos, firmware
 
 

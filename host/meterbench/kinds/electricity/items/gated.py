@@ -21,12 +21,15 @@ from meterproto.link import messages as m
 
 
 def point_setpoint(point: ErrorPoint, wiring: str) -> Setpoint:
+    """The source setpoint of a load point, in the point's energy direction (P- points are
+    measured on reverse energy, not labelled P- on forward energy)."""
     return Setpoint.balanced(
         wiring,
         float(point.voltage_v),
         float(point.current_a),
         point.pf,
         element="all" if point.element in ("all", "ABC") else point.element,
+        direction="P-" if point.direction == "P-" else "P+",
     )
 
 

@@ -18,6 +18,7 @@ from meterbench.regulations.register import (
     register_ahead_of_pulses,
     register_error,
     register_vs_pulses_error,
+    tariff_combination_ok,
 )
 from meterbench.regulations.rounding import round_to_interval
 from meterbench.results import Outcome, Severity
@@ -31,6 +32,16 @@ from meterproto.link import messages as m
 
 async def read_energy(ctx: RunContext, position: int) -> Decimal:
     return await ctx.session.meters[position].read_energy()
+
+
+async def read_tariffs(ctx: RunContext, step: PlannedStep, position: int) -> list[Decimal]:
+    """The tariff registers 1..n of a time-of-use meter (none for a single-tariff meter), read
+    with the total so the combination rule can be judged on the same run."""
+    plan: RegisterStep = step.for_position(ctx, position)
+    if plan.tariffs < 2:
+        return []
+    meter = ctx.session.meters[position]
+    return [await meter.read_energy(tariff=t) for t in range(1, plan.tariffs + 1)]
 
 
 async def register(ctx: RunContext, step: PlannedStep) -> None:
@@ -86,9 +97,11 @@ async def _register_run(
     source = source_of(ctx)
     await source.start_energy()
     before: dict[int, Decimal] = {}
+    tariffs_before: dict[int, list[Decimal]] = {}
     for position in positions:
         try:
             before[position] = await read_energy(ctx, position)
+            tariffs_before[position] = await read_tariffs(ctx, step, position)
         except Exception as exc:  # noqa: BLE001
             ctx.log(
                 Severity.ERROR,
@@ -110,9 +123,11 @@ async def _register_run(
         await source.apply(idle)
         set_without_waiting(ctx, idle)
     after: dict[int, Decimal] = {}
+    tariffs_after: dict[int, list[Decimal]] = {}
     for position in running:
         try:
             after[position] = await read_energy(ctx, position)
+            tariffs_after[position] = await read_tariffs(ctx, step, position)
         except Exception as exc:  # noqa: BLE001
             ctx.log(
                 Severity.ERROR,
@@ -156,7 +171,14 @@ async def _register_run(
             no_result(ctx, position, step.key, Outcome.NO_RESULT, "meter did not pulse")
             continue
         register_result(
-            ctx, step, position, before[position], after[position], pulses, reference_kwh
+            ctx,
+            step,
+            position,
+            before[position],
+            after[position],
+            pulses,
+            reference_kwh,
+            [a - b for a, b in zip(tariffs_after[position], tariffs_before[position], strict=True)],
         )
     return again
 
@@ -169,15 +191,24 @@ def register_result(
     after: Decimal,
     pulses: int,
     reference_kwh: Decimal,
+    tariff_advances: list[Decimal] | None = None,
 ) -> None:
-    """Register advance against the reference energy (the error) and against the meter's own
-    pulses (a register that runs ahead of its test output is tampered or broken)."""
+    """Register advance against the reference energy (the error), against the meter's own
+    pulses (a register that runs ahead of its test output is tampered or broken) and, for a
+    time-of-use meter, against the sum of its tariff registers' advances."""
     plan: RegisterStep = step.for_position(ctx, position)
     constant = ctx.meter_type(position).constant_imp_per_kwh  # type: ignore[union-attr]
     advance = after - before
     error = register_error(advance, reference_kwh)
     vs_pulses = register_vs_pulses_error(advance, pulses, constant)
     ahead = register_ahead_of_pulses(advance, pulses, constant, plan.ahead_tolerance_kwh, 1)
+    tariffs = tariff_advances or []
+    combined = not tariffs or tariff_combination_ok(
+        advance,
+        tariffs,
+        plan.register_resolution_kwh,
+        plan.tariff_tolerance_digits_per_extra_tariff,
+    )
     ctx.append(
         ctx.reading(
             position,
@@ -188,6 +219,7 @@ def register_result(
                 "register_after_kwh": str(after),
                 "meter_pulses": pulses,
                 "reference_energy_kwh": str(reference_kwh),
+                "tariff_advances_kwh": [str(a) for a in tariffs],
             },
             round_to_interval(error, DEC("0.0001")),
             "%",
@@ -195,7 +227,7 @@ def register_result(
     )
     rounded = round_to_interval(error, plan.error_rounding)
     within = abs(rounded) <= plan.limits.mpe
-    passed = within and not ahead
+    passed = within and not ahead and combined
     reason = None
     if ahead:
         reason = (
@@ -205,6 +237,11 @@ def register_result(
         )
     elif not within:
         reason = f"register error {rounded} % beyond ±{plan.limits.mpe} %"
+    elif not combined:
+        reason = (
+            f"total register advanced {advance} kWh, its tariff registers "
+            f"{sum(tariffs, DEC(0))} kWh"
+        )
     conclude(
         ctx,
         position,
@@ -223,6 +260,8 @@ def register_result(
                 "meter_pulses": pulses,
                 "vs_pulses_pct": str(round_to_interval(vs_pulses, DEC("0.01"))),
                 "ahead_of_pulses": ahead,
+                "tariff_advances_kwh": [str(a) for a in tariffs],
+                "tariffs_combine": combined,
             },
         ),
         say=f"register: {'pass' if passed else 'fail'}",
