@@ -45,7 +45,6 @@ NOT_YET_CLEAN: dict[str, int] = {
     "host/tests/test_firmware_pio.py": 9,
     "host/tests/test_firmware_rp2_hal.py": 6,
     "host/tests/test_interop_dlt698.py": 9,
-    "host/tests/test_meter_types.py": 2,
     "host/tests/test_plan_verdicts.py": 17,
     "host/tests/test_reports_html.py": 2,
     "host/tests/test_reports_pdf.py": 2,
