@@ -22,9 +22,10 @@ STOP_WAIT_S = 5.0  # wall seconds a cancelled task gets to end, per cancel
 STOP_CANCELS = 3
 
 
-async def within(awaitable: Awaitable[T], seconds: float) -> T:
+async def within(awaitable: Awaitable[T], seconds: float | None) -> T:
     """``awaitable``'s result, or TimeoutError after ``seconds`` (loop time, which is wall
-    time); cancelling the caller always cancels it and raises CancelledError."""
+    time; None waits without a deadline); cancelling the caller always cancels it and raises
+    CancelledError."""
     async with asyncio.timeout(seconds):
         return await awaitable
 

@@ -94,8 +94,8 @@ def _store(path: Path) -> None:
                     limit_kind=LimitKind.MPE,
                     mean=Decimal(p * 5 - 10) / 100,
                     rounded=Decimal("0.0"),
-                    lower=-2,
-                    upper=2,
+                    lower=Decimal(-2),
+                    upper=Decimal(2),
                     unit="%",
                 ),
                 ManualResult(

@@ -100,6 +100,7 @@ def test_complete_mpe_is_the_sum_of_the_components(q, dt, cls):
     """E = Ef + Et + Ec; where Ef is below its cap this is the JJG 225-2001 / EN 1434-1:1997
     complete-meter formula E = (c + 4·Δθmin/Δθ + b·qp/q) with c = a + 1."""
     profile = load_profile("jjg225-2024")
+    assert isinstance(profile, HeatProfile)
     rates = heat_rates("0.015", "1.5", 3, 3, 70)
     mpe = complete_mpe(profile, cls, rates, q, dt).value
     a, b = {"1": (1, F("0.01")), "2": (2, F("0.02")), "3": (3, F("0.05"))}[cls]

@@ -73,9 +73,9 @@ def test_worked_examples_are_answered_byte_for_byte() -> None:
         wire(m.handle(msg.change_baud(ADDRESS, 9600))) == "68 42 00 00 15 07 23 68 97 01 53 3C 16"
     )
     assert m.baudrate == 9600
-    assert wire(m.handle(msg.multi_function_output(ADDRESS, 0))) == (
-        "68 42 00 00 15 07 23 68 9D 01 33 22 16"
-    )
+    assert wire(
+        m.handle(msg.multi_function_output(ADDRESS, msg.MultiFunctionOutput.CLOCK_SECOND_PULSE))
+    ) == ("68 42 00 00 15 07 23 68 9D 01 33 22 16")
 
 
 def test_unknown_identifier_is_refused_with_no_requested_data() -> None:

@@ -91,6 +91,7 @@ def test_id_defaults_to_file_name_and_class_is_normalised(tmp_path):
     path.write_text(GOOD_1P.replace('class = "2"', "class = 2.0"), encoding="utf-8")
     meter = load_meter_type(path)
     assert meter.id == "my-meter" and meter.meter_class == "2"
+    assert isinstance(meter, ElectricityMeterType)
     assert meter.current_rating().imax == 60
 
 

@@ -241,9 +241,11 @@ def test_l08_water_class2_lower_zone(water):
 
 def test_l09_gas_class15():
     from meterbench.regulations.gas import gas_mpe, gas_rates, zone_for_flow
+    from meterbench.regulations.gas_profile import GasProfile
     from meterbench.regulations.profile import load_profile
 
     gas = load_profile("jjg577-2012")
+    assert isinstance(gas, GasProfile)
     rates = gas_rates(gas, "0.04", 6).value  # G4: qt = 0.6 m³/h
     assert zone_for_flow("0.599", rates) == "lower" and zone_for_flow("0.6", rates) == "upper"
     assert gas_mpe(gas, "1.5", "lower").value == 3

@@ -89,6 +89,7 @@ def test_sigkill_at_random_moments_loses_only_the_append_in_flight(tmp_path):
     stored = in_flight = 0
     for _ in range(8):
         writer = _spawn(path, run_id, -1)
+        assert writer.stdout is not None and writer.stderr is not None  # spawned with pipes
         target = stored + rng.randint(1, 25)
         last = -1
         while last < target:

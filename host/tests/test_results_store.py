@@ -17,11 +17,13 @@ from meterbench.results import (
     Event,
     MissingReferenceError,
     NotAResultsDatabaseError,
+    Outcome,
     Position,
     Reading,
     ResultsStore,
     RunStatus,
     SchemaTooNewError,
+    Severity,
     StatusTransitionError,
     Step,
     StoreError,
@@ -187,7 +189,9 @@ def test_resume_queries(store, open_run):
 
 
 def test_events_replay_without_duplicates(store, open_run):
-    event = Event(run_id=open_run, at=T0, severity="error", kind="fault", message="lost pulses")
+    event = Event(
+        run_id=open_run, at=T0, severity=Severity.ERROR, kind="fault", message="lost pulses"
+    )
     assert store.append(event) == 1
     assert store.append(event) == 0
     assert sum(e.kind == "fault" for e in store.events(open_run)) == 1
@@ -317,7 +321,7 @@ def test_default_path_follows_the_environment(tmp_path, monkeypatch):
 def test_conclusion_without_limits_and_new_run_ids():
     from meterbench.results import new_run_id
 
-    c = Conclusion(run_id="R", position=1, step_key="visual", at=T0, outcome="no_result")
+    c = Conclusion(run_id="R", position=1, step_key="visual", at=T0, outcome=Outcome.NO_RESULT)
     assert c.lower is None and c.limit_kind.value == "mpe"
     a, b = new_run_id(T0, "sim 1p/24"), new_run_id(T0, "sim 1p/24")
     assert a != b and a.startswith("20260302T083000Z-sim-1p-24-")

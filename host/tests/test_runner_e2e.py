@@ -146,6 +146,6 @@ def test_batch_statistics_match_a_direct_computation(finished: Any) -> None:
         assert stat.n == n
         assert abs(stat.mean - mean) <= Decimal("0.0000005")  # stored to 1e-6 %
         assert stat.minimum == min(means) and stat.maximum == max(means)
-        variance = sum((m - mean) ** 2 for m in means) / (n - 1)
+        variance = sum(((m - mean) ** 2 for m in means), Decimal(0)) / (n - 1)
         assert abs(stat.std - variance.sqrt()) < Decimal("1e-6")
         assert stat.verdict == (Outcome.PASS if mean <= 0 else Outcome.FAIL)

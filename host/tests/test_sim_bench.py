@@ -56,7 +56,9 @@ async def _errors_at(bench: SimulatedBench, current: float, pulses: int) -> dict
                     for p in positions
                     if p.controller == cid and p.channel == msg["position"]
                 )
-                m0 = Fraction(int(config.standard.constant_imp_per_kwh) * pulses, 1200)
+                constant = config.standard.constant_imp_per_kwh
+                assert constant is not None
+                m0 = Fraction(int(constant) * pulses, 1200)
                 results[number] = float((m0 - msg["ref_count"]) / msg["ref_count"] * 100)
         return results
     finally:

@@ -197,6 +197,7 @@ def test_budget_bounds_every_transaction() -> None:
     bus = Bus("loop://", timing=FAST)
     ex = Exchange(REQUEST, DLT645, match=lambda frame: True)
     one = bus.attempt_limit(ex)
+    assert FAST.td_max is not None
     assert one > FAST.td_max + SerialSettings().wire_time(len(REQUEST))
     # attempts, a reconnect wait, and the wait for a reply still due to an earlier request
     quiet = 2 * (FAST.td_max + FAST.margin)

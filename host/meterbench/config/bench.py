@@ -29,11 +29,13 @@ class _Strict(BaseModel):
 class BenchInfo(_Strict):
     id: str = Field(min_length=1, description="bench (device) number printed on records")
     name: str = ""
-    kind: str = Field("electricity", description="the meter kind; its package owns the rest")
+    kind: str = Field(
+        default="electricity", description="the meter kind; its package owns the rest"
+    )
     wiring: Literal["1p", "3p4w", "3p3w"] = "1p"
     location: str = ""
-    max_current_a: float = Field(120.0, gt=0)
-    max_voltage_v: float = Field(480.0, gt=0)
+    max_current_a: float = Field(default=120.0, gt=0)
+    max_voltage_v: float = Field(default=480.0, gt=0)
 
 
 class StandardInfo(_Strict):
@@ -46,27 +48,30 @@ class StandardInfo(_Strict):
     certificate: str = Field(min_length=1, description="certificate number of the standard")
     valid_until: dt.date
     constant_imp_per_kwh: float | None = Field(
-        None, gt=0, description="nominal constant on the range used (electricity benches)"
+        default=None, gt=0, description="nominal constant on the range used (electricity benches)"
     )
-    ct_ratio: float = Field(1.0, gt=0, description="K_I of the standard's connection")
-    vt_ratio: float = Field(1.0, gt=0, description="K_U of the standard's connection")
+    ct_ratio: float = Field(default=1.0, gt=0, description="K_I of the standard's connection")
+    vt_ratio: float = Field(default=1.0, gt=0, description="K_U of the standard's connection")
 
 
 class TimeBaseInfo(_Strict):
     """External reference frequency the controllers count for the clock test."""
 
     name: str = "external time base"
-    frequency_hz: float = Field(10e6, gt=0)
+    frequency_hz: float = Field(default=10e6, gt=0)
     certificate: str = ""
 
 
 class ControllerInfo(_Strict):
     id: str = Field(min_length=1)
     url: str = Field(min_length=1)
-    baudrate: int = Field(115200, gt=0)
+    baudrate: int = Field(default=115200, gt=0)
     board: str = ""
     min_pulse_width_us: int = Field(
-        0, ge=0, le=1_000_000, description="meter inputs: shorter pulses and bounce are ignored"
+        default=0,
+        ge=0,
+        le=1_000_000,
+        description="meter inputs: shorter pulses and bounce are ignored",
     )
 
 
@@ -75,11 +80,11 @@ class BusInfo(_Strict):
 
     id: str = Field(min_length=1)
     url: str = Field(min_length=1)
-    baudrate: int = Field(2400, gt=0)
+    baudrate: int = Field(default=2400, gt=0)
     parity: Literal["N", "E", "O"] = "E"
     bytesize: int = 8
     stopbits: float = 1
-    response_delay_max_s: float = Field(0.5, gt=0)
+    response_delay_max_s: float = Field(default=0.5, gt=0)
 
 
 def parse_numbers(text: str | int | list[int]) -> list[int]:
@@ -109,7 +114,7 @@ class PositionGroup(_Strict):
 
     numbers: list[int]
     controller: str
-    first_channel: int = Field(0, ge=0)
+    first_channel: int = Field(default=0, ge=0)
     bus: str | None = None
     second_pulse: bool = True
     relay: bool = False
@@ -150,11 +155,11 @@ class BenchConfig(_Strict):
     controllers: list[ControllerInfo] = Field(min_length=1)
     buses: list[BusInfo] = []
     position_groups: list[PositionGroup] = []
-    positions_: list[Position] = Field([], alias="positions")
+    positions_: list[Position] = Field(default=[], alias="positions")
     certificates: CertificateScheme = CertificateScheme()
     sim: dict[str, Any] | None = None
     lab: str | None = Field(
-        None, description="lab profile file, relative to the bench file (certificates)"
+        default=None, description="lab profile file, relative to the bench file (certificates)"
     )
 
     # extra top-level tables are the kind's; it forbids what it does not know

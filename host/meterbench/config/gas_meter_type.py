@@ -24,7 +24,8 @@ class GasMeterType(_MeterType):
     """A diaphragm gas meter type. Flow rates in m³/h, volumes in litres, pressure in kPa."""
 
     kind: Literal["gas"] = "gas"
-    meter_class: Annotated[Literal["1.5", "1"], BeforeValidator(normalise_class)] = Field(
+    # A frozen model: narrowing the inherited field to this kind's classes is safe.
+    meter_class: Annotated[Literal["1.5", "1"], BeforeValidator(normalise_class)] = Field(  # pyright: ignore[reportIncompatibleVariableOverride]
         alias="class"
     )
     designation: str = Field(default="", pattern=r"^$|^G\d+(?:\.\d+)?$")

@@ -32,7 +32,8 @@ class HeatMeterType(_MeterType):
     in K; ``installation`` is the pipe the flow sensor sits in."""
 
     kind: Literal["heat"] = "heat"
-    meter_class: Annotated[Literal["1", "2", "3"], BeforeValidator(normalise_class)] = Field(
+    # A frozen model: narrowing the inherited field to this kind's classes is safe.
+    meter_class: Annotated[Literal["1", "2", "3"], BeforeValidator(normalise_class)] = Field(  # pyright: ignore[reportIncompatibleVariableOverride]
         alias="class"
     )
     application: Literal["heating", "cooling"] = "heating"

@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from meterbench.devices.dlt645_client import json_value
 from meterbench.devices.electricity_meter import EnergyRegister, PulseOutput
@@ -397,7 +397,7 @@ class Dlt698Client:
                 raise MeterBadReply(f"meter {self.address}: reply MAC for {label} does not verify")
         return self._parse(reply.data)
 
-    def _raise_dar(self, dar: int, label: str) -> None:
+    def _raise_dar(self, dar: int, label: str) -> NoReturn:
         name = sv.dar_name(dar)
         raise MeterDarError(
             f"meter {self.address} refused {label}: DAR {dar} ({name})",

@@ -193,7 +193,7 @@ def _restart(t: SerialTransport) -> None:
     """Friendly REPL, then Ctrl-D: a soft reset that runs boot.py and main.py."""
     t.exit_raw_repl()
     t.serial.write(b"\x04")
-    t.serial.flush()
+    t.serial.flush()  # pyright: ignore[reportAttributeAccessIssue]  # mpremote types it as its SerialIntercept, which passes flush on
 
 
 async def confirm(port: str, baudrate: int, deadline_s: float = 15) -> str:

@@ -246,7 +246,7 @@ class Runner:
         """Continue an interrupted run from its record."""
         run = self.store.get_run(run_id)
         status = self.store.status(run_id)
-        if status in (RunStatus.COMPLETED, RunStatus.ABORTED):
+        if status is not None and status in (RunStatus.COMPLETED, RunStatus.ABORTED):
             raise NothingToResume(f"run {run_id} is {status.value}; there is nothing to resume")
         snapshots = self.store.snapshots(run_id)
         extra = dict(run.extra)

@@ -90,7 +90,8 @@ class PlainProgress:
 def summary_table(store: ResultsStore, run_id: str) -> Table:
     """Per position: items passed and failed, and the overall verdict."""
     record = store.load_run(run_id)
-    table = Table(title=f"run {run_id}: {record.status.value}", title_justify="left")
+    status = record.status.value if record.status is not None else "no status recorded"
+    table = Table(title=f"run {run_id}: {status}", title_justify="left")
     for name in ("pos", "serial", "type", "passed", "failed", "no result", "verdict", "why"):
         table.add_column(name)
     for position in record.positions:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from meterbench.sim.answer import Answer
 from meterproto.cjt188.frame import StreamDecoder as Cjt188Decoder
@@ -24,7 +24,8 @@ from meterproto.dlt698.frame import StreamDecoder as Dlt698Decoder
 
 
 class Device(Protocol):
-    protocol: str  # "dlt645", "dlt698" or "cjt188": which frames the device listens to
+    # "dlt645", "dlt698" or "cjt188": which frames the device listens to; fixed per model
+    protocol: ClassVar[str]
     baudrate: int
 
     def respond(self, request: Any) -> Answer | None: ...

@@ -25,10 +25,12 @@ class Strict(BaseModel):
 class MeterSimBase(Strict):
     """What every simulated meter has; unset fields take the defaults' values."""
 
-    type: str | None = Field(None, description="meter type file, relative to the bench file")
+    type: str | None = Field(
+        default=None, description="meter type file, relative to the bench file"
+    )
     address: str | None = None
     serial: str | None = None
-    dead: bool | None = Field(None, description="gives no pulses at all")
+    dead: bool | None = Field(default=None, description="gives no pulses at all")
 
     @property
     def never_answers(self) -> bool:
@@ -60,9 +62,11 @@ class SimSectionBase(Strict, Generic[M]):
 
     address_digits: ClassVar[int] = 12
 
-    time_scale: float = Field(1.0, gt=0)
+    time_scale: float = Field(default=1.0, gt=0)
     seed: int = 1
-    address_base: int = Field(1, ge=0, description="position n answers at address base + n - 1")
+    address_base: int = Field(
+        default=1, ge=0, description="position n answers at address base + n - 1"
+    )
     serial_prefix: str = "SIM"
     meter_defaults: Any
     meters: list[Any] = []

@@ -700,14 +700,16 @@ def _describe_apdu(apdu: Any, out: dict[str, Any]) -> None:
     if isinstance(data, Data):
         out["value"] = data.plain()
         out["data_type"] = data.type_name
-    if hasattr(apdu, "oads") and not callable(apdu.oads):
-        out["oads"] = list(apdu.oads)
+    oads = getattr(apdu, "oads", None)
+    if oads is not None and not callable(oads):
+        out["oads"] = list(oads)
     results = getattr(apdu, "results", None)
     if isinstance(results, tuple):
         out["results"] = [_plain(getattr(r, "__dict__", r)) for r in results]
-    if getattr(apdu, "name", "").startswith("SECURITY") and getattr(apdu, "mode", None) == 0:
+    security = getattr(apdu, "name", "").startswith("SECURITY")
+    if security and getattr(apdu, "mode", None) == 0 and isinstance(data, bytes):
         try:
-            inner = parse_apdu(apdu.data)
+            inner = parse_apdu(data)
         except DecodeError as exc:
             out["inner_error"] = str(exc)
             return

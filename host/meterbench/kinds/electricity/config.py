@@ -18,10 +18,12 @@ class _Strict(BaseModel):
 class SourceInfo(_Strict):
     driver: Literal["scpi"] = "scpi"
     url: str = Field(min_length=1)
-    baudrate: int = Field(9600, gt=0)
+    baudrate: int = Field(default=9600, gt=0)
     parity: Literal["N", "E", "O"] = "N"
-    timeout_s: float = Field(2.0, gt=0)
-    settle_timeout_s: float = Field(60.0, gt=0, description="wait this long for stable output")
+    timeout_s: float = Field(default=2.0, gt=0)
+    settle_timeout_s: float = Field(
+        default=60.0, gt=0, description="wait this long for stable output"
+    )
 
 
 class ElectricitySection(_Strict):

@@ -32,7 +32,7 @@ class CurvePointSim(_Strict):
 
     current_ib: float = Field(ge=0, description="load current as a multiple of Ib (or In)")
     error_pct: float
-    pf: str = Field("any", description='power factor ("0.5L", 1.0) or "any"')
+    pf: str = Field(default="any", description='power factor ("0.5L", 1.0) or "any"')
     direction: Literal["P+", "P-", "both"] = "both"
 
     @field_validator("pf", mode="before")
@@ -51,32 +51,36 @@ class MeterSim(MeterSimBase):
     error_pct: float | None = None
     error_table: list[ErrorTablePoint] | None = None
     error_curve: list[tuple[float, float]] | None = None
-    noise_pct: float | None = Field(None, ge=0)
-    noise_interval_s: float | None = Field(None, gt=0)
-    pulse_jitter_s: float | None = Field(None, ge=0)
-    start_current_a: float | None = Field(None, ge=0)
+    noise_pct: float | None = Field(default=None, ge=0)
+    noise_interval_s: float | None = Field(default=None, gt=0)
+    pulse_jitter_s: float | None = Field(default=None, ge=0)
+    start_current_a: float | None = Field(default=None, ge=0)
     start_current_factor: float | None = Field(
-        None, gt=0, description="starting threshold as a fraction of Ib (e.g. 0.004)"
+        default=None, gt=0, description="starting threshold as a fraction of Ib (e.g. 0.004)"
     )
-    creep_pulses_per_hour: float | None = Field(None, ge=0)
+    creep_pulses_per_hour: float | None = Field(default=None, ge=0)
     clock_error_s_per_day: float | None = None
     register_bias_pct: float | None = None
     pulse_curve: list[CurvePointSim] | None = Field(
-        None, description="pulse error by load, added to error_pct/table/curve"
+        default=None, description="pulse error by load, added to error_pct/table/curve"
     )
     register_curve: list[CurvePointSim] | None = Field(
-        None, description="register error beyond the pulses', by load"
+        default=None, description="register error beyond the pulses', by load"
     )
     reverse_error_pct: float | None = Field(
-        None, description="extra error of pulses and registers for reverse energy only"
+        default=None, description="extra error of pulses and registers for reverse energy only"
     )
-    energy_kwh: float | None = Field(None, ge=0, description="register reading at start")
+    energy_kwh: float | None = Field(default=None, ge=0, description="register reading at start")
     # communication
-    response_delay_s: float | None = Field(None, ge=0)
+    response_delay_s: float | None = Field(default=None, ge=0)
     response_delay_max_s: float | None = Field(
-        None, ge=0, description="set: each reply delay drawn from response_delay_s..this, seeded"
+        default=None,
+        ge=0,
+        description="set: each reply delay drawn from response_delay_s..this, seeded",
     )
-    error_delay_s: float | None = Field(None, ge=0, description="delay of refusals (slow errors)")
+    error_delay_s: float | None = Field(
+        default=None, ge=0, description="delay of refusals (slow errors)"
+    )
     comm_fault: (
         Literal[
             "none",
@@ -92,8 +96,10 @@ class MeterSim(MeterSimBase):
         ]
         | None
     ) = None
-    comm_fault_probability: float | None = Field(None, ge=0, le=1)
-    silent_after_s: float | None = Field(None, ge=0, description="stops answering from then on")
+    comm_fault_probability: float | None = Field(default=None, ge=0, le=1)
+    silent_after_s: float | None = Field(
+        default=None, ge=0, description="stops answering from then on"
+    )
 
     @property
     def never_answers(self) -> bool:
@@ -108,17 +114,20 @@ class FaultEvent(_Strict):
     """A fault the simulated bench injects at a simulated time."""
 
     kind: Literal["controller_reset", "port_vanish", "link_noise", "bus_noise", "source_unstable"]
-    at_s: float = Field(0.0, ge=0)
-    duration_s: float = Field(0.0, ge=0)
+    at_s: float = Field(default=0.0, ge=0)
+    duration_s: float = Field(default=0.0, ge=0)
     controller: str | None = None
     bus: str | None = None
     probability: float = Field(
-        0.0, ge=0, le=1, description="corrupted: per byte (link_noise) or per reply (bus_noise)"
+        default=0.0,
+        ge=0,
+        le=1,
+        description="corrupted: per byte (link_noise) or per reply (bus_noise)",
     )
     drop: float = Field(
-        0.0, ge=0, le=1, description="lost: per byte (link_noise) or per reply (bus_noise)"
+        default=0.0, ge=0, le=1, description="lost: per byte (link_noise) or per reply (bus_noise)"
     )
-    amount_pct: float = Field(0.0, ge=0, description="for source_unstable")
+    amount_pct: float = Field(default=0.0, ge=0, description="for source_unstable")
 
 
 class TimeBaseSim(_Strict):
@@ -126,8 +135,8 @@ class TimeBaseSim(_Strict):
 
 
 class SourceSim(_Strict):
-    settle_s: float = Field(2.0, ge=0)
-    noise_pct: float = Field(0.005, ge=0)
+    settle_s: float = Field(default=2.0, ge=0)
+    noise_pct: float = Field(default=0.005, ge=0)
 
 
 class SimSection(SimSectionBase[MeterSim]):

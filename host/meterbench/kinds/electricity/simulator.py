@@ -15,7 +15,7 @@ import contextlib
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from meterbench.config.bench import BenchConfig
 from meterbench.config.meter_types import ElectricityMeterType
@@ -41,6 +41,14 @@ from meterbench.sim.simulated import SimulatedBenchBase
 from meterbench.sim.source import LineStream, SimulatedSource, SourceFaults
 from meterproto.dlt645.frame import Frame
 from meterproto.dlt645.messages import MultiFunctionOutput
+
+
+@runtime_checkable
+class _FaultyDevice(Protocol):
+    """A simulated meter on a bus: its reply faults can be swapped while it runs."""
+
+    faults: FaultPlan
+
 
 DEFAULT_START_FACTOR = 0.002  # a sound meter starts well below the regulation's Ist
 
@@ -190,9 +198,9 @@ class SimulatedBench(SimulatedBenchBase):
         for number, meter_type in self.meter_types.items():
             seed = s.seed * 1000 + number
             physics[number] = MeterPhysics(behaviour_for(s.meter_for(number), meter_type, seed))
-        reference = ReferenceStandard(
-            self.config.standard.constant_imp_per_kwh, s.reference.error_pct
-        )
+        constant = self.config.standard.constant_imp_per_kwh
+        assert constant is not None  # the electricity kind's config check requires it
+        reference = ReferenceStandard(constant, s.reference.error_pct)
         time_base = TimeBase(self.config.timebase.frequency_hz, s.timebase.error_ppm)
         self.world = ElectricityWorld(reference, physics, time_base)
 
@@ -255,10 +263,12 @@ class SimulatedBench(SimulatedBenchBase):
                 state_dir=self.workdir,
             )
         s = self.section
+        constant = bench.standard.constant_imp_per_kwh
+        assert constant is not None  # the electricity kind's config check requires it
         self.source = SimulatedSource(
             self.world,
             self.clock,
-            reference_constant=bench.standard.constant_imp_per_kwh,
+            reference_constant=constant,
             settle_s=s.source.settle_s,
             noise_pct=s.source.noise_pct,
             seed=s.seed,
@@ -323,6 +333,7 @@ class SimulatedBench(SimulatedBenchBase):
             for bid, server in self.buses.items():
                 if fault.bus in (None, bid):
                     for meter in server.line.devices:
+                        assert isinstance(meter, _FaultyDevice)  # only meters share a bus
                         meter.faults = NoisePlan(
                             probability=fault.probability, drop=fault.drop, seed=self.section.seed
                         )
@@ -340,4 +351,5 @@ class SimulatedBench(SimulatedBenchBase):
             for bid, server in self.buses.items():
                 if fault.bus in (None, bid):
                     for meter in server.line.devices:
+                        assert isinstance(meter, _FaultyDevice)  # only meters share a bus
                         meter.faults = FaultPlan()

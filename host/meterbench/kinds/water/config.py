@@ -35,7 +35,7 @@ class ChannelRef(_Strict):
 class OutputRef(ChannelRef):
     """A controller output driving a valve: state 1 opens it."""
 
-    output: int = Field(0, ge=0)
+    output: int = Field(default=0, ge=0)
 
 
 class ReferenceMeter(_Strict):
@@ -44,7 +44,9 @@ class ReferenceMeter(_Strict):
     reach, to count them from rest to rest (standing start) and to measure the flow."""
 
     pulses_per_l: float = Field(gt=0)
-    error_pct: float = Field(0.0, description="its error from its certificate; volumes corrected")
+    error_pct: float = Field(
+        default=0.0, description="its error from its certificate; volumes corrected"
+    )
     count: ChannelRef | None = None
 
 
@@ -52,7 +54,7 @@ class ModbusLine(_Strict):
     """The RS-485 line of the drive and the temperature transmitter."""
 
     url: str = Field(min_length=1)
-    baudrate: int = Field(9600, gt=0)
+    baudrate: int = Field(default=9600, gt=0)
     parity: Literal["N", "E", "O"] = "E"
     bytesize: int = 8
     stopbits: float = 1
@@ -62,42 +64,42 @@ class FlowDrive(_Strict):
     """A pump frequency converter on the Modbus line: demand 0..1 is frequency / maximum."""
 
     driver: Literal["modbus_vfd"] = "modbus_vfd"
-    unit: int = Field(1, ge=1, le=247)
-    max_frequency_hz: float = Field(50.0, gt=0)
+    unit: int = Field(default=1, ge=1, le=247)
+    max_frequency_hz: float = Field(default=50.0, gt=0)
     flow_at_max_l_h: float = Field(gt=0, description="first guess of the flow at full speed")
     control_register: RegisterNo = 0x2000
     run_command: RegisterNo = 1
     stop_command: RegisterNo = 0
     frequency_register: RegisterNo = 0x2001
-    frequency_unit_hz: float = Field(0.01, gt=0)
+    frequency_unit_hz: float = Field(default=0.01, gt=0)
     output_frequency_register: RegisterNo | None = 0x3000
 
 
 class FlowRegulation(_Strict):
     """Closed-loop flow setting and the stability check before every run."""
 
-    settle_s: float = Field(10.0, ge=0, description="wait after a change before measuring")
-    reading_s: float = Field(5.0, gt=0, description="shortest time one flow reading spans")
-    min_reference_pulses: int = Field(400, ge=1, description="per flow reading")
-    stable_readings: int = Field(3, ge=2)
-    stability_pct: float = Field(1.0, gt=0, description="largest spread of stable readings")
+    settle_s: float = Field(default=10.0, ge=0, description="wait after a change before measuring")
+    reading_s: float = Field(default=5.0, gt=0, description="shortest time one flow reading spans")
+    min_reference_pulses: int = Field(default=400, ge=1, description="per flow reading")
+    stable_readings: int = Field(default=3, ge=2)
+    stability_pct: float = Field(default=1.0, gt=0, description="largest spread of stable readings")
     band_margin: float = Field(
-        0.25, ge=0, lt=0.5, description="part of the band width kept free on each side"
+        default=0.25, ge=0, lt=0.5, description="part of the band width kept free on each side"
     )
-    max_adjustments: int = Field(10, ge=1)
+    max_adjustments: int = Field(default=10, ge=1)
 
 
 class Thermometer(_Strict):
     """Water temperature transmitter: one register in units of ``scale_c``."""
 
     driver: Literal["modbus"] = "modbus"
-    unit: int = Field(2, ge=1, le=247)
+    unit: int = Field(default=2, ge=1, le=247)
     address: RegisterNo = 0
     input_register: bool = True
-    scale_c: float = Field(0.01, gt=0)
+    scale_c: float = Field(default=0.01, gt=0)
     signed: bool = True
     max_deviation_c: float = Field(
-        5.0, gt=0, description="warn when the water is further from the point's temperature"
+        default=5.0, gt=0, description="warn when the water is further from the point's temperature"
     )
 
 
@@ -106,15 +108,15 @@ class Scale(_Strict):
 
     driver: Literal["sics"] = "sics"
     url: str = Field(min_length=1)
-    baudrate: int = Field(9600, gt=0)
+    baudrate: int = Field(default=9600, gt=0)
     parity: Literal["N", "E", "O"] = "N"
     capacity_kg: float = Field(gt=0)
     resolution_kg: float = Field(gt=0)
-    stable_timeout_s: float = Field(60.0, gt=0)
-    air_density_kg_m3: float = Field(1.2, ge=0)
-    weights_density_kg_m3: float = Field(8000.0, gt=0)
+    stable_timeout_s: float = Field(default=60.0, gt=0)
+    air_density_kg_m3: float = Field(default=1.2, ge=0)
+    weights_density_kg_m3: float = Field(default=8000.0, gt=0)
     drain: OutputRef | None = None
-    drain_to_kg: float = Field(1.0, ge=0, description="empty the tank down to this")
+    drain_to_kg: float = Field(default=1.0, ge=0, description="empty the tank down to this")
 
 
 class WaterBench(_Strict):
@@ -122,8 +124,12 @@ class WaterBench(_Strict):
     start: Literal["flying", "standing"] = "flying"
     min_flow_l_h: float = Field(gt=0)
     max_flow_l_h: float = Field(gt=0)
-    rest_s: float = Field(10.0, ge=0, description="after the start valve closes: water at rest")
-    max_attempts: int = Field(3, ge=1, description="tries of a run whose flow left its band")
+    rest_s: float = Field(
+        default=10.0, ge=0, description="after the start valve closes: water at rest"
+    )
+    max_attempts: int = Field(
+        default=3, ge=1, description="tries of a run whose flow left its band"
+    )
     reference: ReferenceMeter
     start_valve: OutputRef
     modbus: ModbusLine

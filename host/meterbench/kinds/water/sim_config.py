@@ -21,16 +21,16 @@ from meterbench.sim.section import load_sim_section as _load
 class WaterMeterSim(MeterSimBase):
     """Behaviour of one simulated water meter; unset fields take the defaults' values."""
 
-    address: str | None = Field(None, pattern=r"^\d{14}$")
+    address: str | None = Field(default=None, pattern=r"^\d{14}$")
     error_curve: list[tuple[float, float]] | None = Field(
-        None, description="(flow L/h, error %) points, interpolated in log(flow)"
+        default=None, description="(flow L/h, error %) points, interpolated in log(flow)"
     )
     error_pct: float | None = None
-    start_flow_l_h: float | None = Field(None, ge=0)
+    start_flow_l_h: float | None = Field(default=None, ge=0)
     register_bias_pct: float | None = None
-    register_l: float | None = Field(None, ge=0, description="register reading at start")
-    silent: bool | None = Field(None, description="never answers on its bus")
-    response_delay_s: float | None = Field(None, ge=0)
+    register_l: float | None = Field(default=None, ge=0, description="register reading at start")
+    silent: bool | None = Field(default=None, description="never answers on its bus")
+    response_delay_s: float | None = Field(default=None, ge=0)
 
     @property
     def never_answers(self) -> bool:
@@ -51,11 +51,11 @@ class WaterPositionSim(WaterMeterSim, PositionsMixin):
 
 
 class HydraulicsSim(_Strict):
-    pump_max_flow_l_h: float = Field(3200.0, gt=0)
-    pump_exponent: float = Field(1.15, gt=0)
-    time_constant_s: float = Field(1.0, ge=0)
-    temperature_c: float = Field(20.0, ge=0, le=40)
-    drain_l_h: float = Field(36000.0, gt=0)
+    pump_max_flow_l_h: float = Field(default=3200.0, gt=0)
+    pump_exponent: float = Field(default=1.15, gt=0)
+    time_constant_s: float = Field(default=1.0, ge=0)
+    temperature_c: float = Field(default=20.0, ge=0, le=40)
+    drain_l_h: float = Field(default=36000.0, gt=0)
 
 
 class ThermometerSim(_Strict):
