@@ -32,13 +32,13 @@ async def starting(ctx: RunContext, step: PlannedStep) -> None:
     it starts in every direction its plan has."""
     firsts: dict[int, dict[str, Start]] = {p: {} for p in step.positions}
     failed: set[int] = set()
-    directions = [
+    directions: list[Direction] = [
         d for d in DIRECTIONS if any(d in step.for_position(ctx, p).directions for p in firsts)
     ]
     for direction in directions:
 
         def setpoint_key(
-            plan: StartingStep, position: int, direction: str = direction
+            plan: StartingStep, position: int, direction: Direction = direction
         ) -> tuple[Any, ...]:
             wanted = direction in plan.directions and position not in failed
             return (
