@@ -206,7 +206,7 @@ BREAK: dict[str, Callable[[Path], str]] = {
 # command -> the files it reads (keys of _workspace's files)
 COMMANDS: dict[str, tuple[str, ...]] = {
     "run": ("bench.toml", "plan.toml", "meters.csv"),
-    "resume": ("meters.csv",),
+    # resume reads no file: bench, plan and meters come from the run's record
     "demo": ("bench.toml", "plan.toml", "meters.csv"),
     "plan show": ("plan.toml", "bad-type.toml"),
     "selftest": ("bench.toml", "meters.csv"),

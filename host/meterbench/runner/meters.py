@@ -60,9 +60,7 @@ def decode_list(path: Path, data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ConfigError(
-        path, None, "is neither UTF-8 nor GBK/GB18030 text (save it as CSV UTF-8 or CSV)"
-    )
+    raise ConfigError(path, None, "not UTF-8 text, nor GBK/GB18030 (save it as CSV UTF-8 or CSV)")
 
 
 class _TypeFinder:
