@@ -218,10 +218,12 @@ class FakeBoard:
         self._kill_child()
         self.wdt_timeout_ms = None
         self._raw = False
-        self.events.append(why)
         self._unplug_usb()
         self._plug_usb()
         self._spawn(raw=False)
+        # Recorded last: tests wait for the event and then open the port, which must by then
+        # name the new pty, not the one just closed.
+        self.events.append(why)
 
     # -- peripherals ---------------------------------------------------------------------------
     def _read_hw(self) -> None:
