@@ -125,7 +125,7 @@ def test_run_accumulator_keeps_directions_apart_across_energy_runs() -> None:
             await driver.apply(Setpoint.balanced("1p", 220.0, 10.0, 1.0))
             clock.advance(100.0)  # energy before the start is not counted
             await driver.start_accumulation()
-            assert driver.accumulating
+            assert driver.accumulation_id
             clock.advance(3600.0)  # 2.2 kWh forward
             await driver.start_energy()
             await driver.apply(Setpoint.balanced("1p", 220.0, 5.0, "0.5L", direction="P-"))

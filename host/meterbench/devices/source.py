@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -126,9 +127,9 @@ class ScpiSource:
         self._buffer = b""
         self._lock = asyncio.Lock()
         self.last_setpoint: Setpoint | None = None
-        # set once this driver started the run accumulator: a driver opened by a resumed run
-        # has not, so the energy since the run's start is not known to it
-        self.accumulating = False
+        # set when this driver started the run accumulator (new id each start): a driver opened
+        # by a resumed run has none, so the energy since the run's start is not known to it
+        self.accumulation_id: str | None = None
 
     @classmethod
     async def open(
@@ -266,11 +267,11 @@ class ScpiSource:
     async def start_accumulation(self) -> None:
         """Zero and start the whole-run accumulator (energy per direction)."""
         await self.command("REF:ACC:STAR")
-        self.accumulating = True
+        self.accumulation_id = uuid.uuid4().hex
 
     async def accumulated(self) -> Accumulated:
         """Energy per direction since ``start_accumulation``, exactly as reported."""
-        if not self.accumulating:
+        if self.accumulation_id is None:
             raise SourceError("the run accumulator (REF:ACC) was not started through this driver")
         values = []
         for which in ("POS", "NEG"):

@@ -33,9 +33,11 @@ from meterbench.config.plans import (
     ManualItem,
     Plan,
     RegisterItem,
+    RegisterSpanItem,
     StartingItem,
     StdDevItem,
     TimeSettingItem,
+    UnannouncedItem,
     WaterErrorItem,
     load_plan,
     meter_matches_plan,
@@ -83,12 +85,22 @@ def expand_plan(
         water.check_meter(ctx)
     steps: list[Step] = []
     skipped: list[Skipped] = []
+    closing: list[Step] = []  # steps that end the run, whatever their place in the plan
     for index, item in enumerate(plan.items):
+        if isinstance(item, RegisterSpanItem):
+            start, end = electricity.register_span(ctx, item, index)
+            steps.insert(0, start)
+            closing.append(end)
+            continue
+        if isinstance(item, UnannouncedItem):
+            steps.extend(electricity.unannounced(ctx, item, index))
+            continue
         result = _expand_item(ctx, item, index)
         if isinstance(result, Skipped):
             skipped.append(result)
         else:
             steps.append(result)
+    steps.extend(closing)
     total_min = sum((s.time.min_s for s in steps if s.time), Decimal(0))
     total_max = sum((s.time.max_s for s in steps if s.time), Decimal(0))
     return PlanExpansion(
