@@ -56,6 +56,7 @@ ELECTRICITY_ITEMS = (
     "time_setting",
     "register_span",
     "unannounced",
+    "tariff_switch",
 )
 WATER_ITEMS = ("visual", "tightness", "water_error", "communication")
 MANUAL_ITEMS = ("visual", "ac_voltage", "tightness")
@@ -241,6 +242,22 @@ class UnannouncedItem(_Item):
     )
 
 
+class TariffSwitchItem(_Item):
+    """Tariff switching near a period change (时段投切): the meter's clock is set shortly before a
+    boundary of its day time-period table, and which tariff register advances under load is
+    read over its protocol before and after the boundary."""
+
+    type: Literal["tariff_switch"]
+    current: CurrentText = "Imax"
+    pf: PfText = "1.0"
+    tolerance_s: PositiveDecimal = Field(
+        default=Decimal(60), description="how late or early the meter may switch"
+    )
+    window_digits: PositiveInt = Field(
+        default=5, description="register digits each observation window should advance by"
+    )
+
+
 class ClockItem(_Item):
     type: Literal["clock"]
     gate_pulses: PositiveInt | None = Field(default=None, description="None: profile value")
@@ -279,6 +296,7 @@ PlanItem = Annotated[
     | TimeSettingItem
     | RegisterSpanItem
     | UnannouncedItem
+    | TariffSwitchItem
     | WaterErrorItem
     | HeatFlowItem
     | HeatCalculatorItem

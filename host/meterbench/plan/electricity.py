@@ -16,6 +16,7 @@ from meterbench.config.plans import (
     RegisterSpanItem,
     StartingItem,
     StdDevItem,
+    TariffSwitchItem,
     TimeSettingItem,
     UnannouncedItem,
 )
@@ -34,6 +35,7 @@ from meterbench.plan.model import (
     StartingStep,
     StdDevPoint,
     StdDevStep,
+    TariffSwitchStep,
     TimeSettingStep,
     UnannouncedStep,
     Why,
@@ -426,6 +428,69 @@ def unannounced(ctx: Expansion, item: UnannouncedItem, index: int) -> list[Unann
         )
         for n in range(1, item.points + 1)
     ]
+
+
+MIN_WINDOW_S = Decimal(20)
+
+
+def tariff_switch(ctx: Expansion, item: TariffSwitchItem, index: int) -> TariffSwitchStep | Skipped:
+    """The first boundary of the period table where the tariff changes, and windows long
+    enough for the register to advance by ``window_digits`` at the load."""
+    meter = _meter(ctx)
+    why_not = None
+    if meter.tariffs < 2:
+        why_not = "the meter type has a single tariff"
+    elif not meter.tariff_periods:
+        why_not = "the meter type declares no tariff_periods"
+    elif meter.protocol == "none" or not meter.clock:
+        why_not = "tariff switching needs a clock and a protocol to set it"
+    if why_not is not None:
+        return Skipped(id=item.item_id, type=item.type, reason=why_not)
+    periods = sorted(meter.tariff_periods, key=lambda p: p.minutes)
+    boundary = next((p for i, p in enumerate(periods) if p.tariff != periods[i - 1].tariff), None)
+    if boundary is None:
+        return Skipped(id=item.item_id, type=item.type, reason="every period has the same tariff")
+    before = meter.tariff_at((boundary.minutes - 1) % (24 * 60))
+    assert before is not None
+    current = _resolve(ctx, item.current, f"items[{index}].current")
+    problems = _current_problems(ctx, current)
+    if problems:
+        raise ctx.plan_error(f"items[{index}].current", problems[0])
+    pf = parse_pf(item.pf)
+    power = point_power_w(meter.wiring, meter.un_v, current, pf)
+    digits_s = CONTEXT.divide(
+        CONTEXT.multiply(item.window_digits * meter.register_resolution_kwh, SECONDS_PER_KWH_W),
+        power,
+    )
+    window = max(MIN_WINDOW_S, digits_s.to_integral_value(rounding="ROUND_CEILING"))
+    return TariffSwitchStep(
+        id=item.item_id,
+        title=item.title or "tariff switching (时段投切)",
+        boundary=boundary.start,
+        tariff_before=before,
+        tariff_after=boundary.tariff,
+        tariff_names=list(meter.tariff_names),
+        tariffs=meter.tariffs,
+        current_a=num(current),
+        pf=str(pf),
+        voltage_v=num(meter.un_v, 3),
+        power_w=num(power, 3),
+        window_s=num(window),
+        tolerance_s=num(item.tolerance_s),
+        time=duration(2 * (window + item.tolerance_s)),
+        why=Why(
+            formula="meter clock set before the boundary; the tariff whose register advances "
+            "most in a window ending tolerance_s before it, and in one starting tolerance_s "
+            "after it, must be the period table's",
+            inputs={
+                "boundary": boundary.start,
+                "window_s": text(window),
+                "tolerance_s": text(item.tolerance_s),
+                "P": text(power, 3),
+            },
+            notes=["not a JJG 596 item: a time-of-use function check (时段投切)"],
+        ),
+    )
 
 
 def drawn_point(ctx: Expansion, current: str, pf: str, direction: str) -> ErrorPoint:

@@ -36,6 +36,7 @@ from meterbench.config.plans import (
     RegisterSpanItem,
     StartingItem,
     StdDevItem,
+    TariffSwitchItem,
     TimeSettingItem,
     UnannouncedItem,
     WaterErrorItem,
@@ -189,6 +190,8 @@ def _expand_item(ctx: Expansion, item: object, index: int) -> Step | Skipped:
         return electricity.communication(ctx, item)
     if isinstance(item, TimeSettingItem):
         return electricity.time_setting(ctx, item)
+    if isinstance(item, TariffSwitchItem):
+        return electricity.tariff_switch(ctx, item, index)
     if isinstance(item, WaterErrorItem):
         return water.water_error(ctx, item, index)
     return _expand_kind_item(ctx, item, index)

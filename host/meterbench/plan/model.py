@@ -199,6 +199,24 @@ class UnannouncedStep(_Step):
         return [Planned(key, str(self.index), f"{self.title}: {self.index}", self)]
 
 
+class TariffSwitchStep(_Step):
+    """The tariff-switching item for one meter type: the boundary tested and the tariffs its
+    period table names on either side, the load and the observation windows (seconds)."""
+
+    type: Literal["tariff_switch"] = "tariff_switch"
+    boundary: str
+    tariff_before: int
+    tariff_after: int
+    tariff_names: list[str] = []
+    tariffs: int
+    current_a: Decimal
+    pf: str
+    voltage_v: Decimal
+    power_w: Decimal
+    window_s: Decimal
+    tolerance_s: Decimal
+
+
 class ClockStep(_Step):
     type: Literal["clock"] = "clock"
     voltage_v: Decimal
@@ -275,6 +293,7 @@ Step = Annotated[
     | TimeSettingStep
     | RegisterSpanStep
     | UnannouncedStep
+    | TariffSwitchStep
     | WaterErrorStep
     | HeatFlowStep
     | HeatCalculatorStep

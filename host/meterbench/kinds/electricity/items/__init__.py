@@ -21,6 +21,7 @@ from meterbench.kinds.electricity.items.register import register
 from meterbench.kinds.electricity.items.register_span import register_span
 from meterbench.kinds.electricity.items.starting import starting
 from meterbench.kinds.electricity.items.std_dev import std_dev
+from meterbench.kinds.electricity.items.tariff_switch import tariff_switch
 from meterbench.kinds.electricity.items.time_setting import time_setting
 from meterbench.kinds.electricity.items.unannounced import unannounced
 
@@ -38,6 +39,7 @@ EXECUTORS: Mapping[str, Executor] = {
     "clock": clock,
     "register_span": register_span,
     "unannounced": unannounced,
+    "tariff_switch": tariff_switch,
 }
 
 __all__ = ["EXECUTORS"]
