@@ -13,7 +13,7 @@ from meterbench.config.errors import ConfigError
 from meterbench.kinds.electricity.items.unannounced import draw_load
 from meterbench.plan.expand import expand_files
 from meterbench.plan.model import RegisterSpanStep, UnannouncedStep
-from meterbench.regulations.register import register_span_judgement
+from meterbench.regulations.register import SpanJudgement, register_span_judgement
 
 REPO = Path(__file__).resolve().parents[2]
 METER = REPO / "bench_configs" / "meter_types" / "1p-class1-5-60a.toml"
@@ -21,7 +21,7 @@ BIDIRECTIONAL = REPO / "bench_configs" / "meter_types" / "1p-class2-5-60a-bidire
 D = Decimal
 
 
-def _judge(advance: str, reference: str) -> object:
+def _judge(advance: str, reference: str) -> SpanJudgement:
     return register_span_judgement(
         D(advance), D(reference), D(1), D("0.01"), D(1), D("0.5"), D("0.01")
     )
