@@ -6,6 +6,10 @@ does not, and the whole-run register check judges each direction on its own ener
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +126,43 @@ def test_reverse_points_move_the_reverse_register_only(reverse: Any) -> None:
     assert "reverse register" in done[2, "register_span/end"].reason
     assert done[1, "register_span/end"].outcome == Outcome.PASS
     assert done[3, "register_span/end"].outcome == Outcome.PASS
+
+
+def test_a_resumed_run_does_not_judge_registers_on_a_lost_accumulation(tmp_path: Path) -> None:
+    """Killed after the start readings, the run resumes with a source driver that never
+    started the accumulator: the whole-run check says so instead of judging half a run."""
+    meterbench = str(Path(sys.executable).with_name("meterbench"))
+    db = tmp_path / "results.db"
+    args = [
+        meterbench,
+        "run",
+        "--plain",
+        "--bench",
+        str(BENCHES / "runner-1p-3-bidirectional.toml"),
+        "--plan",
+        str(BENCHES / "plan-reverse-registers.toml"),
+        "--meters",
+        str(BENCHES / "meters-3-bidirectional.csv"),
+        "--db",
+        str(db),
+    ]
+    env = {**os.environ, "METERBENCH_TEST_KILL_AFTER": "reading:4"}  # a first error reading
+    killed = subprocess.run(args, env=env, capture_output=True, timeout=900, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()
+    with ResultsStore.open(db) as store:
+        (summary,) = store.list_runs()
+    env.pop("METERBENCH_TEST_KILL_AFTER")
+    resumed = subprocess.run(
+        [meterbench, "resume", summary.run_id, "--db", str(db)],
+        env=env,
+        capture_output=True,
+        timeout=900,
+        check=False,
+    )
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    record = ResultsStore.open(db).load_run(summary.run_id)
+    assert record.status == RunStatus.COMPLETED
+    for position in (1, 2, 3):
+        end = _mpe(record)[position, "register_span/end"]
+        assert end.outcome == Outcome.NO_RESULT
+        assert "resumed" in (end.reason or "")
