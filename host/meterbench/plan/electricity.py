@@ -479,9 +479,9 @@ def tariff_switch(ctx: Expansion, item: TariffSwitchItem, index: int) -> TariffS
         tolerance_s=num(item.tolerance_s),
         time=duration(2 * (window + item.tolerance_s)),
         why=Why(
-            formula="meter clock set before the boundary; the tariff whose register advances "
-            "most in a window ending tolerance_s before it, and in one starting tolerance_s "
-            "after it, must be the period table's",
+            formula="meter clock set before the boundary; in a window ending tolerance_s "
+            "before it only the period table's tariff before it may advance, in one starting "
+            "tolerance_s after it only the tariff after it",
             inputs={
                 "boundary": boundary.start,
                 "window_s": text(window),
