@@ -36,6 +36,7 @@ def test_example_types_load():
         "1p-class2-5-60a",
         "1p-class2-5-60a-bidirectional",
         "1p-class1-5-60a",
+        "1p-class1-5-60a-tou",
         "1p-class1-10-100a",
         "1p-class2-5-60a-dlt645-1997",
         "3p4w-class1-5-60a-dlt645-1997",
@@ -270,3 +271,16 @@ def test_duplicate_ids_in_a_folder(tmp_path):
 
 def test_plain_message_config_error_stays_as_given():
     assert str(ConfigError("x.toml: file not found")) == "x.toml: file not found"
+
+
+def test_tariff_periods_name_tariffs_the_meter_has_and_say_which_applies():
+    tou = load_meter_types(TYPES)["1p-class1-5-60a-tou"]
+    assert isinstance(tou, ElectricityMeterType)
+    assert [tou.tariff_at(m) for m in (0, 7 * 60 + 59, 8 * 60, 23 * 60)] == [4, 4, 2, 4]
+    data = tou.model_dump(by_alias=True)
+    bad = {**data, "tariff_periods": [{"start": "08:00", "tariff": 5}]}
+    with pytest.raises(ValueError, match="tariff 5 but the meter has 4"):
+        ElectricityMeterType.model_validate(bad)
+    twice = {**data, "tariff_periods": [{"start": "08:00", "tariff": 1}] * 2}
+    with pytest.raises(ValueError, match="same time"):
+        ElectricityMeterType.model_validate(twice)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from decimal import Decimal
 
 import pytest
 
@@ -101,6 +102,41 @@ def test_silent_source_times_out_with_a_clear_error() -> None:
         try:
             with pytest.raises(SourceError, match="did not answer"):
                 await driver.identify()
+        finally:
+            await driver.close()
+            server.close()
+
+    asyncio.run(scenario())
+
+
+def test_run_accumulator_keeps_directions_apart_across_energy_runs() -> None:
+    """The whole-run accumulator counts forward and reverse energy separately, from its start,
+    whatever register runs (REF:ENER:STAR/STOP) happen in between; unstarted, it is refused."""
+
+    async def scenario() -> None:
+        source, clock = _bench()
+        server, port = await _serve(LineStream(source))
+        driver = await ScpiSource.open(f"socket://127.0.0.1:{port}", timeout_s=2.0, poll_s=0.01)
+        try:
+            with pytest.raises(SourceError, match="REF:ACC"):
+                await driver.accumulated()
+            source.handle("REF:ACC? POS")  # the instrument itself refuses it too
+            assert "not started" in (await driver.query("SYST:ERR?"))
+            await driver.apply(Setpoint.balanced("1p", 220.0, 10.0, 1.0))
+            clock.advance(100.0)  # energy before the start is not counted
+            await driver.start_accumulation()
+            assert driver.accumulation_id
+            clock.advance(3600.0)  # 2.2 kWh forward
+            await driver.start_energy()
+            await driver.apply(Setpoint.balanced("1p", 220.0, 5.0, "0.5L", direction="P-"))
+            clock.advance(1800.0)  # 0.275 kWh reverse
+            assert await driver.stop_energy() == pytest.approx(Decimal("0.275"), abs=1e-6)
+            await driver.output_off()
+            clock.advance(600.0)
+            got = await driver.accumulated()
+            assert float(got.forward_kwh) == pytest.approx(2.2, abs=1e-6)
+            assert float(got.reverse_kwh) == pytest.approx(0.275, abs=1e-6)
+            assert got.of("P-") == got.reverse_kwh and got.of("P+") == got.forward_kwh
         finally:
             await driver.close()
             server.close()

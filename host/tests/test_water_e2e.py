@@ -42,7 +42,15 @@ EXPECTED = {
     9: ("0.2", "-2.4", "-2.4"),  # -2.4 fails at Q2 (upper zone) and passes at Q1 (lower)
     10: ("0.2", "0.6", "-2.2"),
 }
-FAILS = {(3, "water_error/Q1"), (5, "water_error/Q3"), (9, "water_error/Q2")}
+FAILS = {
+    (3, "water_error/Q1"),
+    (5, "water_error/Q3"),
+    (9, "water_error/Q2"),
+    # register 0.8 % ahead of its pulses: seen by the register run at Q3 and Q2; at Q1 the
+    # run's 0.8 % is within one register digit and one pulse
+    (10, "water_error/Q3"),
+    (10, "water_error/Q2"),
+}
 
 
 def _mpe(record: Any) -> dict[tuple[int, str], Any]:
@@ -117,6 +125,24 @@ def test_flying_known_error_curves_give_the_regulations_values(flying: Any, posi
         assert conclusion.outcome is wanted, (position, key, conclusion.reason)
 
 
+def test_flying_start_reads_the_registers_in_a_standing_run(flying: Any) -> None:
+    """Flying gates see pulses only; the meters with a register get a standing run at every
+    point, and a register 0.8 % ahead of its honest pulses fails with the reason."""
+    _, record = flying
+    conclusions = _mpe(record)
+    runs = [r for r in record.readings if r.raw.get("register_run")]
+    assert {(r.position, r.step_key) for r in runs} == {
+        (p, k) for p in (7, 8, 9, 10) for k in POINTS
+    }
+    assert all(r.raw["start"] == "standing" and r.value is None for r in runs)
+    for key in ("water_error/Q3", "water_error/Q2"):
+        reason = conclusions[(10, key)].reason or ""
+        assert "register advanced" in reason and "disagree" in reason
+        assert conclusions[(10, key)].rounded == Decimal(EXPECTED[10][POINTS.index(key)])
+    for position in (7, 8):
+        assert all(conclusions[(position, k)].outcome is Outcome.PASS for k in POINTS)
+
+
 def test_a_meter_outside_the_lower_zone_mpe_fails_only_there(flying: Any) -> None:
     _, record = flying
     conclusions = _mpe(record)
@@ -143,6 +169,8 @@ def test_flying_readings_recompute_from_their_raw_counts(flying: Any) -> None:
     for reading in record.readings:
         raw = reading.raw
         assert reading.status is ReadingStatus.OK
+        if raw.get("register_run"):
+            continue  # the standing register run after the flying runs: no error value
         indicated = Fraction(raw["meter_pulses"]) * Fraction(raw["pulse_value_l"])
         k = Fraction(str(raw["reference_pulses_per_l"]))
         actual = (

@@ -66,6 +66,21 @@ class _MeterType(BaseModel):
         return self._path
 
 
+class TariffPeriod(BaseModel):
+    """One entry of the meter's day time-period table (日时段表): from ``start`` (local time
+    of day, HH:MM) the meter registers into ``tariff`` until the next entry."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    tariff: Annotated[int, Field(ge=1)]
+
+    @property
+    def minutes(self) -> int:
+        hours, minutes = self.start.split(":")
+        return int(hours) * 60 + int(minutes)
+
+
 class ElectricityMeterType(_MeterType):
     """An electricity meter type. ``un_v`` is the phase voltage (1p, 3p4w) or the line voltage
     (3p3w); ``ib_a`` is given for direct meters, ``in_a`` for transformer-operated ones."""
@@ -90,6 +105,11 @@ class ElectricityMeterType(_MeterType):
     clock: bool = False
     tariffs: Annotated[int, Field(ge=1)] = 1
     tariff_names: list[str] = []
+    tariff_periods: list[TariffPeriod] = Field(
+        default=[],
+        description="The day time-period table the meter is programmed with, for the "
+        "tariff-switching item (empty: not tested)",
+    )
     bidirectional: bool = False
     register_resolution_kwh: PositiveDecimal = Decimal("0.01")
     rating: str = Field(default="", description="Nameplate current string, e.g. '5(60)A'")
@@ -126,11 +146,34 @@ class ElectricityMeterType(_MeterType):
                 "tariff_names",
                 f"names {len(self.tariff_names)} tariffs but tariffs = {self.tariffs}",
             )
+        self._check_periods()
         if self.rating:
             self._check_rating()
         if self.voltage_rating:
             self._check_voltage()
         return self
+
+    def _check_periods(self) -> None:
+        starts = [p.minutes for p in self.tariff_periods]
+        if len(set(starts)) != len(starts):
+            raise FieldProblem("tariff_periods", "two periods start at the same time")
+        for index, period in enumerate(self.tariff_periods):
+            if period.tariff > self.tariffs:
+                raise FieldProblem(
+                    f"tariff_periods[{index}].tariff",
+                    f"tariff {period.tariff} but the meter has {self.tariffs}",
+                )
+
+    def tariff_at(self, minutes: int) -> int | None:
+        """The tariff of the period table at a time of day (minutes since midnight)."""
+        periods = sorted(self.tariff_periods, key=lambda p: p.minutes)
+        if not periods:
+            return None
+        current = periods[-1].tariff  # the last period runs over midnight
+        for period in periods:
+            if period.minutes <= minutes:
+                current = period.tariff
+        return current
 
     def _check_rating(self) -> None:
         match = _RATING.match(self.rating)

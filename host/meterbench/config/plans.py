@@ -54,6 +54,9 @@ ELECTRICITY_ITEMS = (
     "clock",
     "communication",
     "time_setting",
+    "register_span",
+    "unannounced",
+    "tariff_switch",
 )
 WATER_ITEMS = ("visual", "tightness", "water_error", "communication")
 MANUAL_ITEMS = ("visual", "ac_voltage", "tightness")
@@ -214,6 +217,47 @@ class RegisterItem(_Item):
     )
 
 
+class RegisterSpanItem(_Item):
+    """Whole-run register check: every meter's registers read first and last in the run,
+    their advance judged per direction against the reference energy of the whole run. Its
+    place in the plan does not matter: the first reading opens the run, the last closes it."""
+
+    type: Literal["register_span"]
+
+
+class UnannouncedItem(_Item):
+    """Error points the meter cannot anticipate: current, PF (and direction) drawn at run time
+    inside the range, judged against the MPE of the drawn load like any basic-error point."""
+
+    type: Literal["unannounced"]
+    points: Annotated[int, Field(ge=1, le=50)] = 6
+    current_low: CurrentText = "0.1Ib"
+    current_high: CurrentText = "Imax"
+    pfs: Annotated[list[PfText], Field(min_length=1)] = ["1.0", "0.5L", "0.8C"]
+    reverse: bool = Field(default=False, description="bidirectional meters draw P- loads as well")
+    seed: int | None = Field(
+        default=None,
+        description="None: drawn from the run id, so no one knows the loads before the run; "
+        "set only to repeat a run's draws (tests, disputes)",
+    )
+
+
+class TariffSwitchItem(_Item):
+    """Tariff switching near a period change (时段投切): the meter's clock is set shortly before a
+    boundary of its day time-period table, and which tariff register advances under load is
+    read over its protocol before and after the boundary."""
+
+    type: Literal["tariff_switch"]
+    current: CurrentText = "Imax"
+    pf: PfText = "1.0"
+    tolerance_s: PositiveDecimal = Field(
+        default=Decimal(60), description="how late or early the meter may switch"
+    )
+    window_digits: PositiveInt = Field(
+        default=5, description="register digits each observation window should advance by"
+    )
+
+
 class ClockItem(_Item):
     type: Literal["clock"]
     gate_pulses: PositiveInt | None = Field(default=None, description="None: profile value")
@@ -250,6 +294,9 @@ PlanItem = Annotated[
     | ClockItem
     | CommunicationItem
     | TimeSettingItem
+    | RegisterSpanItem
+    | UnannouncedItem
+    | TariffSwitchItem
     | WaterErrorItem
     | HeatFlowItem
     | HeatCalculatorItem
@@ -325,7 +372,12 @@ def plan_profile(plan: Plan) -> RegulationProfile:
             "plan.kind",
             f"is {plan.plan.kind!r} but profile {profile.id} is for {profile.profile.kind} meters",
         )
-    needs = {"std_dev": "std_dev", "clock": "clock", "register": "register_test"}
+    needs = {
+        "std_dev": "std_dev",
+        "clock": "clock",
+        "register": "register_test",
+        "register_span": "register_span",
+    }
     for index, item in enumerate(plan.items):
         section = needs.get(item.type)
         if section and getattr(profile, section) is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -41,6 +42,9 @@ REF:CONS?                   reference standard constant on the range in use, imp
 REF:ENER:STAR               start integrating active energy in the reference standard
 REF:ENER:STOP               stop integrating (the value is kept)
 REF:ENER?                   energy integrated since the last start, kWh
+REF:ACC:STAR                zero and start the run accumulator: active energy kept apart by
+                            direction, never stopped by REF:ENER:STAR/STOP
+REF:ACC? POS|NEG            forward (P+) or reverse (P-) energy accumulated since REF:ACC:STAR, kWh
 """
 
 
@@ -80,7 +84,22 @@ class SourceDriver(Protocol):
 
     async def stop_energy(self) -> Decimal: ...
 
+    async def start_accumulation(self) -> None: ...
+
+    async def accumulated(self) -> Accumulated: ...
+
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Accumulated:
+    """Reference energy per direction since the accumulator was started, kWh."""
+
+    forward_kwh: Decimal
+    reverse_kwh: Decimal
+
+    def of(self, direction: str) -> Decimal:
+        return self.reverse_kwh if direction == "P-" else self.forward_kwh
 
 
 def deviation(setpoint: Setpoint, measured: Measured) -> float:
@@ -108,6 +127,9 @@ class ScpiSource:
         self._buffer = b""
         self._lock = asyncio.Lock()
         self.last_setpoint: Setpoint | None = None
+        # set when this driver started the run accumulator (new id each start): a driver opened
+        # by a resumed run has none, so the energy since the run's start is not known to it
+        self.accumulation_id: str | None = None
 
     @classmethod
     async def open(
@@ -241,6 +263,24 @@ class ScpiSource:
             return Decimal(reply)
         except ArithmeticError:
             raise SourceError(f"source answered REF:ENER? with {reply!r}") from None
+
+    async def start_accumulation(self) -> None:
+        """Zero and start the whole-run accumulator (energy per direction)."""
+        await self.command("REF:ACC:STAR")
+        self.accumulation_id = uuid.uuid4().hex
+
+    async def accumulated(self) -> Accumulated:
+        """Energy per direction since ``start_accumulation``, exactly as reported."""
+        if self.accumulation_id is None:
+            raise SourceError("the run accumulator (REF:ACC) was not started through this driver")
+        values = []
+        for which in ("POS", "NEG"):
+            reply = await self.query(f"REF:ACC? {which}")
+            try:
+                values.append(Decimal(reply))
+            except ArithmeticError:
+                raise SourceError(f"source answered REF:ACC? {which} with {reply!r}") from None
+        return Accumulated(values[0], values[1])
 
 
 def setpoint_from_measured(measured: Measured, wiring: str) -> Setpoint:

@@ -13,9 +13,12 @@ from meterbench.config.plans import (
     CreepItem,
     LoadPoint,
     RegisterItem,
+    RegisterSpanItem,
     StartingItem,
     StdDevItem,
+    TariffSwitchItem,
     TimeSettingItem,
+    UnannouncedItem,
 )
 from meterbench.plan.context import Basis, Expansion, duration, limit_set, num, text
 from meterbench.plan.model import (
@@ -26,14 +29,18 @@ from meterbench.plan.model import (
     ErrorPoint,
     PulsePlan,
     ReadingRule,
+    RegisterSpanStep,
     RegisterStep,
     Skipped,
     StartingStep,
     StdDevPoint,
     StdDevStep,
+    TariffSwitchStep,
     TimeSettingStep,
+    UnannouncedStep,
     Why,
 )
+from meterbench.plan.model_common import LimitSet
 from meterbench.regulations.clock import timebase_max_ppm
 from meterbench.regulations.creep import creep_coefficient, creep_duration, creep_voltage
 from meterbench.regulations.expressions import ExpressionError, parse_current
@@ -321,6 +328,175 @@ def register(ctx: Expansion, item: RegisterItem, index: int) -> RegisterStep:
         ),
         unconfirmed=ctx.finish(basis),
     )
+
+
+def register_span(
+    ctx: Expansion, item: RegisterSpanItem, index: int
+) -> tuple[RegisterSpanStep, RegisterSpanStep]:
+    """The two ends of the whole-run register check; the expansion puts the start before
+    every other step and the end after them."""
+    meter, profile = _meter(ctx), _profile(ctx)
+    section = profile.register_span
+    assert section is not None  # load_plan checked it
+    basis = Basis()
+    basis.tagged(section.limit)
+    current_expr = basis.tagged(section.reference_current)
+    pf = parse_pf(basis.tagged(section.reference_pf))
+    current = _resolve(ctx, current_expr, f"items[{index}] (profile register_span)")
+    mpe = _mpe(ctx, meter, pf, current, "all", f"items[{index}]", basis)
+    digits = basis.tagged(section.reading_digits)
+    share = basis.tagged(section.max_digit_share)
+    directions = ["P+", "P-"] if meter.bidirectional else ["P+"]
+    why = Why(
+        formula="γ = (ΔW_register − W_reference)/W_reference·100 % per direction over the "
+        "whole run; pass if |γ| <= MPE + 100·k·d/W_reference; no result when 100·k·d/W "
+        "exceeds share·MPE",
+        inputs={
+            "MPE": f"{text(mpe)} % at {current_expr} PF {pf}",
+            "d": text(meter.register_resolution_kwh),
+            "k": text(digits),
+            "share": text(share),
+        },
+        basis=basis.cites(),
+        notes=[
+            "not a JJG 596 item: catches registers that run wrong only away from the "
+            "register test's load"
+        ],
+    )
+    unconfirmed = ctx.finish(basis)
+
+    def step(part: str) -> RegisterSpanStep:
+        return RegisterSpanStep(
+            id=item.item_id,
+            title=item.title or "whole-run register check",
+            part=part,  # type: ignore[arg-type]
+            directions=directions,
+            voltage_v=num(meter.un_v, 3),
+            register_resolution_kwh=num(meter.register_resolution_kwh),
+            reference_load=f"{current_expr} PF {pf}",
+            limits=LimitSet(mpe=num(mpe)),
+            reading_digits=num(digits),
+            max_digit_share=num(share),
+            error_rounding=num(basis.tagged(section.error_rounding)),
+            why=why,
+            unconfirmed=unconfirmed,
+        )
+
+    return step("start"), step("end")
+
+
+def unannounced(ctx: Expansion, item: UnannouncedItem, index: int) -> list[UnannouncedStep]:
+    """N unannounced points: only the range is planned; each load is drawn at run time."""
+    meter = _meter(ctx)
+    low = _resolve(ctx, item.current_low, f"items[{index}].current_low")
+    high = _resolve(ctx, item.current_high, f"items[{index}].current_high")
+    if low >= high:
+        raise ctx.plan_error(
+            f"items[{index}].current_low", f"{item.current_low} is not below {item.current_high}"
+        )
+    problems = _current_problems(ctx, high)
+    if problems:
+        raise ctx.plan_error(f"items[{index}].current_high", problems[0])
+    directions = ["P+", "P-"] if item.reverse and meter.bidirectional else ["P+"]
+    why = Why(
+        formula="current log-uniform in [low, high], PF and direction uniform among those "
+        "listed, drawn when the run reaches the point; then as a basic-error point",
+        inputs={
+            "low": f"{item.current_low} = {text(low)} A",
+            "high": f"{item.current_high} = {text(high)} A",
+            "pfs": ", ".join(item.pfs),
+        },
+        notes=["the loads are in the record, not in the plan: a meter cannot be tuned to them"],
+    )
+    return [
+        UnannouncedStep(
+            id=item.item_id,
+            title=item.title or "unannounced points",
+            index=n,
+            current_low=item.current_low,
+            current_high=item.current_high,
+            current_low_a=num(low),
+            current_high_a=num(high),
+            pfs=[str(parse_pf(pf)) for pf in item.pfs],
+            directions=directions,
+            seed=item.seed,
+            plan_id=ctx.plan.id,
+            regulation=ctx.plan.plan.regulation,
+            verification=ctx.plan.plan.verification,
+            profile_overrides=dict(ctx.plan.profile_overrides),
+            why=why,
+        )
+        for n in range(1, item.points + 1)
+    ]
+
+
+MIN_WINDOW_S = Decimal(20)
+
+
+def tariff_switch(ctx: Expansion, item: TariffSwitchItem, index: int) -> TariffSwitchStep | Skipped:
+    """The first boundary of the period table where the tariff changes, and windows long
+    enough for the register to advance by ``window_digits`` at the load."""
+    meter = _meter(ctx)
+    why_not = None
+    if meter.tariffs < 2:
+        why_not = "the meter type has a single tariff"
+    elif not meter.tariff_periods:
+        why_not = "the meter type declares no tariff_periods"
+    elif meter.protocol == "none" or not meter.clock:
+        why_not = "tariff switching needs a clock and a protocol to set it"
+    if why_not is not None:
+        return Skipped(id=item.item_id, type=item.type, reason=why_not)
+    periods = sorted(meter.tariff_periods, key=lambda p: p.minutes)
+    boundary = next((p for i, p in enumerate(periods) if p.tariff != periods[i - 1].tariff), None)
+    if boundary is None:
+        return Skipped(id=item.item_id, type=item.type, reason="every period has the same tariff")
+    before = meter.tariff_at((boundary.minutes - 1) % (24 * 60))
+    assert before is not None
+    current = _resolve(ctx, item.current, f"items[{index}].current")
+    problems = _current_problems(ctx, current)
+    if problems:
+        raise ctx.plan_error(f"items[{index}].current", problems[0])
+    pf = parse_pf(item.pf)
+    power = point_power_w(meter.wiring, meter.un_v, current, pf)
+    digits_s = CONTEXT.divide(
+        CONTEXT.multiply(item.window_digits * meter.register_resolution_kwh, SECONDS_PER_KWH_W),
+        power,
+    )
+    window = max(MIN_WINDOW_S, digits_s.to_integral_value(rounding="ROUND_CEILING"))
+    return TariffSwitchStep(
+        id=item.item_id,
+        title=item.title or "tariff switching (时段投切)",
+        boundary=boundary.start,
+        tariff_before=before,
+        tariff_after=boundary.tariff,
+        tariff_names=list(meter.tariff_names),
+        tariffs=meter.tariffs,
+        current_a=num(current),
+        pf=str(pf),
+        voltage_v=num(meter.un_v, 3),
+        power_w=num(power, 3),
+        window_s=num(window),
+        tolerance_s=num(item.tolerance_s),
+        time=duration(2 * (window + item.tolerance_s)),
+        why=Why(
+            formula="meter clock set before the boundary; in a window ending tolerance_s "
+            "before it only the period table's tariff before it may advance, in one starting "
+            "tolerance_s after it only the tariff after it",
+            inputs={
+                "boundary": boundary.start,
+                "window_s": text(window),
+                "tolerance_s": text(item.tolerance_s),
+                "P": text(power, 3),
+            },
+            notes=["not a JJG 596 item: a time-of-use function check (时段投切)"],
+        ),
+    )
+
+
+def drawn_point(ctx: Expansion, current: str, pf: str, direction: str) -> ErrorPoint:
+    """A load drawn at run time, expanded exactly as a planned basic-error point."""
+    spec = LoadPoint(current=current, pf=pf, direction=direction)  # type: ignore[arg-type]
+    return _error_point(ctx, spec, "all", "unannounced", Basis())
 
 
 def clock(ctx: Expansion, item: ClockItem) -> ClockStep | Skipped:

@@ -33,9 +33,12 @@ from meterbench.config.plans import (
     ManualItem,
     Plan,
     RegisterItem,
+    RegisterSpanItem,
     StartingItem,
     StdDevItem,
+    TariffSwitchItem,
     TimeSettingItem,
+    UnannouncedItem,
     WaterErrorItem,
     load_plan,
     meter_matches_plan,
@@ -83,12 +86,22 @@ def expand_plan(
         water.check_meter(ctx)
     steps: list[Step] = []
     skipped: list[Skipped] = []
+    closing: list[Step] = []  # steps that end the run, whatever their place in the plan
     for index, item in enumerate(plan.items):
+        if isinstance(item, RegisterSpanItem):
+            start, end = electricity.register_span(ctx, item, index)
+            steps.insert(0, start)
+            closing.append(end)
+            continue
+        if isinstance(item, UnannouncedItem):
+            steps.extend(electricity.unannounced(ctx, item, index))
+            continue
         result = _expand_item(ctx, item, index)
         if isinstance(result, Skipped):
             skipped.append(result)
         else:
             steps.append(result)
+    steps.extend(closing)
     total_min = sum((s.time.min_s for s in steps if s.time), Decimal(0))
     total_max = sum((s.time.max_s for s in steps if s.time), Decimal(0))
     return PlanExpansion(
@@ -177,6 +190,8 @@ def _expand_item(ctx: Expansion, item: object, index: int) -> Step | Skipped:
         return electricity.communication(ctx, item)
     if isinstance(item, TimeSettingItem):
         return electricity.time_setting(ctx, item)
+    if isinstance(item, TariffSwitchItem):
+        return electricity.tariff_switch(ctx, item, index)
     if isinstance(item, WaterErrorItem):
         return water.water_error(ctx, item, index)
     return _expand_kind_item(ctx, item, index)

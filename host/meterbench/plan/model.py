@@ -10,7 +10,7 @@ serialise as strings in JSON (exact); ``PlanExpansion.model_dump(mode="json")`` 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -155,6 +155,68 @@ class RegisterStep(_Step):
     problems: list[str] = []
 
 
+class RegisterSpanStep(_Step):
+    """One end of the whole-run register check: ``start`` reads the registers before
+    anything else and starts the reference accumulator, ``end`` reads them after everything
+    and judges the advance of each direction against that direction's reference energy."""
+
+    type: Literal["register_span"] = "register_span"
+    part: Literal["start", "end"]
+    directions: list[str]
+    voltage_v: Decimal
+    register_resolution_kwh: Decimal
+    reference_load: str
+    limits: LimitSet
+    reading_digits: Decimal
+    max_digit_share: Decimal
+    error_rounding: Decimal
+
+    def planned(self) -> list[Planned]:
+        return [Planned(f"{self.id}/{self.part}", self.part, f"{self.title}: {self.part}", self)]
+
+
+class UnannouncedStep(_Step):
+    """One unannounced error point: its load is drawn when the run reaches it (from ``seed``
+    and the point's index, or from the run id when the plan sets no seed), inside the range,
+    then measured and judged exactly as a planned basic-error point."""
+
+    type: Literal["unannounced"] = "unannounced"
+    index: int
+    current_low: str
+    current_high: str
+    current_low_a: Decimal
+    current_high_a: Decimal
+    pfs: list[str]
+    directions: list[str]
+    seed: int | None = None
+    plan_id: str
+    regulation: str
+    verification: str
+    profile_overrides: dict[str, Any] = {}
+
+    def planned(self) -> list[Planned]:
+        key = f"{self.id}/{self.index}"
+        return [Planned(key, str(self.index), f"{self.title}: {self.index}", self)]
+
+
+class TariffSwitchStep(_Step):
+    """The tariff-switching item for one meter type: the boundary tested and the tariffs its
+    period table names on either side, the load and the observation windows (seconds)."""
+
+    type: Literal["tariff_switch"] = "tariff_switch"
+    boundary: str
+    tariff_before: int
+    tariff_after: int
+    tariff_names: list[str] = []
+    tariffs: int
+    current_a: Decimal
+    pf: str
+    voltage_v: Decimal
+    power_w: Decimal
+    window_s: Decimal
+    tolerance_s: Decimal
+
+
 class ClockStep(_Step):
     type: Literal["clock"] = "clock"
     voltage_v: Decimal
@@ -229,6 +291,9 @@ Step = Annotated[
     | ClockStep
     | CommunicationStep
     | TimeSettingStep
+    | RegisterSpanStep
+    | UnannouncedStep
+    | TariffSwitchStep
     | WaterErrorStep
     | HeatFlowStep
     | HeatCalculatorStep

@@ -289,6 +289,19 @@ class RegisterSection(_Strict):
     tariff_digits_per_extra_tariff: Tagged[NonNegativeInt]
 
 
+class RegisterSpanSection(_Strict):
+    """Whole-run register check: register advance over the run against the reference energy
+    of each direction, within the basic-error MPE at a reference load plus the registers'
+    reading quantisation; too little energy for the register's resolution is no result."""
+
+    limit: Tagged[Literal["basic_error_mpe"]]
+    reference_current: Tagged[str]
+    reference_pf: Tagged[PfText]
+    reading_digits: Tagged[PositiveDecimal]
+    max_digit_share: Tagged[PositiveDecimal]
+    error_rounding: Tagged[PositiveDecimal]
+
+
 class ClockSection(_Strict):
     limit_s_per_day: Tagged[PositiveDecimal]
     readings: Tagged[PositiveInt]
@@ -311,6 +324,7 @@ class ElectricityProfile(_Strict):
     std_dev: StdDevSection | None = None
     register_test: RegisterSection | None = Field(default=None, alias="register")
     clock: ClockSection | None = None
+    register_span: RegisterSpanSection | None = None
     batch: BatchSection
 
     @model_validator(mode="after")

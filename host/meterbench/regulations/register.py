@@ -10,10 +10,12 @@ register's digit is a small fraction of the MPE: W >= k·d / (ratio × MPE).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
 from meterbench.regulations.numbers import Number, to_decimal, to_fraction
+from meterbench.regulations.rounding import round_to_interval
 
 
 def register_error(register_advance_kwh: Number, reference_energy_kwh: Number) -> Fraction:
@@ -74,3 +76,47 @@ def tariff_combination_ok(
     advanced = [to_fraction(a) for a in tariff_advances_kwh if to_fraction(a) != 0]
     allowed = max(len(advanced) - 1, 0) * digits_per_extra_tariff * to_fraction(resolution_kwh)
     return abs(to_fraction(total_advance_kwh) - sum(advanced, Fraction(0))) <= allowed
+
+
+@dataclass(frozen=True)
+class SpanJudgement:
+    """A register's advance over a whole run against the reference energy of its direction:
+    the error, the limit it is judged by (MPE plus the reading quantisation), and whether the
+    run gave enough energy to judge at all (``judged``)."""
+
+    error_pct: Fraction | None
+    rounded: Decimal | None
+    limit_pct: Decimal
+    quantisation_pct: Decimal | None
+    judged: bool
+    passed: bool
+
+
+def register_span_judgement(
+    advance_kwh: Number,
+    reference_kwh: Number,
+    mpe_pct: Number,
+    digit_kwh: Number,
+    reading_digits: Number,
+    max_digit_share: Number,
+    rounding: Decimal,
+) -> SpanJudgement:
+    """Whole-run register check of one direction. The quantisation of the two readings
+    (k digits of d) widens the limit by 100·k·d/W; when that widening is more than
+    ``max_digit_share`` of the MPE the run had too little energy and is not judged. With no
+    reference energy at all the register must not advance by more than the quantisation."""
+    advance, reference = to_fraction(advance_kwh), to_fraction(reference_kwh)
+    mpe = to_fraction(mpe_pct)
+    slack_kwh = to_fraction(reading_digits) * to_fraction(digit_kwh)
+    if reference <= 0:
+        passed = abs(advance) <= slack_kwh
+        return SpanJudgement(None, None, to_decimal(mpe), None, not passed, passed)
+    quantisation = slack_kwh / reference * 100
+    limit = to_decimal(mpe + quantisation)
+    if quantisation > to_fraction(max_digit_share) * mpe:
+        return SpanJudgement(None, None, limit, to_decimal(quantisation), False, True)
+    error = register_error(advance, reference)
+    rounded = round_to_interval(error, rounding)
+    return SpanJudgement(
+        error, rounded, limit, to_decimal(quantisation), True, abs(rounded) <= limit
+    )

@@ -311,13 +311,24 @@ class ReferenceStandard:
         self.constant = constant_imp_per_kwh
         self.error_pct = error_pct
         self._energy = _Integrator(0.0, 1.0, 0)
+        # the same energy kept apart by direction, for a whole run's register check
+        self._forward = _Integrator(0.0, 1.0, 0)
+        self._reverse = _Integrator(0.0, 1.0, 0)
 
     def apply(self, t: float, setpoint: Setpoint) -> None:
         power = abs(setpoint.active_power_w)
-        self._energy.set_rate(t, power * (1 + self.error_pct / 100) / J_PER_KWH)
+        rate = power * (1 + self.error_pct / 100) / J_PER_KWH
+        reverse = setpoint.reverse and setpoint.output_on
+        self._energy.set_rate(t, rate)
+        self._forward.set_rate(t, 0.0 if reverse else rate)
+        self._reverse.set_rate(t, rate if reverse else 0.0)
 
     def energy_kwh(self, t: float) -> float:
         return self._energy.energy(t)
+
+    def direction_energy_kwh(self, t: float, reverse: bool) -> float:
+        """Energy of one direction since the start of the simulation (P- if ``reverse``)."""
+        return (self._reverse if reverse else self._forward).energy(t)
 
     def count(self, t: float) -> int:
         """Reference pulses emitted since the start of the simulation, at time t."""

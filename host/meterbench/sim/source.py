@@ -67,6 +67,8 @@ class SimulatedSource:
         self.commands_seen = 0
         self._energy_start: float | None = None
         self._energy_kwh = 0.0
+        # the whole-run accumulator: energy per direction since REF:ACC:STAR, never stopped
+        self._accumulating_since: dict[bool, float] | None = None
 
     # -- state ------------------------------------------------------------------------------------
     @property
@@ -202,6 +204,23 @@ class SimulatedSource:
             if self._energy_start is not None:
                 energy = self.world.reference.energy_kwh(self.clock.now()) - self._energy_start
             return f"{energy:.9f}"
+        return self._accumulator(text)
+
+    def _accumulator(self, text: str) -> str | None:
+        """REF:ACC:STAR zeroes both directions; REF:ACC? POS|NEG reads one (kWh)."""
+        now = self.clock.now()
+        reference = self.world.reference
+        if text == "REF:ACC:STAR":
+            self._accumulating_since = {
+                reverse: reference.direction_energy_kwh(now, reverse) for reverse in (False, True)
+            }
+            return None
+        if text in ("REF:ACC? POS", "REF:ACC? NEG"):
+            if self._accumulating_since is None:
+                raise ValueError("accumulator not started")
+            reverse = text.endswith("NEG")
+            energy = reference.direction_energy_kwh(now, reverse)
+            return f"{energy - self._accumulating_since[reverse]:.9f}"
         raise ValueError(f"undefined header {text}")
 
 

@@ -71,6 +71,9 @@ class MeterSim(MeterSimBase):
         default=None, description="extra error of pulses and registers for reverse energy only"
     )
     energy_kwh: float | None = Field(default=None, ge=0, description="register reading at start")
+    tariff_delay_s: float | None = Field(
+        default=None, ge=0, description="switches tariff this long after its period table says"
+    )
     # communication
     response_delay_s: float | None = Field(default=None, ge=0)
     response_delay_max_s: float | None = Field(

@@ -25,8 +25,9 @@ from meterbench.sim.clock import ScaledClock
 from meterbench.sim.controller import SimulatedController
 from meterbench.sim.error_curves import CurvePoint, ErrorCurve
 from meterbench.sim.faults import Fault, FaultPlan, NoisePlan
-from meterbench.sim.meter_dlt645 import REVERSE_ACTIVE, Dlt645Meter
+from meterbench.sim.meter_dlt645 import FORWARD_ACTIVE, REVERSE_ACTIVE, Dlt645Meter
 from meterbench.sim.meter_dlt698 import physical as physical_dlt698
+from meterbench.sim.meter_tariffs import TariffSplitter
 from meterbench.sim.physics import (
     ElectricityWorld,
     ErrorModel,
@@ -99,12 +100,30 @@ class PhysicalMeter(Dlt645Meter):
     sim_clock: Any = None
     silent_after_s: float | None = None
 
+    splitters: dict[int, TariffSplitter] | None = None  # time-of-use: per register quantity
+
+    def use_periods(self, periods: list[tuple[int, int]], delay_s: float = 0.0) -> None:
+        """Register by a day time-period table (minute of day, tariff) from now on, switching
+        ``delay_s`` late (a faulty meter)."""
+        assert self.physics is not None
+        physics = self.physics
+        self.splitters = {
+            quantity: TariffSplitter(periods, self.tariffs, energy, delay_s)
+            for quantity, energy in (
+                (FORWARD_ACTIVE, physics.register_kwh),
+                (REVERSE_ACTIVE, physics.reverse_register_kwh),
+            )
+        }
+
     def sync(self) -> None:
         assert self.physics is not None and self.world is not None and self.sim_clock is not None
         t = self.sim_clock.now()
-        self.set_energy(Decimal(str(round(self.physics.register_kwh(t), 6))))
-        reverse = round(self.physics.reverse_register_kwh(t), 6)
-        self.set_energy(Decimal(str(reverse)), quantity=REVERSE_ACTIVE)
+        if self.splitters is not None:
+            self._sync_tariffs(t)
+        else:
+            self.set_energy(Decimal(str(round(self.physics.register_kwh(t), 6))))
+            reverse = round(self.physics.reverse_register_kwh(t), 6)
+            self.set_energy(Decimal(str(reverse)), quantity=REVERSE_ACTIVE)
         setpoint = self.world.setpoint
         phases = list(setpoint.phases) + [setpoint.phases[-1]] * (3 - len(setpoint.phases))
         on = setpoint.output_on
@@ -114,6 +133,19 @@ class PhysicalMeter(Dlt645Meter):
             power_factor=round(setpoint.power_factor, 3),
             frequency=round(setpoint.frequency_hz, 2),
         )
+
+    def _sync_tariffs(self, t: float) -> None:
+        """Every tariff register, and the total as the sum of the tariff registers as the
+        meter shows them (so they combine exactly, as a meter that keeps no separate total)."""
+        assert self.splitters is not None
+        now = self.now()
+        for quantity, splitter in self.splitters.items():
+            by_tariff = splitter.sync(t, now)
+            for tariff in range(1, self.tariffs + 1):
+                self.set_energy(Decimal(str(round(by_tariff[tariff], 6))), tariff, quantity)
+            shown = self.energy[quantity][1 : self.tariffs + 1]
+            self.set_energy(sum(shown, Decimal(0)), 0, quantity)
+            self.current_tariff = splitter.tariff_at(now)
 
     def respond(self, request: Frame) -> Answer | None:
         if self.silent_after_s is not None and self.sim_clock.now() >= self.silent_after_s:
@@ -236,6 +268,11 @@ class SimulatedBench(SimulatedBenchBase):
             meter.world = self.world
             meter.sim_clock = self.clock
             meter.silent_after_s = sim.silent_after_s
+            if meter_type.tariff_periods and meter_type.tariffs > 1:
+                meter.use_periods(
+                    [(p.minutes, p.tariff) for p in meter_type.tariff_periods],
+                    sim.tariff_delay_s or 0.0,
+                )
             self.meters[number] = meter
 
     def _second_pulse_enabled(self, position: int) -> bool:

@@ -113,21 +113,73 @@ class _Point:
         ctx, devices = self.ctx, self.devices
         regulator = _regulator(ctx, devices)
         probe = FlowProbe.for_positions(ctx, devices.config, self.readable)
-        run = flying_run if devices.config.start == "flying" else standing_run
+        flying = devices.config.start == "flying"
+        run = flying_run if flying else standing_run
         target = float(self.first.target_l_h)
         while todo := self._todo():
             for p in todo:
                 ctx.observer.position(p, f"{self.step.point}: setting {target:g} L/h")
-            if devices.drain_valve is not None and not devices.drain_valve.is_open:
-                await devices.drain_valve.open()  # water setting the flow runs off the tank
-            setting = await regulator.set_flow(probe, target, *self.band)
+            setting = await self._set_flow(regulator, probe, target)
             outcome = await run(ctx, devices, todo, self.volume, setting, self.step.key)
             self.temperature = outcome.temperature_c
             self._check_temperature(outcome)
             for position in todo:
                 self._record(position, outcome)
+        if flying:
+            await self._register_run(regulator, probe, target)
         for position in self.readable:
             self._conclude(position)
+
+    async def _set_flow(self, regulator: FlowRegulator, probe: FlowProbe, target: float) -> Any:
+        drain = self.devices.drain_valve
+        if drain is not None and not drain.is_open:
+            await drain.open()  # water setting the flow runs off the tank
+        return await regulator.set_flow(probe, target, *self.band)
+
+    async def _register_run(
+        self, regulator: FlowRegulator, probe: FlowProbe, target: float
+    ) -> None:
+        """A flying start gates on pulses only, so a register that runs apart from its pulses
+        would never be seen: the meters with a register get one standing run at the point,
+        read at rest, where the register must agree with the pulses (one digit and one pulse)
+        and with the reference volume (the point's MPE)."""
+        ctx, devices, key = self.ctx, self.devices, self.step.key
+        positions = [
+            p
+            for p in self.readable
+            if p in ctx.session.meters
+            and p not in self.gave_up
+            and len(self.values[p]) >= self.points[p].runs
+        ]
+        if not positions:
+            return
+        if devices.config.method == "master_meter" and devices.config.reference.count is None:
+            message = "no master-meter count channel: registers are not checked at flying start"
+            ctx.log(Severity.WARNING, "conditions", message, step_key=key)
+            return
+        setting = await self._set_flow(regulator, probe, target)
+        outcome = await standing_run(ctx, devices, positions, self.volume, setting, key)
+        for position in positions:
+            result = outcome.results.get(position)
+            if result is None:
+                problem = outcome.problems.get(position, "no result")
+                ctx.log(Severity.WARNING, "isolated", f"register run: {problem}", position, key)
+                continue
+            raw = {**result.raw, "register_run": True, "actual_l": decimal_text(result.actual_l)}
+            index = ctx.store.next_reading_index(ctx.run_id, position, key)
+            ctx.append(ctx.reading(position, key, index, raw, None, "%"))
+            problems = [result.register_problem] if result.register_problem else []
+            register_l = result.raw.get("register_l")
+            if register_l is not None:
+                error = error_of(Fraction(register_l), result.actual_l)
+                mpe = self.points[position].limits.mpe
+                if abs(error) > mpe:
+                    problems.append(
+                        f"register advanced {register_l} L against the reference's "
+                        f"{decimal_text(result.actual_l, 3)} L: "
+                        f"{round_to_interval(error, DEC('0.01'))} % beyond ±{mpe} %"
+                    )
+            self.register_problems[position].extend(problems)
 
     def _check_temperature(self, outcome: RunOutcome) -> None:
         """The MPE is the one of the point's water temperature; say so when the water is not."""

@@ -18,9 +18,12 @@ from meterbench.kinds.electricity.items.clock import clock
 from meterbench.kinds.electricity.items.communication import communication
 from meterbench.kinds.electricity.items.creep import creep
 from meterbench.kinds.electricity.items.register import register
+from meterbench.kinds.electricity.items.register_span import register_span
 from meterbench.kinds.electricity.items.starting import starting
 from meterbench.kinds.electricity.items.std_dev import std_dev
+from meterbench.kinds.electricity.items.tariff_switch import tariff_switch
 from meterbench.kinds.electricity.items.time_setting import time_setting
+from meterbench.kinds.electricity.items.unannounced import unannounced
 
 if TYPE_CHECKING:
     from meterbench.kinds import Executor
@@ -34,6 +37,9 @@ EXECUTORS: Mapping[str, Executor] = {
     "std_dev": std_dev,
     "register": register,
     "clock": clock,
+    "register_span": register_span,
+    "unannounced": unannounced,
+    "tariff_switch": tariff_switch,
 }
 
 __all__ = ["EXECUTORS"]

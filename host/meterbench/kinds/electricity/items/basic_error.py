@@ -68,6 +68,12 @@ async def basic_error(ctx: RunContext, step: PlannedStep) -> None:
                         "display": judged.display,
                         "interval": str(point.rounding_interval),
                         "pulses_per_reading": point.pulses.pulses_per_reading,
+                        "load": {
+                            "current": point.current_expr,
+                            "current_a": str(point.current_a),
+                            "pf": point.pf,
+                            "direction": point.direction,
+                        },
                     },
                     reason=None if judged.mpe_pass else f"{judged.display} % beyond ±{mpe} %",
                 ),
