@@ -151,10 +151,12 @@ def kind_named(name: str) -> MeterKind:
 
 def _register_builtin() -> None:
     from meterbench.kinds.electricity import ELECTRICITY
+    from meterbench.kinds.gas import GAS
     from meterbench.kinds.water import WATER
 
     register(ELECTRICITY)
     register(WATER)
+    register(GAS)
 
 
 _register_builtin()
