@@ -28,12 +28,12 @@ TIGHT, LOSS = "gas_tightness", "gas_pressure_loss"
 
 # Error (%) per position at qmax, 0.2 qmax, qmin as set in sim-gas-6.toml's curves.
 CURVES = {
-    1: ("-0.3", "-0.2", "0.6"),
+    1: ("-0.3", "-0.2", "1.2"),
     2: ("-0.5", "-0.4", "-3.8"),  # beyond the lower zone's 3 % at qmin only
-    3: ("-0.9", "-1.1", "-2.4"),
+    3: ("-0.9", "-1.1", "2.6"),
     4: ("2.0", "0.3", "0.4"),  # beyond the upper zone's 1.5 % at qmax only
-    5: ("-0.3", "-0.2", "0.6"),  # leaks: fails the tightness test only
-    6: ("-0.3", "-0.2", "0.6"),  # 260 Pa at qmax: fails the pressure loss only
+    5: ("-0.3", "-0.2", "1.2"),  # leaks: fails the tightness test only
+    6: ("-0.3", "-0.2", "1.2"),  # 260 Pa at qmax: fails the pressure loss only
 }
 FAILS = {(2, "gas_error/qmin"), (4, "gas_error/qmax"), (5, TIGHT), (6, LOSS)}
 # A run's register advance is read in whole 0.2 L steps: one step in the smallest run.
@@ -62,7 +62,7 @@ def gas_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[ResultsStore, Any
             "--plain",
         ],
     )  # fmt: skip
-    assert result.exit_code == 1, result.output  # some meters fail
+    assert result.exit_code == 0, result.output  # a completed run, whatever the verdicts
     store = ResultsStore.open(db)
     return store, store.load_run(store.list_runs()[-1].run_id)
 
@@ -139,7 +139,11 @@ def test_tightness_and_pressure_loss_name_their_values(gas_run: Any) -> None:
     _, record = gas_run
     conclusions = _mpe(record)
     leak = conclusions[(5, TIGHT)]
-    assert leak.mean == Decimal(120) and leak.upper == Decimal(0)  # 40 Pa/min for 180 s
+    # 40 Pa/min over the hold (180 s, and the time its two reads take); every position is
+    # read in one request at each end
+    held = Decimal(str(leak.details["held_s"]))
+    assert held >= 180 and abs(leak.mean - held * 40 / 60) <= Decimal(2)
+    assert leak.upper == Decimal(0)
     assert conclusions[(1, TIGHT)].mean == 0
     loss = conclusions[(6, LOSS)]
     assert abs(loss.mean - Decimal(260)) <= Decimal("0.5") and loss.upper == Decimal(200)
@@ -155,7 +159,8 @@ def test_batch_statistics_apply_the_mean_not_above_zero_rule(gas_run: Any) -> No
         mean = sum(means, Decimal(0)) / len(means)
         assert stat.n == 6 and abs(stat.mean - mean) <= Decimal("0.000001")
         assert stat.verdict is (Outcome.PASS if mean <= 0 else Outcome.FAIL)
-    assert stats["gas_error/qmin"].verdict is Outcome.FAIL  # mean +0.05 % above zero
+    # qmin: (3 x 1.2 + 2.6 + 0.4 - 3.8) / 6 = +0.47 %: every meter passes, the batch does not
+    assert stats["gas_error/qmin"].verdict is Outcome.FAIL
     assert stats["gas_error/qmax"].verdict is Outcome.PASS
     assert record.lot_verdicts
 

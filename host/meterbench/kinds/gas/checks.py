@@ -51,15 +51,22 @@ async def gas_tightness(ctx: RunContext, step: PlannedStep) -> None:
                 raise GasBenchError(f"the line did not reach {model.pressure_kpa} kPa")
             await ctx.clock.sleep(timing.poll_s)
             waited += timing.poll_s
+        started = ctx.clock.now()
         start = await devices.sensors.gauge_pa(positions)
         await ctx.clock.sleep(model.hold_s)
+        ended = ctx.clock.now()
         end = await devices.sensors.gauge_pa(positions)
         await devices.reference.command(r.CMD_VENT)
     except ModbusError as exc:
         raise GasBenchError(f"tightness: {exc}") from exc
     for position in positions:
         drop = Decimal(start[position] - end[position])
-        raw = {"start_pa": start[position], "end_pa": end[position], "hold_s": model.hold_s}
+        raw = {
+            "start_pa": start[position],
+            "end_pa": end[position],
+            "hold_s": model.hold_s,
+            "held_s": round(ended - started, 1),
+        }
         ctx.append(ctx.reading(position, step.key, 0, raw, drop, "Pa"))
         reason = f"lost {drop} Pa in {model.hold_s} s"
         if start[position] < test_pa * Decimal(str(float(REACHED))):

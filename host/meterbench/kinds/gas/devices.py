@@ -102,15 +102,18 @@ class GasLineSensors:
         )
 
     async def gauge_pa(self, positions: list[int]) -> dict[int, int]:
-        return {p: await self._one(r.IR_POSITION_PRESSURE, p) for p in positions}
+        return await self._block(r.IR_POSITION_PRESSURE, positions)
 
     async def differential_pa(self, positions: list[int]) -> dict[int, Decimal]:
         unit = Decimal(str(r.DP_UNIT_PA))
-        return {p: await self._one(r.IR_POSITION_DP, p) * unit for p in positions}
+        values = await self._block(r.IR_POSITION_DP, positions)
+        return {p: v * unit for p, v in values.items()}
 
-    async def _one(self, base: int, position: int) -> int:
-        (value,) = await self.client.read(base + position - 1, 1, input_registers=True)
-        return r.signed16(value)
+    async def _block(self, base: int, positions: list[int]) -> dict[int, int]:
+        """Every position in one request: one instant for all (a hold is timed from it)."""
+        first, last = min(positions), max(positions)
+        words = await self.client.read(base + first - 1, last - first + 1, input_registers=True)
+        return {p: r.signed16(words[p - first]) for p in positions}
 
 
 __all__ = ["GasLineSensors", "GasReferenceDevice", "LineConditions", "ReferenceState"]

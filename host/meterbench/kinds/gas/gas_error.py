@@ -62,7 +62,8 @@ class _Point:
         self.points: dict[int, GasPoint] = {p: step.for_position(ctx, p) for p in positions}
         self.first = self.points[positions[0]]
         self.band = (Fraction(self.first.band_low_l_h), Fraction(self.first.band_high_l_h))
-        self.volume = max(Fraction(p.volume_l) for p in self.points.values())
+        self.volume_l = max(p.volume_l for p in self.points.values())
+        self.volume = Fraction(self.volume_l)
         self.humidity = devices.config.method == "bell" and self.first.humidity_correction
         self.positions = positions
         self.values = {p: _stored(ctx, p, step.key) for p in positions}
@@ -149,7 +150,7 @@ class _Point:
             "interval": str(point.rounding_interval),
             "zone": point.zone,
             "flow_l_h": f"{float(self.flow):.3f}",
-            "volume_l": str(self.volume),
+            "volume_l": str(self.volume_l),
             "cycles": str(point.cycles),
             "method": self.devices.config.method,
             "humidity_correction": self.humidity,
