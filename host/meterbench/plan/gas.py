@@ -67,8 +67,9 @@ def gas_error(ctx: Expansion, item: GasErrorItem, index: int) -> GasErrorStep:
     rates = basis.use(gas_rates(profile, meter.qmin_m3h, meter.qmax_m3h))
     humidity = basis.tagged(profile.bell.humidity_correction) if item.method == "bell" else False
     points = [
-        _point(ctx, spec.flow, spec.acceptance, rates, f"items[{index}].points[{i}]", basis)
-        .model_copy(update={"humidity_correction": bool(humidity)})
+        _point(
+            ctx, spec.flow, spec.acceptance, rates, f"items[{index}].points[{i}]", basis
+        ).model_copy(update={"humidity_correction": bool(humidity)})
         for i, spec in enumerate(item.points)
     ]
     if ctx.plan.plan.points_confidence == "unconfirmed":

@@ -37,7 +37,9 @@ async def gas_tightness(ctx: RunContext, step: PlannedStep) -> None:
     model: GasTightnessStep = step.for_position(ctx, positions[0])
     test_pa = model.pressure_kpa * 1000
     if test_pa > Decimal(str(devices.config.max_pressure_kpa)) * 1000:
-        reason = f"needs {model.pressure_kpa} kPa; the bench gives {devices.config.max_pressure_kpa}"
+        reason = (
+            f"needs {model.pressure_kpa} kPa; the bench gives {devices.config.max_pressure_kpa}"
+        )
         for position in positions:
             no_result(ctx, position, step.key, Outcome.NO_RESULT, reason)
         return

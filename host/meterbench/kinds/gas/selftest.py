@@ -15,7 +15,9 @@ from meterbench.selftest import Check, Devices, MeterInfo, Options
 from meterproto.cjt188.frame import TYPE_GAS
 
 
-async def gas_checks(devices: Devices, meters: dict[int, MeterInfo], options: Options) -> list[Check]:
+async def gas_checks(
+    devices: Devices, meters: dict[int, MeterInfo], options: Options
+) -> list[Check]:
     checks: list[Check] = []
     try:
         opened, identities = await open_gas_devices(
@@ -38,29 +40,37 @@ async def gas_checks(devices: Devices, meters: dict[int, MeterInfo], options: Op
     )
     checks.append(Check("gas", "gas bench", True, text, data=dict(identities)))
     for position in devices.config.positions:
-        subject = f"position {position.number}"
+        subject, number = f"position {position.number}", position.number
         info = meters.get(position.number, MeterInfo())
         meter_type = info.meter_type
         if isinstance(meter_type, GasMeterType) and meter_type.protocol != "cjt188":
             checks.append(
-                Check("meter_port", subject, None, "the meter has no CJ/T 188 port", position.number)
+                Check(
+                    "meter_port", subject, None, "the meter has no CJ/T 188 port", position.number
+                )
             )
             continue
         if info.address is None or position.bus not in devices.buses:
             checks.append(
-                Check("meter_port", subject, None, "address unknown (give a meter list)", position.number)
+                Check(
+                    "meter_port",
+                    subject,
+                    None,
+                    "address unknown (give a meter list)",
+                    position.number,
+                )
             )
             continue
         client = Cjt188Client(devices.buses[position.bus], info.address, meter_type=TYPE_GAS)
         try:
             reading = await client.read_volume()
         except Exception as exc:  # noqa: BLE001 - any failure is this port's finding
-            checks.append(Check("meter_port", subject, False, str(exc), position.number))
+            checks.append(Check("meter_port", subject, False, str(exc), number))
             continue
         passed = reading.address == info.address
         text = f"address {reading.address}, {reading.volume} {reading.unit}"
         data = {"address": reading.address, "volume": str(reading.volume)}
-        checks.append(Check("meter_port", subject, passed, text, position.number, data))
+        checks.append(Check("meter_port", subject, passed, text, number, data))
     with contextlib.suppress(Exception):
         await opened.safe_off()
     return checks

@@ -43,7 +43,9 @@ class SimulatedReference:
         status = world.status(t)
         flow = r.split32(round(world.flow_l_h() / r.FLOW_UNIT_L_H))
         air = world.reference_air
-        temperature = r.to_signed16(round((air.temperature_c + self.error_c) / r.TEMPERATURE_UNIT_C))
+        temperature = r.to_signed16(
+            round((air.temperature_c + self.error_c) / r.TEMPERATURE_UNIT_C)
+        )
         pressure = r.split32(round(air.pressure_pa))
         left = world.left_l if world.capacity_l is not None else 0.0
         left_raw = r.split32(round(left / r.LEFT_UNIT_L))
