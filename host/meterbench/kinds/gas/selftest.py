@@ -34,7 +34,7 @@ async def gas_checks(
     devices.own["gas"] = opened
     ref, line = identities["reference"], identities["line"]
     text = (
-        f"{ref['method'].replace('_', ' ')} stopped at {ref['temperature_c']} °C, "
+        f"{'bell prover' if ref['method'] == 'bell' else 'master meter'} stopped at {ref['temperature_c']} °C, "
         f"{ref['pressure_pa']} Pa; meter line at {line['temperature_c']} °C, "
         f"{line['pressure_pa']} Pa"
     )

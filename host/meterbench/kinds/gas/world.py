@@ -146,6 +146,8 @@ class GasWorld:
             self.isolated_at = None
         if command == r.CMD_PRESSURISE:
             self.isolated_at = None
+        if command == r.CMD_REFILL:
+            self.empty = False
         self.mode = command
 
     def set_flow(self, t: float, flow_l_h: float) -> None:
