@@ -33,8 +33,9 @@ async def gas_checks(
     devices.closers.append(close)
     devices.own["gas"] = opened
     ref, line = identities["reference"], identities["line"]
+    name = "bell prover" if ref["method"] == "bell" else "master meter"
     text = (
-        f"{'bell prover' if ref['method'] == 'bell' else 'master meter'} stopped at {ref['temperature_c']} °C, "
+        f"{name} stopped at {ref['temperature_c']} °C, "
         f"{ref['pressure_pa']} Pa; meter line at {line['temperature_c']} °C, "
         f"{line['pressure_pa']} Pa"
     )
