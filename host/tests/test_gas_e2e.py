@@ -6,6 +6,7 @@ certificates and notices come out of the same store as for the other kinds."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -18,6 +19,7 @@ from meterbench.cli import app
 from meterbench.regulations.gas import bell_volume_at_meter, gas_error
 from meterbench.reports import render_run
 from meterbench.results import LimitKind, Outcome, ReadingStatus, ResultsStore, RunStatus
+from meterbench.runner.engine import RunOptions, run_batch
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench_configs" / "sim-gas-6.toml"
@@ -175,3 +177,56 @@ def test_gas_records_and_certificates_render(gas_run: Any, tmp_path: Path) -> No
     assert len(notices) == 4 and len(certificates) == 2
     text = next(p for p in paths if "pos02" in p.name).read_text(encoding="utf-8")
     assert "lower zone" in text and "L/count" in text
+
+
+# -- master meter, class 1.0 -----------------------------------------------------------------------
+
+GAS_BENCHES = Path(__file__).resolve().parent / "gas_benches"
+
+
+@pytest.fixture(scope="module")
+def master_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[ResultsStore, Any]:
+    db = tmp_path_factory.mktemp("gas-master") / "results.db"
+    options = RunOptions(
+        GAS_BENCHES / "master-meter.toml",
+        GAS_BENCHES / "plan-upper.toml",
+        GAS_BENCHES / "meters-3.csv",
+        db=db,
+        time_scale=3000,
+        verifier="test",
+    )
+    run_id = asyncio.run(asyncio.wait_for(run_batch(options), 600))
+    store = ResultsStore.open(db)
+    return store, store.load_run(run_id)
+
+
+def test_master_meter_volumes_carry_no_water_vapour_term(master_run: Any) -> None:
+    store, record = master_run
+    assert record.status == RunStatus.COMPLETED
+    for reading in store.readings(record.run.run_id):
+        raw = reading.raw
+        assert raw["humidity_correction"] is False
+        master_l = Fraction(raw["reference_counts"]) * Fraction("0.01") / Fraction("0.9995")
+        actual = bell_volume_at_meter(
+            master_l,
+            Fraction(sum(raw["reference_pressure_pa"]), 2),
+            sum(Fraction(t) for t in raw["reference_temperature_c"]) / 2,
+            Fraction(sum(raw["line_pressure_pa"]), 2),
+            sum(Fraction(t) for t in raw["line_temperature_c"]) / 2,
+        )
+        assert abs(Fraction(raw["actual_l"]) - actual) < Fraction(1, 10**5)
+
+
+def test_class_1_same_sign_rule_fails_only_the_meter_whose_errors_share_a_sign(
+    master_run: Any,
+) -> None:
+    _, record = master_run
+    conclusions = _mpe(record)
+    assert conclusions[(1, "gas_error/qmax")].upper == Decimal(1)  # class 1.0, upper zone
+    failed = {k for k, c in conclusions.items() if c.outcome is Outcome.FAIL}
+    assert failed == {(2, "gas_error/0.2qmax")}
+    reason = conclusions[(2, "gas_error/0.2qmax")].reason
+    assert "every error from qt to qmax is positive" in reason
+    for position in (2, 3):  # each error alone is inside the class's 1 %
+        for key in ("gas_error/qmax", "gas_error/0.2qmax"):
+            assert abs(conclusions[(position, key)].mean) < 1

@@ -25,6 +25,9 @@ class GasPoint(_Frozen):
     cycles: Decimal
     duration_s: Decimal
     humidity_correction: bool = False
+    # class 1.0: when every error from qt to qmax has one sign, none may exceed this (%)
+    same_sign_limit: Decimal | None = None
+    upper_points: list[str] = []
     feasible: bool = True
     problems: list[str] = []
     why: Why

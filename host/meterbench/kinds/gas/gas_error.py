@@ -132,6 +132,33 @@ class _Point:
             self.register_problems[position].append(result.register_problem)
         ctx.observer.position(position, f"{self.step.point}: {float(error):+.3f} %")
 
+    def _same_sign(self, position: int, point: GasPoint, mean: Fraction) -> str | None:
+        """The class 1.0 rule, judged at the last upper-zone point of the item: when every
+        error from qt to qmax has one sign, none may exceed the limit. None: it holds (or
+        does not apply yet)."""
+        limit = point.same_sign_limit
+        if limit is None or point.zone != "upper":
+            return None
+        prefix = self.step.key.rsplit("/", 1)[0]
+        others = {f"{prefix}/{k}" for k in point.upper_points if k != point.key}
+        means = [
+            Fraction(c.mean)
+            for c in self.ctx.store.conclusions(self.ctx.run_id)
+            if c.position == position
+            and c.step_key in others
+            and c.limit_kind is LimitKind.MPE
+            and c.mean is not None
+        ]
+        if len(means) != len(others):
+            return None
+        errors = [*means, mean]
+        if not (all(e > 0 for e in errors) or all(e < 0 for e in errors)):
+            return None
+        if all(abs(e) <= Fraction(limit) for e in errors):
+            return None
+        sign = "positive" if errors[0] > 0 else "negative"
+        return f"every error from qt to qmax is {sign} and one exceeds {limit} %"
+
     def _conclude(self, position: int) -> None:
         point = self.points[position]
         values = self.values[position]
@@ -158,13 +185,17 @@ class _Point:
         if problems:
             details["register_problems"] = problems
         reason = None
+        same_sign = self._same_sign(position, point, judged.mean)
         if not judged.mpe_pass:
             reason = f"{judged.display} % beyond ±{point.limits.mpe} % ({point.zone} zone)"
         elif problems:
             reason = problems[0]
+        elif same_sign is not None:
+            reason = same_sign
+            details["same_sign_limit"] = str(point.same_sign_limit)
         mpe = Measurement(
             round_to_interval(judged.mean, DEC("0.000001")),
-            judged.mpe_pass and not problems,
+            judged.mpe_pass and not problems and same_sign is None,
             judged.rounded,
             -point.limits.mpe,
             point.limits.mpe,
