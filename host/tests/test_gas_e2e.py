@@ -230,3 +230,26 @@ def test_class_1_same_sign_rule_fails_only_the_meter_whose_errors_share_a_sign(
     for position in (2, 3):  # each error alone is inside the class's 1 %
         for key in ("gas_error/qmax", "gas_error/0.2qmax"):
             assert abs(conclusions[(position, key)].mean) < 1
+
+
+def test_a_run_outside_its_band_is_stored_invalid_and_taken_again(tmp_path: Path) -> None:
+    db = tmp_path / "results.db"
+    options = RunOptions(
+        GAS_BENCHES / "flow-off.toml",
+        GAS_BENCHES / "plan-upper.toml",
+        GAS_BENCHES / "meters-3.csv",
+        db=db,
+        time_scale=3000,
+        verifier="test",
+    )
+    run_id = asyncio.run(asyncio.wait_for(run_batch(options), 600))
+    store = ResultsStore.open(db)
+    record = store.load_run(run_id)
+    qmax = [r for r in store.readings(run_id) if r.step_key == "gas_error/qmax" and r.position == 1]
+    # 5400..6000 L/h: 5700 set, 6156 delivered; then 5700 / 1.08 set, 5700 delivered
+    assert [r.status for r in qmax] == [ReadingStatus.INVALID, ReadingStatus.OK]
+    assert abs(Fraction(qmax[1].raw["flow_l_h"]) - 5700) < 1
+    assert any(e.kind == "retry" for e in record.events)
+    conclusions = _mpe(record)
+    assert conclusions[(1, "gas_error/qmax")].outcome is Outcome.PASS
+    assert conclusions[(2, "gas_error/0.2qmax")].outcome is Outcome.FAIL

@@ -84,13 +84,17 @@ class _Point:
 
     async def execute(self) -> None:
         target = float(self.first.target_l_h)
+        setpoint = target
         while todo := self._todo():
             for p in todo:
                 self.ctx.observer.position(p, f"{self.step.point}: {target:g} L/h")
             outcome = await standing_run(
-                self.ctx, self.devices, todo, self.volume, target, self.humidity, self.step.key
+                self.ctx, self.devices, todo, self.volume, setpoint, self.humidity, self.step.key
             )
             self.flow = outcome.flow_l_h
+            if outcome.flow_l_h > 0:
+                # the next run's setpoint corrected by what this one delivered
+                setpoint *= target / float(outcome.flow_l_h)
             for position in todo:
                 self._record(position, outcome)
         for position in self.positions:

@@ -58,6 +58,9 @@ class GasSimSection(SimSectionBase[GasMeterSim]):
     line_air: AirSim = AirSim(gauge_pa=1200.0)
     reference: ReferenceSim = ReferenceSim()
     refill_l_h: float = Field(default=20000.0, gt=0)
+    flow_error_pct: float = Field(
+        default=0.0, gt=-50, lt=50, description="delivered flow against the setpoint"
+    )
     serial_prefix: str = "SIMG"
     meter_defaults: GasMeterSim = GasMeterSim()
     meters: list[GasPositionSim] = []

@@ -76,6 +76,7 @@ class SimulatedGasBench(SimulatedBenchBase):
             atmosphere_pa=s.atmosphere_pa,
             reference_error_pct=s.reference.error_pct,
             refill_l_h=s.refill_l_h,
+            flow_error_pct=s.flow_error_pct,
         )
         for number, meter_type in self.meter_types.items():
             sim = s.meter_for(number)

@@ -73,6 +73,7 @@ class GasWorld:
     reference_error_pct: float = 0.0
     refill_l_h: float = 20000.0
     pressurise_pa_s: float = 500.0
+    flow_error_pct: float = 0.0  # the delivered flow against the setpoint (motor, valve)
     meters: dict[int, _Meter] = field(default_factory=dict)
     t: float = 0.0
     mode: int = r.CMD_STOP
@@ -105,7 +106,10 @@ class GasWorld:
         return line.pressure_pa / (AIR_GAS_CONSTANT * (line.temperature_c + KELVIN))
 
     def flow_l_h(self) -> float:
-        return self.flow_setpoint_l_h if self.mode == r.CMD_DELIVER else 0.0
+        """The flow actually delivered: the setpoint off by the drive's own error."""
+        if self.mode != r.CMD_DELIVER:
+            return 0.0
+        return self.flow_setpoint_l_h * (1 + self.flow_error_pct / 100)
 
     def advance(self, t: float) -> None:
         """Bring the world to time ``t`` (never backwards)."""
@@ -114,14 +118,15 @@ class GasWorld:
             return
         self.t = t
         if self.mode == r.CMD_DELIVER:
-            volume = self.flow_setpoint_l_h * dt / 3600
+            flow = self.flow_l_h()
+            volume = flow * dt / 3600
             if volume >= self.left_l:
                 volume, self.mode, self.empty = self.left_l, r.CMD_STOP, True
             self.left_l -= volume
             self.delivered_l += volume
             at_meter = volume * self.meter_factor()
             for meter in self.meters.values():
-                error = meter.behaviour.error_at(self.flow_setpoint_l_h)
+                error = meter.behaviour.error_at(flow)
                 meter.indicated_l += at_meter * (1 + error / 100)
         elif self.mode == r.CMD_REFILL and self.capacity_l is not None:
             self.left_l = min(self.capacity_l, self.left_l + self.refill_l_h * dt / 3600)
