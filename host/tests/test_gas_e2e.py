@@ -164,7 +164,11 @@ def test_batch_statistics_apply_the_mean_not_above_zero_rule(gas_run: Any) -> No
     # qmin: (3 x 1.2 + 2.6 + 0.4 - 3.8) / 6 = +0.47 %: every meter passes, the batch does not
     assert stats["gas_error/qmin"].verdict is Outcome.FAIL
     assert stats["gas_error/qmax"].verdict is Outcome.PASS
-    assert record.lot_verdicts
+    (lot,) = record.lot_verdicts
+    # the lot counts the accepted meters (1 and 3) at the error points: at qmin
+    # (1.2 + 2.6) / 2 > 0, so the lot fails there
+    assert lot.verdict is Outcome.FAIL
+    assert "gas_error/qmin" in str(lot.failed_points)
 
 
 def test_gas_records_and_certificates_render(gas_run: Any, tmp_path: Path) -> None:
