@@ -19,7 +19,7 @@ from meterbench.cli import app
 from meterbench.regulations.gas import bell_volume_at_meter, gas_error
 from meterbench.reports import render_run
 from meterbench.results import LimitKind, Outcome, ReadingStatus, ResultsStore, RunStatus
-from meterbench.runner.engine import RunOptions, run_batch
+from meterbench.runner.engine import RunError, RunOptions, run_batch
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench_configs" / "sim-gas-6.toml"
@@ -257,3 +257,22 @@ def test_a_run_outside_its_band_is_stored_invalid_and_taken_again(tmp_path: Path
     conclusions = _mpe(record)
     assert conclusions[(1, "gas_error/qmax")].outcome is Outcome.PASS
     assert conclusions[(2, "gas_error/0.2qmax")].outcome is Outcome.FAIL
+
+
+def test_a_stuck_bell_stops_the_run_as_a_bench_fault(tmp_path: Path) -> None:
+    bench = tmp_path / "stuck.toml"
+    text = (GAS_BENCHES / "master-meter.toml").read_text(encoding="utf-8")
+    bench.write_text(text.replace("[sim.reference]", "reference_stuck = true\n\n[sim.reference]"))
+    (tmp_path / "meter_types").mkdir()
+    for path in (GAS_BENCHES / "meter_types").iterdir():
+        (tmp_path / "meter_types" / path.name).write_bytes(path.read_bytes())
+    db = tmp_path / "results.db"
+    options = RunOptions(
+        bench, GAS_BENCHES / "plan-upper.toml", GAS_BENCHES / "meters-3.csv", db=db, time_scale=3000
+    )
+    with pytest.raises(RunError, match="the reference counted 0.0 L of .*fix the gas bench"):
+        asyncio.run(asyncio.wait_for(run_batch(options), 600))
+    store = ResultsStore.open(db)
+    record = store.load_run(store.list_runs()[-1].run_id)
+    assert record.status == RunStatus.INTERRUPTED
+    assert not record.conclusions and not record.readings

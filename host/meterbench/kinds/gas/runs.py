@@ -131,13 +131,11 @@ def register_litres(reading: VolumeReading) -> Fraction:
 
 
 def register_problem(before: VolumeReading, after: VolumeReading) -> str | None:
-    """What makes a register reading unusable beyond its value: a closed valve (no gas would
-    pass in service), a volume field the meter flagged."""
-    if after.valve != "open":
-        return f"the meter's valve reports {after.valve}"
+    """What makes a run unusable beyond its value: a meter reporting its valve shut (in
+    service no gas would pass it), before or after the run."""
     for reading in (before, after):
-        if reading.warnings and any("volume" in w for w in reading.warnings):
-            return reading.warnings[0]
+        if reading.valve != "open":
+            return f"the meter's valve reports {reading.valve}"
     return None
 
 
@@ -169,9 +167,18 @@ async def standing_run(
         raise GasBenchError(f"reference: {exc}") from exc
     await _command(devices, r.CMD_DELIVER)
     started = ctx.clock.now()
+    # a stuck bell or a closed line must not hold the run for ever: three times the time the
+    # volume takes at the flow asked for, plus the settling
+    budget = 3 * float(volume_l) / flow_l_h * 3600 + gas.timing.settle_s + 60
     flows: list[Decimal] = []
     state = start
-    while devices.reference.volume_l(state.count - start.count) < volume_l:
+    while (delivered := devices.reference.volume_l(state.count - start.count)) < volume_l:
+        if ctx.clock.now() - started > budget:
+            await _command(devices, r.CMD_STOP)
+            raise GasBenchError(
+                f"the reference counted {float(delivered):.1f} L of {float(volume_l):.1f} L "
+                f"in {budget:.0f} s at {flow_l_h:g} L/h (line closed or drive stuck?)"
+            )
         await ctx.clock.sleep(gas.timing.poll_s)
         state = await _reference(devices)
         if ctx.clock.now() - started >= gas.timing.settle_s:

@@ -61,6 +61,7 @@ class GasSimSection(SimSectionBase[GasMeterSim]):
     flow_error_pct: float = Field(
         default=0.0, gt=-50, lt=50, description="delivered flow against the setpoint"
     )
+    reference_stuck: bool = Field(default=False, description="fault: the bell does not move")
     serial_prefix: str = "SIMG"
     meter_defaults: GasMeterSim = GasMeterSim()
     meters: list[GasPositionSim] = []

@@ -77,6 +77,7 @@ class SimulatedGasBench(SimulatedBenchBase):
             reference_error_pct=s.reference.error_pct,
             refill_l_h=s.refill_l_h,
             flow_error_pct=s.flow_error_pct,
+            stuck=s.reference_stuck,
         )
         for number, meter_type in self.meter_types.items():
             sim = s.meter_for(number)

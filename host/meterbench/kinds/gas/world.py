@@ -74,6 +74,7 @@ class GasWorld:
     refill_l_h: float = 20000.0
     pressurise_pa_s: float = 500.0
     flow_error_pct: float = 0.0  # the delivered flow against the setpoint (motor, valve)
+    stuck: bool = False  # a fault: the bell (or the line's valve) does not move
     meters: dict[int, _Meter] = field(default_factory=dict)
     t: float = 0.0
     mode: int = r.CMD_STOP
@@ -107,7 +108,7 @@ class GasWorld:
 
     def flow_l_h(self) -> float:
         """The flow actually delivered: the setpoint off by the drive's own error."""
-        if self.mode != r.CMD_DELIVER:
+        if self.mode != r.CMD_DELIVER or self.stuck:
             return 0.0
         return self.flow_setpoint_l_h * (1 + self.flow_error_pct / 100)
 
