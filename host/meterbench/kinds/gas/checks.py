@@ -53,11 +53,14 @@ async def gas_tightness(ctx: RunContext, step: PlannedStep) -> None:
                 raise GasBenchError(f"the line did not reach {model.pressure_kpa} kPa")
             await ctx.clock.sleep(timing.poll_s)
             waited += timing.poll_s
-        started = ctx.clock.now()
+        # each read takes time on the line: the hold lies between these bounds
+        before_start = ctx.clock.now()
         start = await devices.sensors.gauge_pa(positions)
+        after_start = ctx.clock.now()
         await ctx.clock.sleep(model.hold_s)
-        ended = ctx.clock.now()
+        before_end = ctx.clock.now()
         end = await devices.sensors.gauge_pa(positions)
+        after_end = ctx.clock.now()
         await devices.reference.command(r.CMD_VENT)
     except ModbusError as exc:
         raise GasBenchError(f"tightness: {exc}") from exc
@@ -67,7 +70,7 @@ async def gas_tightness(ctx: RunContext, step: PlannedStep) -> None:
             "start_pa": start[position],
             "end_pa": end[position],
             "hold_s": model.hold_s,
-            "held_s": round(ended - started, 1),
+            "held_s": [round(before_end - after_start, 1), round(after_end - before_start, 1)],
         }
         ctx.append(ctx.reading(position, step.key, 0, raw, drop, "Pa"))
         reason = f"lost {drop} Pa in {model.hold_s} s"
