@@ -4,6 +4,7 @@ regulation's formulas, and the commissioning checks of the simulated gas bench."
 
 from __future__ import annotations
 
+import json
 import sys
 from decimal import Decimal
 from fractions import Fraction
@@ -172,3 +173,29 @@ def test_selftest_of_the_simulated_gas_bench(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "bell prover stopped" in result.output
     assert result.output.count('"meter_port"') == 6
+
+
+# -- plan show ----------------------------------------------------------------------------------
+
+
+def test_plan_show_gives_class_1_its_zones_and_the_same_sign_limit() -> None:
+    benches = Path(__file__).resolve().parent / "gas_benches"
+    result = CliRunner().invoke(
+        app,
+        [
+            "plan", "show", str(REPO / "bench_configs" / "plans" / "jjg577-gas.toml"),
+            "--meter-type", str(benches / "meter_types" / "gas-g4-class1-cjt188.toml"),
+            "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (step,) = [s for s in json.loads(result.output)["steps"] if s["type"] == "gas_error"]
+    points = {p["key"]: p for p in step["points"]}
+    assert {k: (p["zone"], p["limits"]["mpe"]) for k, p in points.items()} == {
+        "qmax": ("upper", "1"),
+        "0.2qmax": ("upper", "1"),
+        "qmin": ("lower", "2"),
+    }
+    assert points["qmax"]["same_sign_limit"] == "0.5"
+    assert points["qmin"]["upper_points"] == ["qmax", "0.2qmax"]
+    assert points["qmax"]["volume_l"] == "200.4"  # 0.2 L / (0.1 x 1 %), whole 1.2 L cycles
