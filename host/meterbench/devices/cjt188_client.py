@@ -76,6 +76,11 @@ class Cjt188Client:
     def address(self) -> str:
         return address_to_text(self._address)
 
+    @property
+    def _what(self) -> str:
+        """How messages name the meter: by its CJ/T 188 type (30H-39H are gas meters)."""
+        return "gas meter" if cmsg.is_gas_meter(self.meter_type) else "water meter"
+
     def _next_ser(self) -> int:
         self._ser = (self._ser + 1) & 0xFF
         return self._ser
@@ -115,16 +120,16 @@ class Cjt188Client:
             frame = await self.bus.transact(ex)
         except ReplyTimeout as exc:
             raise MeterTimeout(
-                f"water meter {self.address}: no reply to {label} after {exc.attempts} attempt(s)",
+                f"{self._what} {self.address}: no reply to {label} after {exc.attempts} attempt(s)",
                 self.address,
                 exc.attempts,
             ) from None
         except CorruptReply as exc:
-            raise MeterBadReply(f"water meter {self.address}: {exc}", self.address) from None
+            raise MeterBadReply(f"{self._what} {self.address}: {exc}", self.address) from None
         reply = cmsg.parse_reply(frame, di)
         if isinstance(reply, cmsg.AbnormalReply):
             raise MeterAbnormalReply(
-                f"water meter {self.address} refused {label}: status {reply.status.hex()}",
+                f"{self._what} {self.address} refused {label}: status {reply.status.hex()}",
                 self.address,
                 function=reply.function,
                 error_word=int.from_bytes(reply.status, "little"),
@@ -144,7 +149,7 @@ class Cjt188Client:
         data = reply.meter_data
         if data is None:
             raise MeterBadReply(
-                f"water meter {self.address}: 901F reply without metering data", self.address
+                f"{self._what} {self.address}: 901F reply without metering data", self.address
             )
         status = data.decoded_status(self.status_map)
         return VolumeReading(

@@ -1,7 +1,7 @@
 """Meter kinds: the seam that keeps the engine, the store, the CLI, the self-test, the bench
 test suite and the reports free of any "which kind is this bench?".
 
-A kind (electricity, water; heat and gas next) is one package under ``meterbench.kinds`` with a
+A kind (electricity, water, gas; heat next) is one package under ``meterbench.kinds`` with a
 ``MeterKind`` registered here, looked up by the bench file's ``[bench] kind``. Everything that
 differs between kinds lives in that package and is reached through the ``MeterKind``:
 
@@ -151,10 +151,12 @@ def kind_named(name: str) -> MeterKind:
 
 def _register_builtin() -> None:
     from meterbench.kinds.electricity import ELECTRICITY
+    from meterbench.kinds.gas import GAS
     from meterbench.kinds.water import WATER
 
     register(ELECTRICITY)
     register(WATER)
+    register(GAS)
 
 
 _register_builtin()

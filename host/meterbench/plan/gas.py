@@ -26,6 +26,7 @@ from meterbench.regulations.gas import (
 from meterbench.regulations.gas_profile import GasProfile
 from meterbench.regulations.lookup import NotInProfile
 from meterbench.regulations.numbers import to_fraction
+from meterbench.regulations.profile import Sourced
 
 LITRES_PER_M3 = 1000
 SECONDS_PER_HOUR = 3600
@@ -65,13 +66,19 @@ def gas_error(ctx: Expansion, item: GasErrorItem, index: int) -> GasErrorStep:
     meter, profile = _meter(ctx), _profile(ctx)
     basis = Basis()
     rates = basis.use(gas_rates(profile, meter.qmin_m3h, meter.qmax_m3h))
+    humidity = basis.tagged(profile.bell.humidity_correction) if item.method == "bell" else False
     points = [
         _point(ctx, spec.flow, spec.acceptance, rates, f"items[{index}].points[{i}]", basis)
         for i, spec in enumerate(item.points)
     ]
+    extra: dict[str, object] = {"humidity_correction": bool(humidity)}
+    same_sign = [r for r in profile.mpe.same_sign if r.cls == meter.meter_class]
+    if same_sign:
+        extra["same_sign_limit"] = basis.use(Sourced(same_sign[0].limit, (same_sign[0],)))
+        extra["upper_points"] = [p.key for p in points if p.zone == "upper"]
+    points = [p.model_copy(update=extra) for p in points]
     if ctx.plan.plan.points_confidence == "unconfirmed":
         ctx.unconfirmed.add("plan.points")
-    humidity = basis.tagged(profile.bell.humidity_correction) if item.method == "bell" else False
     total = sum((p.duration_s * p.runs for p in points), Decimal(0))
     return GasErrorStep(
         id=item.item_id,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import ClassVar, Literal
 
-from meterbench.plan.model_common import LimitSet, Why, _Frozen, _Step
+from meterbench.plan.model_common import LimitSet, Planned, Why, _Frozen, _Step
 
 
 class GasPoint(_Frozen):
@@ -24,6 +24,10 @@ class GasPoint(_Frozen):
     volume_l: Decimal
     cycles: Decimal
     duration_s: Decimal
+    humidity_correction: bool = False
+    # class 1.0: when every error from qt to qmax has one sign, none may exceed this (%)
+    same_sign_limit: Decimal | None = None
+    upper_points: list[str] = []
     feasible: bool = True
     problems: list[str] = []
     why: Why
@@ -37,6 +41,13 @@ class GasErrorStep(_Step):
     qmax_m3h: Decimal
     humidity_correction: bool
     points: list[GasPoint]
+
+    batch_statistics: ClassVar[bool] = True
+
+    def planned(self) -> list[Planned]:
+        """One runner step per flow point, so each point is judged, resumed and counted in
+        the batch statistics on its own."""
+        return self._per_point([(p.key, p) for p in self.points])
 
 
 class GasTightnessStep(_Step):
