@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import (
@@ -175,7 +176,7 @@ def create_app(
         return templates.TemplateResponse(request, name, {"user": user, "lab": lab, **context})
 
     def back(url: str, message: str = "") -> RedirectResponse:
-        suffix = f"?msg={message}" if message else ""
+        suffix = f"?msg={quote(message)}" if message else ""
         return RedirectResponse(url + suffix, status_code=303)
 
     def sse(compute: Callable[[], Any], closed: Callable[[Any], bool]) -> StreamingResponse:
@@ -254,8 +255,10 @@ def create_app(
     # -- benches and runs ----------------------------------------------------------------
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request, user: Annotated[User, Depends(page_user)]) -> HTMLResponse:
-        return page(request, "index.html", user, benches=live.benches_state(lab))
+    def home(
+        request: Request, user: Annotated[User, Depends(page_user)], msg: str = ""
+    ) -> HTMLResponse:
+        return page(request, "index.html", user, benches=live.benches_state(lab), msg=msg)
 
     @app.get("/api/benches", tags=["benches"])
     def api_benches(user: Annotated[User, Depends(api_user)]) -> list[dict[str, Any]]:

@@ -17,6 +17,8 @@ from meterbench.results import RunStatus
 from meterbench.runner.control import CONTINUE, PAUSE
 from meterbench.web.service import Lab
 
+PAUSED = "paused"  # the worker's answer to a pause request: it stopped, outputs safe
+
 PUSH_S = 0.5  # wall seconds between looks at the record while a page is open
 
 
@@ -44,12 +46,14 @@ def run_state(lab: Lab, run_id: str) -> dict[str, Any]:
     started = store.started_steps(run_id)
     total = max(_planned_steps(snapshots), len(started))
     events = store.recent_events(run_id, 200)
-    paused = False
+    paused = ""  # "pause requested" until the worker answers "paused"; "" after continue
     for _, _, kind, _ in reversed(events):  # oldest first
         if kind == PAUSE:
-            paused = True
+            paused = "pause requested"
+        elif kind == PAUSED:
+            paused = "paused"
         elif kind == CONTINUE:
-            paused = False
+            paused = ""
     last = store.last_row_time(run_id)
     elapsed = remaining = None
     if last is not None:
@@ -84,7 +88,7 @@ def run_state(lab: Lab, run_id: str) -> dict[str, Any]:
         "run_id": run_id,
         "bench": record_head.bench,
         "status": status.value if status else None,
-        "paused": paused and status is RunStatus.RUNNING,
+        "paused": paused if status is RunStatus.RUNNING else "",
         "step": len(started),
         "steps": total,
         "current": started[-1][1] + " " + started[-1][2] if started else "",

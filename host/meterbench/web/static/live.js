@@ -15,7 +15,7 @@ function duration(seconds) {
 
 function drawRun(state) {
   text(document.getElementById("status"), state.status);
-  text(document.getElementById("paused"), state.paused ? " (paused)" : "");
+  text(document.getElementById("paused"), state.paused ? " (" + state.paused + ")" : "");
   text(document.getElementById("step"), state.step + "/" + state.steps);
   text(document.getElementById("current"), state.current);
   text(document.getElementById("elapsed"), duration(state.elapsed_s));
