@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from meterbench.results import Event, ResultsStore, RunRecord, RunStatus, RunSummary
+from meterbench.results import (
+    Event,
+    JsonValue,
+    Position,
+    ResultsStore,
+    RunRecord,
+    RunStatus,
+    RunSummary,
+)
 from meterbench.results.models import ManualResult, Signoff
 from meterbench.runner.control import request
 
@@ -226,7 +234,29 @@ class LabStore:
         return int(rows[0][0])  # type: ignore[arg-type]
 
     def signoffs(self, run_id: str) -> list[Signoff]:
-        return list(self.load_run(run_id).signoffs)
+        """The run's sign-offs in chain order (without loading the whole run)."""
+        rows = self._db.execute(
+            "SELECT stage, recorded_at, username, full_name, note FROM signoff "
+            "WHERE run_id = ? ORDER BY seq",
+            [run_id],
+        )
+        return [
+            Signoff(
+                run_id=run_id,
+                stage=str(stage),
+                at=datetime.fromisoformat(str(at)),
+                username=str(user),
+                name=str(name),
+                note=None if note is None else str(note),
+            )
+            for stage, at, user, name, note in rows
+        ]
+
+    def snapshots(self, run_id: str) -> dict[str, JsonValue]:
+        return self.results.snapshots(run_id)
+
+    def positions(self, run_id: str) -> list[Position]:
+        return self.results.positions(run_id)
 
     def final_hash(self, run_id: str) -> str:
         return self.results.final_hash(run_id)

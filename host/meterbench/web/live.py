@@ -42,9 +42,11 @@ def run_state(lab: Lab, run_id: str) -> dict[str, Any]:
     store = lab.store
     record_head = store.results.get_run(run_id)
     status = store.status(run_id)
-    snapshots = store.results.snapshots(run_id)
+    key = ("planned steps", run_id)
+    if key not in lab.cache:  # snapshots never change: read the plan once per run
+        lab.cache[key] = _planned_steps(store.snapshots(run_id))
     started = store.started_steps(run_id)
-    total = max(_planned_steps(snapshots), len(started))
+    total = max(lab.cache[key], len(started))
     events = store.recent_events(run_id, 200)
     paused = ""  # "pause requested" until the worker answers "paused"; "" after continue
     for _, _, kind, _ in reversed(events):  # oldest first

@@ -245,12 +245,20 @@ def record_manual(
 
 
 def manual_items(lab: Lab, run_id: str) -> list[str]:
-    record = lab.store.load_run(run_id)
+    """The manual items the run's plan asks for (from its plan snapshot alone)."""
+    plan = _PlanOnly(lab.store.snapshots(run_id))
     items: dict[str, None] = {}
-    for position in record.positions:
-        for planned in planned_manual_items(record, position.meter_type):
+    for meter_type in {p.meter_type for p in lab.store.positions(run_id)}:
+        for planned in planned_manual_items(plan, meter_type):  # type: ignore[arg-type]
             items[planned.item] = None
     return list(items)
+
+
+@dataclass(frozen=True, slots=True)
+class _PlanOnly:
+    """What `planned_manual_items` reads of a run record: its snapshots."""
+
+    snapshots: Mapping[str, Any]
 
 
 # -- sign-off ---------------------------------------------------------------------------------
@@ -296,7 +304,7 @@ def sign_off(lab: Lab, user: User, run_id: str, stage: str, note: str, client: s
 
 
 def approved(lab: Lab, run_id: str) -> bool:
-    return any(s.stage == "approve" for s in lab.store.load_run(run_id).signoffs)
+    return lab.store.approval_hash(run_id) is not None
 
 
 __all__ = [
