@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -286,3 +287,46 @@ def test_user_commands(tmp_path: Path) -> None:
         assert store.user("sun") is None
     finally:
         store.close()
+
+
+def _gone(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+
+
+def _until(condition, what: str) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + 600  # a safety net for a hung worker, not a measured time
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def test_a_crashed_worker_leaves_a_resumable_run(
+    client: TestClient, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = _login(client, "olga")
+    meters = (BENCHES / "meters-8.csv").read_text(encoding="utf-8")
+    body = {"bench": "TEST-1P-8", "plan": "plan-web", "meter_list": meters}
+    monkeypatch.setenv("METERBENCH_TEST_KILL_AFTER", "reading:3")  # the worker dies there
+    started = client.post("/api/runs", json=body, headers=headers)
+    assert started.status_code == 200, started.text
+    pid = started.json()["worker"]
+    _until(lambda: _gone(pid), "the worker never reached its third reading")
+    client.app.state.lab.workers.wait(pid)  # type: ignore[attr-defined]
+    (bench,) = client.get("/api/benches").json()
+    assert bench["worker"] is None and bench["resumable"] and bench["run_id"]
+    busy = client.post("/api/runs", json=body, headers=headers)
+    assert busy.status_code == 409 and "resume or abort" in busy.json()["detail"]
+
+    monkeypatch.delenv("METERBENCH_TEST_KILL_AFTER")
+    resumed = client.post("/api/benches/TEST-1P-8/resume", headers=headers)
+    assert resumed.status_code == 200, resumed.text
+    client.app.state.lab.workers.wait(resumed.json()["worker"])  # type: ignore[attr-defined]
+    state = client.get(f"/api/runs/{bench['run_id']}/state").json()
+    assert state["status"] == "completed" and state["readings"] > 3
+    assert {e["kind"] for e in client.get(f"/api/runs/{bench['run_id']}").json()["events"]} >= {
+        "resumed"
+    }
