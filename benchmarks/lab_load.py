@@ -121,7 +121,7 @@ def _stats(values: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--benches", type=int, default=3)
     parser.add_argument("--time-scale", type=float, default=1000.0)
     parser.add_argument("--db", type=Path, default=None, help="default: a fresh temporary file")
