@@ -21,6 +21,7 @@ from meterbench.web import auth
 from meterbench.web.access import LabStore
 from meterbench.web.app import create_app
 from meterbench.web.auth import add_user
+from meterbench.web.public import RecordCheck
 from meterbench.web.service import Refused, load_benches, meter_list_from_serials
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -330,3 +331,23 @@ def test_a_crashed_worker_leaves_a_resumable_run(
     assert {e["kind"] for e in client.get(f"/api/runs/{bench['run_id']}").json()["events"]} >= {
         "resumed"
     }
+
+
+def test_the_public_lookup_uses_the_lab_s_record_checker(db: Path) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def signature_refused(store: LabStore, run_id: str, published: str) -> RecordCheck:
+        seen.append((run_id, published))
+        return RecordCheck(False, True, False, "the signature does not match the lab's key")
+
+    app = create_app(db, benches=[BENCHES / "runner-1p-8.toml"], checker=signature_refused)
+    with TestClient(app) as client:
+        _approve(client)
+        (entry,) = client.get("/api/public/lookup", params={"q": "SN0001"}).json()
+    assert entry["check"] == {
+        "ok": False,
+        "chain_ok": True,
+        "signature_ok": False,
+        "detail": "the signature does not match the lab's key",
+    }
+    assert seen == [(RUN_A, entry["final_hash"])]

@@ -88,6 +88,7 @@ def create_app(
     state_dir: Path | None = None,
     time_scale: float | None = None,
     public_limit: int = 30,
+    checker: public.Checker | None = None,
 ) -> FastAPI:
     """The application for one results database and the benches it offers."""
     store = LabStore(db)
@@ -98,6 +99,7 @@ def create_app(
         benches=service.load_benches(benches or []),
         plans=service.load_plans(plans or []),
         state_dir=state,
+        checker=checker,
     )
     limiter = public.RateLimit(public_limit, 60.0)
 

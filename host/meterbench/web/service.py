@@ -58,6 +58,9 @@ class Lab:
     plans: dict[str, Path]
     state_dir: Path
     signoff_required: bool = True
+    # How the public lookup checks a published record: (store, run_id, published hash) ->
+    # `public.RecordCheck`; None: the hash chain alone (`public.check_record`).
+    checker: Any = None
     cache: dict[tuple[str, str], Any] = field(default_factory=dict)
 
 
