@@ -351,3 +351,12 @@ def test_the_public_lookup_uses_the_lab_s_record_checker(db: Path) -> None:
         "detail": "the signature does not match the lab's key",
     }
     assert seen == [(RUN_A, entry["final_hash"])]
+
+
+def test_serve_refuses_an_unusable_database_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not a database at all")
+    result = CliRunner().invoke(cli_app, ["serve", "--db", str(bad), "--port", "1"])
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and "bad.db" in result.output
+    assert bad.read_bytes() == b"not a database at all"
