@@ -24,6 +24,7 @@ from meterbench.runner.cli import demo, resume, run
 from meterbench.runner.control_cli import abort, continue_, pause, take_out
 from meterbench.selftest_cli import selftest
 from meterbench.sim.serve import serve as sim_serve
+from meterbench.web.cli import serve, user_app
 from meterproto.decode import PROTOCOLS, decode_hex, json_safe
 
 
@@ -153,6 +154,8 @@ sim_app.command("serve")(sim_serve)
 app.add_typer(sim_app, name="sim")
 app.add_typer(plan_app, name="plan")
 app.add_typer(list_app, name="list")
+app.command("serve")(serve)
+app.add_typer(user_app, name="user")
 
 
 def main() -> None:

@@ -114,8 +114,23 @@ def test_installed_commands_work_from_any_directory(
     assert "controller C1" in endpoints and "source" in endpoints
 
     _electricity_run(command, tmp_path, env)
+    _lab_server(python, tmp_path, env)
     _demo(command, tmp_path, env)
     _firmware(command, python, wheel, tmp_path, env)
+
+
+def _lab_server(python: Path, cwd: Path, env: dict[str, str]) -> None:
+    """The lab server imports with its dependencies and finds its templates and script."""
+    code = (
+        "from importlib.resources import files\n"
+        "from pathlib import Path\n"
+        "from meterbench.web.app import create_app\n"
+        "web = files('meterbench.web')\n"
+        "assert (web / 'templates' / 'run.html').is_file()\n"
+        "assert 'EventSource' in (web / 'static' / 'live.js').read_text()\n"
+        "create_app(Path('lab.db'))\n"
+    )
+    _run([python, "-c", code], cwd, env)
 
 
 def _electricity_run(command: Path, cwd: Path, env: dict[str, str]) -> None:

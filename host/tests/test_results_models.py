@@ -29,6 +29,7 @@ from meterbench.results import (
     thaw,
     to_plain,
 )
+from meterbench.results.models import Signoff
 from meterbench.results.rows import CODECS, to_row
 from meterbench.results.sample import (
     SNAPSHOTS,
@@ -55,6 +56,14 @@ def test_every_record_type_round_trips_through_the_store(tmp_path):
         run = store_sample_run(store, close=False)
         store.append(*verdict_records(run.run_id))
         store.set_status(run.run_id, RunStatus.COMPLETED, START + timedelta(hours=1))
+        signoff = Signoff(
+            run_id=run.run_id,
+            stage="check",
+            at=START + timedelta(hours=2),
+            username="chen",
+            name="Chen Jing",
+        )
+        store.append(signoff)  # the one record a completed run takes
         record = store.load_run(run.run_id)
     assert record.run == sample_run()
     assert dict(record.snapshots) == SNAPSHOTS
@@ -69,9 +78,10 @@ def test_every_record_type_round_trips_through_the_store(tmp_path):
         + list(record.manual_results)
         + list(record.lot_statistics)
         + list(record.lot_verdicts)
+        + list(record.signoffs)
     )
     expected = [RunStatusChange(run_id=run.run_id, status=RunStatus.RUNNING, at=T0)]
-    expected += sample_records(run.run_id) + verdict_records(run.run_id)
+    expected += sample_records(run.run_id) + verdict_records(run.run_id) + [signoff]
     key = lambda r: (type(r).__name__, canonical_json(to_plain(r)))  # noqa: E731
     assert sorted(stored, key=key) == sorted(expected, key=key)
     assert {type(r) for r in stored} | {Run, Snapshot} == set(CODECS)

@@ -60,6 +60,13 @@ class ClosedRunError(StoreError):
         self.run_id = run_id
 
 
+class SignoffNotAllowedError(StoreError):
+    """A sign-off vouches for a finished record: only a completed run takes one."""
+
+    def __init__(self, run_id: str, status: str) -> None:
+        super().__init__(f"run {run_id} is {status}; only a completed run can be signed off")
+
+
 class StatusTransitionError(StoreError):
     def __init__(self, run_id: str, current: str | None, new: str) -> None:
         super().__init__(f"run {run_id!r}: status cannot change from {current} to {new}")

@@ -473,6 +473,32 @@ class LotVerdict:
         _json(self, "failed_points", mapping=False)
 
 
+SIGNOFF_STAGES = ("check", "approve")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Signoff:
+    """A person's sign-off of a completed run: checked (核验, stage ``check``) or approved
+    (批准, stage ``approve``). Appended to the run's chain after the run closed, so the
+    record shows who vouched for the results and when; certificates follow approval."""
+
+    run_id: str
+    stage: str
+    at: datetime
+    username: str
+    name: str
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _run_id(self)
+        if self.stage not in SIGNOFF_STAGES:
+            raise ValueError(f"Signoff.stage: one of {', '.join(SIGNOFF_STAGES)}")
+        _time(self, "at")
+        _text(self, "username")
+        _text(self, "name")
+        _text(self, "note", optional=True)
+
+
 Record = (
     Run
     | Snapshot
@@ -486,6 +512,7 @@ Record = (
     | ManualResult
     | LotStatistic
     | LotVerdict
+    | Signoff
 )
 
 

@@ -19,6 +19,7 @@ from meterbench.results.models import (
     Reading,
     Run,
     RunStatusChange,
+    Signoff,
     Step,
     to_plain,
 )
@@ -66,6 +67,7 @@ class RunRecord:
     manual_results: tuple[ManualResult, ...] = ()
     lot_statistics: tuple[LotStatistic, ...] = ()
     lot_verdicts: tuple[LotVerdict, ...] = ()
+    signoffs: tuple[Signoff, ...] = ()
 
     @property
     def status(self) -> RunStatus | None:
@@ -100,4 +102,5 @@ class RunRecord:
             "manual_results": to_plain(self.manual_results),
             "lot_statistics": to_plain(self.lot_statistics),
             "lot_verdicts": to_plain(self.lot_verdicts),
+            "signoffs": to_plain(self.signoffs),
         }

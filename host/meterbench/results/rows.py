@@ -32,6 +32,7 @@ from meterbench.results.models import (
     Record,
     Run,
     RunStatusChange,
+    Signoff,
     Snapshot,
     Step,
 )
@@ -405,6 +406,28 @@ def _lot_verdict_record(w: Mapping[str, Value]) -> LotVerdict:
     )
 
 
+def _signoff_row(s: Signoff) -> Row:
+    return {
+        "run_id": s.run_id,
+        "stage": s.stage,
+        "recorded_at": datetime_text(s.at),
+        "username": s.username,
+        "full_name": s.name,
+        "note": s.note,
+    }
+
+
+def _signoff_record(w: Mapping[str, Value]) -> Signoff:
+    return Signoff(
+        run_id=str(w["run_id"]),
+        stage=str(w["stage"]),
+        at=parse_datetime(str(w["recorded_at"])),
+        username=str(w["username"]),
+        name=str(w["full_name"]),
+        note=_opt(w["note"]),
+    )
+
+
 CODECS: dict[type, Codec] = {
     Run: Codec(schema.RUN, _run_row, _run_record),
     RunStatusChange: Codec(schema.RUN_STATUS, _status_row, _status_record),
@@ -418,6 +441,7 @@ CODECS: dict[type, Codec] = {
     ManualResult: Codec(schema.MANUAL_RESULT, _manual_row, _manual_record),
     LotStatistic: Codec(schema.LOT_STATISTIC, _lot_row, _lot_record),
     LotVerdict: Codec(schema.LOT_VERDICT, _lot_verdict_row, _lot_verdict_record),
+    Signoff: Codec(schema.SIGNOFF, _signoff_row, _signoff_record),
 }
 CODECS_BY_TABLE: dict[str, Codec] = {codec.table.name: codec for codec in CODECS.values()}
 

@@ -185,6 +185,12 @@ LOT_VERDICT = Table(
     key=("run_id", "lot"),
 )
 
+SIGNOFF = Table(
+    "signoff",
+    columns=("run_id", "stage", "recorded_at", "username", "full_name", "note"),
+    key=("run_id", "stage"),
+)
+
 TABLES: tuple[Table, ...] = (
     RUN,
     RUN_STATUS,
@@ -198,5 +204,6 @@ TABLES: tuple[Table, ...] = (
     MANUAL_RESULT,
     LOT_STATISTIC,
     LOT_VERDICT,
+    SIGNOFF,
 )
 TABLES_BY_NAME = {table.name: table for table in TABLES}

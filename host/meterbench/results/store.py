@@ -29,6 +29,7 @@ from meterbench.results.errors import (
     MissingReferenceError,
     ReadOnlyUpgradeError,
     SchemaTooNewError,
+    SignoffNotAllowedError,
     StatusTransitionError,
     UnknownRunError,
 )
@@ -46,6 +47,7 @@ from meterbench.results.models import (
     Record,
     Run,
     RunStatusChange,
+    Signoff,
     Snapshot,
     Step,
 )
@@ -108,6 +110,12 @@ class ResultsStore:
     @property
     def location(self) -> str:
         return self._db.location
+
+    @property
+    def connector(self) -> Connector:
+        """The database itself, for the lab server's own tables outside the run chains
+        (users, sessions, audit trail); chained rows go through `append` only."""
+        return self._db
 
     def close(self) -> None:
         self._db.close()
@@ -189,6 +197,11 @@ class ResultsStore:
             return None
         if head is None:
             raise UnknownRunError(record.run_id)
+        if isinstance(record, Signoff):  # vouches for a finished record, so comes after it
+            if head.status is not RunStatus.COMPLETED:
+                current = head.status.value if head.status else "unknown"
+                raise SignoffNotAllowedError(record.run_id, current)
+            return head
         if head.status is not None and head.status.closed:
             raise ClosedRunError(record.run_id, head.status.value)
         if isinstance(record, RunStatusChange) and record.status not in TRANSITIONS[head.status]:
@@ -385,6 +398,7 @@ class ResultsStore:
             manual_results=parts[ManualResult],
             lot_statistics=parts[LotStatistic],
             lot_verdicts=parts[LotVerdict],
+            signoffs=parts[Signoff],
             final_hash=head.hash,
             rows=1 + sum(len(rows) for rows in parts.values()),
         )

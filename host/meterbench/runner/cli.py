@@ -189,6 +189,10 @@ def demo(
         typer.Option(help="Simulated seconds per wall second (default: the bench file's)."),
     ] = None,
     plain: Annotated[bool, typer.Option(help="Line-by-line progress.")] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Run it under the lab server and open the browser.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="With --serve: the server's port.")] = 8000,
 ) -> None:
     """Run the default plan on the simulated 24-position bench, then write the reports."""
     if problem := time_scale_problem(time_scale):
@@ -196,6 +200,11 @@ def demo(
     files = locate(bench, BENCHES), locate(plan, PLANS), locate(meters, METER_LISTS)
     out.mkdir(parents=True, exist_ok=True)
     database = db or Path(os.environ.get("METERBENCH_DB") or out / "results.db")
+    if serve:
+        from meterbench.web.demo import serve_demo
+
+        serve_demo(database, *files, time_scale, port)
+        return
     options = RunOptions(
         *files,
         database,

@@ -185,6 +185,8 @@ def planned_steps(
     for type_id in types:
         expansion = expansions[type_id]
         for step in expansion.steps:
+            if step.type == "manual":  # carried out and recorded by a person, not the bench
+                continue
             for planned in step.planned():
                 if planned.key not in steps:
                     order.append(planned.key)

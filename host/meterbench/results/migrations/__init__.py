@@ -14,7 +14,11 @@ from datetime import UTC, datetime
 
 from meterbench.results.connector import Connector
 from meterbench.results.errors import NotAResultsDatabaseError, SchemaTooNewError
-from meterbench.results.migrations import m0001_initial, m0002_manual_and_lots
+from meterbench.results.migrations import (
+    m0001_initial,
+    m0002_manual_and_lots,
+    m0004_users_and_signoff,
+)
 from meterbench.results.schema import SCHEMA_TABLE
 
 
@@ -28,6 +32,8 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, m0001_initial.DESCRIPTION, m0001_initial.STATEMENTS),
     Migration(2, m0002_manual_and_lots.DESCRIPTION, m0002_manual_and_lots.STATEMENTS),
+    # Version 3 is the signed run heads (another branch); numbers stay as they were assigned.
+    Migration(4, m0004_users_and_signoff.DESCRIPTION, m0004_users_and_signoff.STATEMENTS),
 )
 
 _VERSION_TABLE = f"""
