@@ -92,3 +92,11 @@ class ReadOnlyUpgradeError(StoreError):
             f"{path} {what} (this meterbench reads version {supported}) and is opened only "
             "for reading, so it is left untouched"
         )
+
+
+class DatabaseUnreachableError(StoreError):
+    """A database server that cannot be reached or refused the connection."""
+
+    def __init__(self, location: str, detail: str) -> None:
+        super().__init__(f"cannot use the results database {location}: {detail}")
+        self.location = location

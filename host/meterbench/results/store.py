@@ -21,7 +21,7 @@ from typing import Any
 from meterbench.results import schema
 from meterbench.results.canonical import JsonValue
 from meterbench.results.chain import GENESIS, ChainedRow, ChainReport, row_hash, verify_rows
-from meterbench.results.connector import Connector, SQLiteConnector
+from meterbench.results.connector import Connector, open_connector
 from meterbench.results.crash_hook import CrashHook
 from meterbench.results.errors import (
     ClosedRunError,
@@ -97,12 +97,13 @@ class ResultsStore:
         migrations: Sequence[Migration] = MIGRATIONS,
         read_only: bool = False,
     ) -> ResultsStore:
-        """Open (and with ``create``, create) an SQLite store; default path: `default_db_path`.
+        """Open (and with ``create``, create) a store; default: `default_db_path`.
 
-        ``read_only`` (for commands that only read) writes nothing, never migrates, and
-        opens copies on read-only media."""
-        location = Path(path) if path is not None else default_db_path()
-        connector = SQLiteConnector(location, create=create, read_only=read_only)
+        ``path`` is an SQLite file, or a ``postgresql://`` URL of a lab database (which must
+        exist; its tables are created by the migrations). ``read_only`` (for commands that
+        only read) writes nothing, never migrates, and opens copies on read-only media."""
+        location = path if path is not None else default_db_path()
+        connector = open_connector(location, create=create, read_only=read_only)
         return cls(connector, migrations=migrations, read_only=read_only)
 
     @property
@@ -156,6 +157,10 @@ class ResultsStore:
         inserted = 0
         tables: dict[str, int] = {}
         with self._db.write():
+            # Each run's chain has one writer at a time (in a fixed order: no deadlock); the
+            # head and the stored keys are read only once the lock is held.
+            for run_id in sorted({record.run_id for _, _, record in prepared}):
+                self._db.lock(f"run:{run_id}")
             heads: dict[str, _Head | None] = {}
             for table, row, record in prepared:
                 existing = self._find(table, row)

@@ -59,6 +59,7 @@ def upgrade(db: Connector, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     if found == latest:
         return found
     with db.write():
+        db.lock("schema")
         # Re-read under the write lock: another process may have migrated meanwhile.
         found = current_version(db)
         if found > latest:
