@@ -19,6 +19,7 @@ from meterbench.meter_cli import meter_app, sim_app
 from meterbench.plan.cli import plan_app
 from meterbench.reports.cli import certificate, report
 from meterbench.results.cli import records_app, runs, show
+from meterbench.results.db_cli import db_app
 from meterbench.results.manual_cli import record
 from meterbench.runner.cli import demo, resume, run
 from meterbench.runner.control_cli import abort, continue_, pause, take_out
@@ -147,6 +148,7 @@ app.command("report")(report)
 app.command("certificate")(certificate)
 app.command("record")(record)
 app.add_typer(records_app, name="records")
+app.add_typer(db_app, name="db")
 app.add_typer(firmware_app, name="firmware")
 app.add_typer(meter_app, name="meter")
 sim_app.command("serve")(sim_serve)

@@ -37,10 +37,11 @@ class Language(StrEnum):
 
 RunArgument = Annotated[str, typer.Argument(help="Run id, as listed by `meterbench runs`.")]
 DbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--db",
-        help="Results database (default: $METERBENCH_DB or ~/.local/share/meterbench/results.db).",
+        help="Results database: an SQLite file or a lab's postgresql:// URL (default: "
+        "$METERBENCH_DB or ~/.local/share/meterbench/results.db).",
         show_default=False,
     ),
 ]
@@ -57,7 +58,7 @@ LangOption = Annotated[
 
 
 @contextmanager
-def _guarded(db: Path | None) -> Iterator[ResultsStore]:
+def _guarded(db: str | None) -> Iterator[ResultsStore]:
     """Open an existing database; every store or report error becomes one line, exit 2."""
     try:
         with ResultsStore.open(

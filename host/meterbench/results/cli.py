@@ -10,7 +10,6 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,10 +21,11 @@ from meterbench.results.paths import default_db_path
 from meterbench.results.store import ResultsStore
 
 DbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--db",
-        help="Results database (default: $METERBENCH_DB or ~/.local/share/meterbench/results.db).",
+        help="Results database: an SQLite file or a lab's postgresql:// URL (default: "
+        "$METERBENCH_DB or ~/.local/share/meterbench/results.db).",
         show_default=False,
     ),
 ]
@@ -44,7 +44,7 @@ def _console() -> Console:
 
 
 @contextmanager
-def _store(db: Path | None, *, writing: bool = False) -> Iterator[ResultsStore]:
+def _store(db: str | None, *, writing: bool = False) -> Iterator[ResultsStore]:
     """Open an existing database (for reading unless ``writing``); turn every store error
     into one line and exit status 2."""
     try:

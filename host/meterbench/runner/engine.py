@@ -93,7 +93,7 @@ class RunOptions:
     bench: Path
     plan: Path
     meters: Path
-    db: Path | None = None
+    db: str | Path | None = None  # an SQLite file or a postgresql:// URL
     verifier: str | None = None
     checker: str | None = None
     task: str | None = None
