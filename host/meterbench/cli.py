@@ -14,6 +14,7 @@ from typer.core import TyperGroup
 from meterbench.config.errors import ConfigError
 from meterbench.exit_codes import exit_code_help
 from meterbench.firmware_tools.cli import app as firmware_app
+from meterbench.lab_cli import lab_app
 from meterbench.list_cli import list_app
 from meterbench.meter_cli import meter_app, sim_app
 from meterbench.plan.cli import plan_app
@@ -149,6 +150,7 @@ app.command("certificate")(certificate)
 app.command("record")(record)
 app.add_typer(records_app, name="records")
 app.add_typer(db_app, name="db")
+app.add_typer(lab_app, name="lab")
 app.add_typer(firmware_app, name="firmware")
 app.add_typer(meter_app, name="meter")
 sim_app.command("serve")(sim_serve)

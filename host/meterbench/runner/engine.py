@@ -24,7 +24,7 @@ from meterbench.bench_open import open_bench
 from meterbench.clock import Clock
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
-from meterbench.config.lab import bench_lab, lab_snapshot
+from meterbench.config.lab import bench_lab, bench_lab_key, lab_snapshot
 from meterbench.config.plans import load_plan
 from meterbench.devices.controller import ControllerError
 from meterbench.devices.source import SourceError
@@ -266,6 +266,11 @@ class Runner:
         return await self._execute(prepared, options, run_id)
 
     async def _execute(self, prepared: Prepared, options: RunOptions, resume_id: str | None) -> str:
+        # The lab's key signs the run's chain head when the run closes (a missing key file
+        # is a ConfigError here, before anything is switched on).
+        key = bench_lab_key(prepared.bench.lab, prepared.bench_path)
+        if key is not None:
+            self.store.signer = key
         async with open_bench(prepared.bench, prepared.bench_path, options.time_scale) as bench:
             config, clock = bench.config, bench.clock
             opening = OpenOptions(options.password, options.operator, clock)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from meterbench.results.connector import Connector
 from meterbench.results.errors import NotAResultsDatabaseError, SchemaTooNewError
-from meterbench.results.migrations import m0001_initial, m0002_manual_and_lots
+from meterbench.results.migrations import m0001_initial, m0002_manual_and_lots, m0003_signatures
 from meterbench.results.schema import SCHEMA_TABLE
 
 
@@ -28,6 +28,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, m0001_initial.DESCRIPTION, m0001_initial.STATEMENTS),
     Migration(2, m0002_manual_and_lots.DESCRIPTION, m0002_manual_and_lots.STATEMENTS),
+    Migration(3, m0003_signatures.DESCRIPTION, m0003_signatures.STATEMENTS),
 )
 
 _VERSION_TABLE = f"""
