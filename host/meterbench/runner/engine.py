@@ -268,7 +268,15 @@ class Runner:
     async def _execute(self, prepared: Prepared, options: RunOptions, resume_id: str | None) -> str:
         # The lab's key signs the run's chain head when the run closes (a missing key file
         # is a ConfigError here, before anything is switched on).
-        key = bench_lab_key(prepared.bench.lab, prepared.bench_path)
+        # A resumed run reads no input file again: a lab key that cannot be read then leaves
+        # the run to close unsigned, with an event saying how to sign it afterwards.
+        unsigned = None
+        try:
+            key = bench_lab_key(prepared.bench.lab, prepared.bench_path)
+        except ConfigError as exc:
+            if resume_id is None:
+                raise
+            key, unsigned = None, exc.one_line()
         if key is not None:
             self.store.signer = key
         async with open_bench(prepared.bench, prepared.bench_path, options.time_scale) as bench:
@@ -290,6 +298,13 @@ class Runner:
                     {m.position: m for m in prepared.meters},
                     self.observer,
                 )
+                if unsigned is not None:
+                    ctx.log(
+                        Severity.WARNING,
+                        "unsigned",
+                        f"the lab's key could not be read ({unsigned}); the run closes "
+                        f"unsigned: sign it with `meterbench records sign {run_id} --lab LAB`",
+                    )
                 supervisor = Supervisor()
                 supervisor.install()
                 try:
