@@ -87,10 +87,11 @@ class PostgresCluster:
     def new_database(self) -> str:
         """A new empty database on the server; its URL."""
         import psycopg
+        from psycopg import sql
 
         name = f"t{next(self._names)}"
         with psycopg.connect(self.url(), autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}")
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.url(name)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any, LiteralString, cast
 
 import pytest
 from typer.testing import CliRunner
@@ -56,7 +57,7 @@ def _raw_execute(location: str, statements: list[tuple[str, tuple[object, ...]]]
         with psycopg.connect(location) as raw:
             raw.execute("SET session_replication_role = replica")  # triggers off
             for sql, params in statements:
-                raw.execute(sql.replace("?", "%s"), params)
+                raw.execute(cast(LiteralString, sql.replace("?", "%s")), params)
         return
     raw = sqlite3.connect(location)
     for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
@@ -92,7 +93,7 @@ def rechain_with_edit(location: str, run_id: str, table: str, **changes: object)
     prev = rows[0].prev_hash
     edited = False
     for row in rows:
-        content = dict(row.content)
+        content: dict[str, Any] = dict(row.content)
         differs = any(content.get(k) != v for k, v in changes.items())
         if row.table == table and not edited and differs:
             content.update(changes)

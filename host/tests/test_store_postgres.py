@@ -74,7 +74,7 @@ def test_two_workers_appending_to_one_run_leave_a_chain_that_verifies(postgres_u
     assert report.ok, report.summary()
     assert report.rows == rows_before + 2 * PER_WORKER
     assert [r.seq for r in rows] == list(range(report.rows))
-    added = [r.content["position_no"] for r in rows[rows_before:]]
+    added = [int(str(r.content["position_no"])) for r in rows[rows_before:]]
     assert sorted(added) == [1] * PER_WORKER + [2] * PER_WORKER
 
 
