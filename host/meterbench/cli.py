@@ -14,11 +14,13 @@ from typer.core import TyperGroup
 from meterbench.config.errors import ConfigError
 from meterbench.exit_codes import exit_code_help
 from meterbench.firmware_tools.cli import app as firmware_app
+from meterbench.lab_cli import lab_app
 from meterbench.list_cli import list_app
 from meterbench.meter_cli import meter_app, sim_app
 from meterbench.plan.cli import plan_app
 from meterbench.reports.cli import certificate, report
 from meterbench.results.cli import records_app, runs, show
+from meterbench.results.db_cli import db_app
 from meterbench.results.manual_cli import record
 from meterbench.runner.cli import demo, resume, run
 from meterbench.runner.control_cli import abort, continue_, pause, take_out
@@ -148,6 +150,8 @@ app.command("report")(report)
 app.command("certificate")(certificate)
 app.command("record")(record)
 app.add_typer(records_app, name="records")
+app.add_typer(db_app, name="db")
+app.add_typer(lab_app, name="lab")
 app.add_typer(firmware_app, name="firmware")
 app.add_typer(meter_app, name="meter")
 sim_app.command("serve")(sim_serve)

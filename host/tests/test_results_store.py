@@ -1,4 +1,6 @@
-"""Results store: append-only rules, idempotent keys, resume queries, schema versions, files."""
+"""Results store: append-only rules, idempotent keys, resume queries, schema versions, files.
+
+Every test that takes ``store`` runs twice: on SQLite and on the session's PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -37,9 +39,31 @@ T0 = START
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(db_location):
+    with ResultsStore.open(db_location) as s:
+        yield s
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
     with ResultsStore.open(tmp_path / "results.db") as s:
         yield s
+
+
+def _raw_columns(location: str, table: str) -> list[str]:
+    """Column names in table order, asked of the database itself (not through the store)."""
+    if location.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(location) as raw:
+            rows = raw.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = %s ORDER BY ordinal_position",
+                (table,),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+    with sqlite3.connect(location) as raw:
+        return [row[1] for row in raw.execute(f"PRAGMA table_info({table})")]
 
 
 @pytest.fixture
@@ -63,7 +87,8 @@ def _reading(run_id: str, index: int, value: str = "0.10", **extra: object) -> R
     return Reading(**fields)  # type: ignore[arg-type]
 
 
-def test_the_database_is_wal_with_full_sync_and_versioned(tmp_path, store):
+def test_the_database_is_wal_with_full_sync_and_versioned(tmp_path, sqlite_store):
+    store = sqlite_store
     raw = sqlite3.connect(tmp_path / "results.db")
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     version = raw.execute(f"SELECT MAX(version) FROM {SCHEMA_TABLE}").fetchone()[0]
@@ -73,15 +98,14 @@ def test_the_database_is_wal_with_full_sync_and_versioned(tmp_path, store):
     assert store._db.execute("PRAGMA synchronous")[0][0] == 2  # FULL
 
 
-def test_schema_matches_the_table_specs(tmp_path, store):
-    raw = sqlite3.connect(tmp_path / "results.db")
+def test_schema_matches_the_table_specs(db_location, store):
+    assert store.schema_version == MIGRATIONS[-1].version
     for table in TABLES:
-        columns = [row[1] for row in raw.execute(f"PRAGMA table_info({table.name})")]
+        columns = _raw_columns(db_location, table.name)
         # a column added by a later migration (ALTER TABLE) comes after the chain columns
         chain = ["seq", "prev_hash", "row_hash"]
         assert [c for c in columns if c not in chain] == list(table.columns), table.name
         assert [c for c in columns if c in chain] == chain, table.name
-    raw.close()
 
 
 def test_reappending_identical_records_is_a_no_op(store, open_run):
@@ -152,7 +176,25 @@ def test_status_changes_are_appended_and_checked(store, open_run):
         store.set_status(open_run, "aborted", T0 + timedelta(minutes=5))
 
 
-def test_the_database_refuses_update_and_delete(tmp_path, store, open_run):
+def test_the_database_refuses_update_delete_and_truncate(postgres_url):
+    import psycopg
+
+    with ResultsStore.open(postgres_url) as store:
+        store_sample_run(store, "RUN-PG", close=False)
+    for sql in (
+        "UPDATE reading SET result_value = '0' WHERE run_id = 'RUN-PG'",
+        "DELETE FROM run_status",
+        "TRUNCATE run_event CASCADE",
+    ):
+        with (
+            psycopg.connect(postgres_url) as raw,
+            pytest.raises(psycopg.Error, match="append-only"),
+        ):
+            raw.execute(sql)
+
+
+def test_the_sqlite_file_refuses_update_and_delete(tmp_path, sqlite_store):
+    open_run = store_sample_run(sqlite_store, close=False).run_id
     raw = sqlite3.connect(tmp_path / "results.db")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         raw.execute("UPDATE reading SET result_value = '0' WHERE run_id = ?", (open_run,))

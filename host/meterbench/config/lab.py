@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from meterbench.config.errors import ConfigError
 from meterbench.config.files import read_toml, validate_model
+from meterbench.results.signing import LabKey, PublicKey, SigningKeyError
 
 
 class _Strict(BaseModel):
@@ -75,11 +76,29 @@ class Signatories(_Strict):
     approver_title: str = ""
 
 
+class Signing(_Strict):
+    """The lab's Ed25519 key: the private key file stays on the lab server (created by
+    `meterbench lab keygen`), the public key is published for anyone to check records."""
+
+    key_file: str = Field(
+        default="", description="private key (PEM), relative to this file; '' = not signing"
+    )
+    public_key: str = Field(default="", description="the published key, ed25519:<base64>")
+
+    @field_validator("public_key")
+    @classmethod
+    def _public(cls, value: str) -> str:
+        if value:
+            PublicKey.parse(value)  # SigningKeyError is a ValueError for the field message
+        return value
+
+
 class LabProfile(_Strict):
     lab: LabInfo
     standards: list[LabStandard] = Field(min_length=1)
     validity: list[Validity] = []
     signatories: Signatories
+    signing: Signing = Signing()
 
 
 def load_lab(path: str | os.PathLike[str]) -> LabProfile:
@@ -104,8 +123,61 @@ def bench_lab(lab: str | None, bench_path: str | os.PathLike[str]) -> LabProfile
 
 
 def lab_snapshot(profile: LabProfile) -> dict[str, object]:
-    """The JSON a run stores (snapshot ``lab``), read back by the documents."""
-    return profile.model_dump(mode="json")
+    """The JSON a run stores (snapshot ``lab``), read back by the documents. The signing
+    section stays out: where the key lives is no part of a record, and a key stored in the
+    record it vouches for would prove nothing."""
+    return profile.model_dump(mode="json", exclude={"signing"})
+
+
+def key_file(profile: LabProfile, lab_file: str | os.PathLike[str]) -> Path | None:
+    """Where the lab's private key is (relative paths from the lab file); None: not set."""
+    if not profile.signing.key_file:
+        return None
+    return (Path(lab_file).parent / profile.signing.key_file).expanduser()
+
+
+def lab_key(lab_file: str | os.PathLike[str]) -> LabKey | None:
+    """The lab's signing key when the profile names one; ConfigError when it is missing,
+    unreadable or does not match the published public key."""
+    profile = load_lab(lab_file)
+    path = key_file(profile, lab_file)
+    if path is None:
+        return None
+    if not path.exists():
+        raise ConfigError(
+            lab_file,
+            "signing.key_file",
+            f"no key at {path}: create it with `meterbench lab keygen --lab {lab_file}`",
+        )
+    try:
+        key = LabKey.load(path)
+    except SigningKeyError as exc:
+        raise ConfigError(lab_file, "signing.key_file", str(exc)) from None
+    published = profile.signing.public_key
+    if published and PublicKey.parse(published) != key.public:
+        raise ConfigError(
+            lab_file,
+            "signing.public_key",
+            f"the published key is not the public half of {path} (key {key.public.key_id})",
+        )
+    return key
+
+
+def lab_public_key(lab_file: str | os.PathLike[str]) -> PublicKey | None:
+    """The key records are checked with: the published ``public_key``, else the public half
+    of the key file; None when the lab signs nothing."""
+    profile = load_lab(lab_file)
+    if profile.signing.public_key:
+        return PublicKey.parse(profile.signing.public_key)
+    key = lab_key(lab_file)
+    return None if key is None else key.public
+
+
+def bench_lab_key(lab: str | None, bench_path: str | os.PathLike[str]) -> LabKey | None:
+    """The signing key of the lab a bench file names; None when it names none or no key."""
+    if not lab:
+        return None
+    return lab_key(lab_path(lab, bench_path))
 
 
 def local_zone(name: str = "") -> tzinfo:

@@ -6,8 +6,10 @@ the regulation's full title, the conclusion, dates with 有效期至, and the si
 批准人, 核验员 and 检定员 with space to sign; page 2: the standard used with its examination
 certificate, traceability and uncertainty statements, and the conditions; page 3: the results
 (rounded values, limits, conclusions, manual items; the acceptance verdict separately). Both
-carry the run's final hash. A broken chain, an open run, a missing mandatory manual item or a
-lot whose certificates are withheld gets no certificate.
+carry the run's final hash and, for a run the lab signs, its signature over that head as text
+and as a QR code (`signature_code`). A broken chain, a signature that does not verify, an open
+run, a missing mandatory manual item or a lot whose certificates are withheld gets no
+certificate.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from meterbench.reports.common import (
     new_document,
     outcome_cell,
     safe,
+    signature_blocks,
     standard_fields,
     verification_date,
 )
@@ -35,6 +38,7 @@ from meterbench.reports.errors import (
     ManualItemMissingError,
     NoVerdictError,
     RunNotClosedError,
+    SignatureInvalidError,
 )
 from meterbench.reports.meters import MeterResult
 from meterbench.reports.translations import point_label, reason_text, regulation_title
@@ -45,8 +49,10 @@ VALID_MONTHS_KEY = "certificate_valid_months"
 
 def check_issuable(ctx: ReportContext, meter: MeterResult) -> str:
     """The document kind for this meter, or the reason none may be issued."""
-    if not ctx.integrity.ok:
+    if not ctx.integrity.chain_ok:
         raise ChainBrokenError(ctx.run_id, ctx.integrity.problem or "unknown problem")
+    if not ctx.integrity.ok:
+        raise SignatureInvalidError(ctx.run_id, ctx.integrity.signature_problem or "unknown")
     if ctx.integrity.status is not RunStatus.COMPLETED:
         status = ctx.integrity.status.value if ctx.integrity.status else "unknown"
         raise RunNotClosedError(ctx.run_id, status)
@@ -188,7 +194,7 @@ def build_certificate(ctx: ReportContext, meter: MeterResult) -> Document:
     )
     if meter.manual:
         doc.add(Heading(labels("manual_items"), 2), manual_table(ctx, meter))
-    doc.add(*integrity_blocks(ctx))
+    doc.add(*integrity_blocks(ctx), *signature_blocks(ctx, number))
     return doc
 
 

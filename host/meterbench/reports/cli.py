@@ -16,6 +16,7 @@ import typer
 
 from meterbench.reports.errors import ReportError
 from meterbench.results import ResultsStore, StoreError, default_db_path
+from meterbench.results.cli import LabOption, PublicKeyOption, trusted_key
 
 
 class ReportFormat(StrEnum):
@@ -37,10 +38,11 @@ class Language(StrEnum):
 
 RunArgument = Annotated[str, typer.Argument(help="Run id, as listed by `meterbench runs`.")]
 DbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--db",
-        help="Results database (default: $METERBENCH_DB or ~/.local/share/meterbench/results.db).",
+        help="Results database: an SQLite file or a lab's postgresql:// URL (default: "
+        "$METERBENCH_DB or ~/.local/share/meterbench/results.db).",
         show_default=False,
     ),
 ]
@@ -57,7 +59,7 @@ LangOption = Annotated[
 
 
 @contextmanager
-def _guarded(db: Path | None) -> Iterator[ResultsStore]:
+def _guarded(db: str | None) -> Iterator[ResultsStore]:
     """Open an existing database; every store or report error becomes one line, exit 2."""
     try:
         with ResultsStore.open(
@@ -119,13 +121,23 @@ def certificate(
     format: Annotated[
         DocumentFormat, typer.Option("--format", "-f", help="pdf or html.")
     ] = DocumentFormat.PDF,
+    lab: LabOption = None,
+    public_key: PublicKeyOption = None,
 ) -> None:
-    """Certificates (meter passed) and result notices (meter failed) of a completed run."""
+    """Certificates (meter passed) and result notices (meter failed) of a completed run whose
+    chain and lab signature verify (with --lab: signed by the lab's published key)."""
     from meterbench.reports.render import render_certificates
 
+    key = trusted_key(lab, public_key)
     with _guarded(db) as store:
         outcome = render_certificates(
-            store, run, out, lang=lang.value, meter=meter, formats=(format.value,)
+            store,
+            run,
+            out,
+            lang=lang.value,
+            meter=meter,
+            formats=(format.value,),
+            public_key=key,
         )
     for path in outcome.paths:
         typer.echo(str(path))

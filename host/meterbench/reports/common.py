@@ -16,11 +16,13 @@ from meterbench.reports.document import (
     Document,
     Fields,
     Heading,
+    Image,
     Table,
     Tone,
     cell,
 )
 from meterbench.reports.meters import MeterResult
+from meterbench.reports.signature_code import code_text, qr_images
 from meterbench.results import Outcome
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -214,6 +216,32 @@ def integrity_blocks(ctx: ReportContext) -> list[Block]:
             ),
             columns=1,
         ),
+    ]
+
+
+def signature_blocks(ctx: ReportContext, number: str) -> list[Block]:
+    """The lab's signature over the printed head, as text and as a QR code (certificates and
+    notices of a signed run); nothing for a run the lab does not sign."""
+    head = ctx.integrity.signed
+    if head is None:
+        return []
+    labels = ctx.labels
+    text = code_text(number, head)
+    images = qr_images(text)
+    return [
+        Heading(labels("lab_signature"), 2),
+        Fields(
+            (
+                (labels("document_no"), cell(number, "mono")),
+                (labels("final_hash"), cell(head.final_hash, "mono")),
+                (labels("signed_rows"), cell(head.rows)),
+                (labels("signing_key"), cell(head.key_id, "mono")),
+                (labels("signed_at"), cell(fmt.when(head.signed_at, ctx.tz))),
+                (labels("signature"), cell(head.signature, "mono")),
+            ),
+            columns=1,
+        ),
+        Image(labels("signature_qr"), images.png, images.svg, alt=text, width_mm=32),
     ]
 
 

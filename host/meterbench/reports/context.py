@@ -18,6 +18,7 @@ from meterbench.reports.meters import MeterResult, find_meter, meter_results
 from meterbench.reports.numbering import document_number, first_seq
 from meterbench.reports.traceability import BenchFacts, bench_facts
 from meterbench.results import ResultsStore, RunRecord
+from meterbench.results.signing import PublicKey
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,17 @@ class ReportContext:
 
 
 def load_context(
-    store: ResultsStore, run_id: str, lang: str = "zh", on_broken: OnBroken = "refuse"
+    store: ResultsStore,
+    run_id: str,
+    lang: str = "zh",
+    on_broken: OnBroken = "refuse",
+    public_key: PublicKey | None = None,
 ) -> ReportContext:
-    """Load a run, check its chain (refusing a broken one unless ``on_broken="mark"``)."""
+    """Load a run, check its chain and signatures (refusing a broken one unless
+    ``on_broken="mark"``); ``public_key``: the lab's published key, when known."""
     labels = Labels(lang)
     record = store.load_run(run_id)
-    integrity = check(store, record)
+    integrity = check(store, record, public_key)
     require(integrity, on_broken)
     facts = bench_facts(record)
     lab = lab_facts(record, bench_kind(record))

@@ -67,6 +67,7 @@ class Image:
     png: bytes
     svg: str
     alt: str = ""
+    width_mm: float | None = None  # None: the full text width (plots); a QR code is small
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,17 @@ class ChainBrokenError(ReportError):
         self.problem = problem
 
 
+class SignatureInvalidError(ReportError):
+    """The lab's signature over the run does not verify, or the closed run is not signed."""
+
+    def __init__(self, run_id: str, problem: str) -> None:
+        super().__init__(
+            f"refusing run {run_id!r}: the lab's signature check failed ({problem}); "
+            "`meterbench records verify --lab LAB` says more"
+        )
+        self.problem = problem
+
+
 class RunNotClosedError(ReportError):
     def __init__(self, run_id: str, status: str) -> None:
         super().__init__(

@@ -80,6 +80,16 @@ _LABELS: dict[str, tuple[str, str]] = {
     "chain_state": ("哈希链", "Hash chain"),
     "chain_ok": ("完整，未被改动", "intact, not altered"),
     "chain_broken": ("已被改动！", "ALTERED!"),
+    "lab_signature": ("本机构数字签名", "Signature of the lab"),
+    "signed_rows": ("签名覆盖的记录行数", "Rows covered by the signature"),
+    "signing_key": ("签名密钥标识", "Signing key id"),
+    "signed_at": ("签名时间", "Signed at"),
+    "signature_qr": (
+        "二维码内容：证书编号、任务、行数、最终哈希、签名时间、密钥标识与签名，"
+        "可用本机构公布的公钥离线核验",
+        "QR code: certificate number, run, rows, final hash, signing time, key id and signature, "
+        "checkable offline with the lab's published public key",
+    ),
     "verify_hint": (
         "用 `meterbench records verify {run} --expect {hash}` 复核本记录",
         "check this record with `meterbench records verify {run} --expect {hash}`",

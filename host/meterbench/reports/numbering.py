@@ -22,18 +22,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from meterbench.reports.errors import NumberFormatError
-from meterbench.results import RunRecord, RunSummary
+from meterbench.results import Run, RunRecord, RunSummary
 
 KIND_LETTERS = {"certificate": "C", "notice": "N"}
 FIRST_SEQ_KEY = "certificate_first_seq"
 
 
-def first_seq(record: RunRecord, runs: Iterable[RunSummary]) -> int:
-    """The run's first sequence number (see the module docstring)."""
-    reserved = record.run.extra.get(FIRST_SEQ_KEY)
+def first_seq(record: RunRecord | Run, runs: Iterable[RunSummary]) -> int:
+    """The run's first sequence number (see the module docstring); the run head suffices."""
+    run = record.run if isinstance(record, RunRecord) else record
+    reserved = run.extra.get(FIRST_SEQ_KEY)
     if isinstance(reserved, int) and not isinstance(reserved, bool) and reserved > 0:
         return reserved
-    run = record.run
     here = (run.started_at, run.run_id)
     earlier = sum(
         s.meters

@@ -204,7 +204,7 @@ def _image_height(pdf: _Pdf, block: Image) -> float:
 
     with Picture.open(io.BytesIO(block.png)) as picture:
         width, height = picture.size
-    return pdf.epw * height / width
+    return (block.width_mm or pdf.epw) * height / width
 
 
 def _keep(pdf: _Pdf, block: object) -> float:
@@ -217,7 +217,9 @@ def _keep(pdf: _Pdf, block: object) -> float:
 
 
 def _image(pdf: _Pdf, block: Image) -> None:
-    width = pdf.epw
+    width = block.width_mm or pdf.epw
+    if pdf.will_page_break(_image_height(pdf, block) + 4):
+        pdf.add_page()
     pdf.image(io.BytesIO(block.png), w=width)
     pdf.set_font("sans", size=7.5)
     pdf.set_text_color(*MUTED)

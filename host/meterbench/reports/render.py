@@ -24,12 +24,14 @@ from meterbench.reports.errors import (
     ManualItemMissingError,
     ReportError,
     RunNotClosedError,
+    SignatureInvalidError,
 )
 from meterbench.reports.export import run_export
 from meterbench.reports.exporters import FILE_EXPORTERS
 from meterbench.reports.integrity import OnBroken
 from meterbench.reports.record import build_record
 from meterbench.results import ResultsStore, RunStatus
+from meterbench.results.signing import PublicKey
 
 Format = Literal["html", "pdf", "csv", "json"]
 DOCUMENT_FORMATS: tuple[str, ...] = ("html", "pdf")
@@ -133,9 +135,15 @@ def render_certificates(
     lang: str = "zh",
     meter: str | None = None,
     formats: Sequence[str] = ("pdf",),
+    public_key: PublicKey | None = None,
 ) -> CertificateOutcome:
-    """`meterbench certificate`: a certificate (passed) or result notice (failed) per meter."""
-    ctx = load_context(store, run_id, lang, "refuse")
+    """`meterbench certificate`: a certificate (passed) or result notice (failed) per meter.
+
+    Refused for a chain or a lab signature that does not verify; with the lab's published
+    ``public_key``, also for a closed run that it did not sign up to the last row."""
+    ctx = load_context(store, run_id, lang, "refuse", public_key)
+    if not ctx.integrity.ok:
+        raise SignatureInvalidError(run_id, ctx.integrity.problem or "unknown problem")
     if ctx.integrity.status is not RunStatus.COMPLETED:  # aborted, interrupted or running
         status = ctx.integrity.status.value if ctx.integrity.status else "unknown"
         raise RunNotClosedError(run_id, status)

@@ -16,16 +16,19 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from meterbench.config.lab import lab_key, lab_public_key
 from meterbench.results.display import run_view, runs_table
 from meterbench.results.errors import StoreError
 from meterbench.results.paths import default_db_path
+from meterbench.results.signing import PublicKey
 from meterbench.results.store import ResultsStore
 
 DbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--db",
-        help="Results database (default: $METERBENCH_DB or ~/.local/share/meterbench/results.db).",
+        help="Results database: an SQLite file or a lab's postgresql:// URL (default: "
+        "$METERBENCH_DB or ~/.local/share/meterbench/results.db).",
         show_default=False,
     ),
 ]
@@ -44,7 +47,7 @@ def _console() -> Console:
 
 
 @contextmanager
-def _store(db: Path | None, *, writing: bool = False) -> Iterator[ResultsStore]:
+def _store(db: str | None, *, writing: bool = False) -> Iterator[ResultsStore]:
     """Open an existing database (for reading unless ``writing``); turn every store error
     into one line and exit status 2."""
     try:
@@ -84,6 +87,40 @@ def show(
     _console().print(run_view(record))
 
 
+LabOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--lab",
+        envvar="METERBENCH_LAB",
+        help="Lab profile whose published key checks the signatures (default: $METERBENCH_LAB).",
+        show_default=False,
+    ),
+]
+PublicKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--public-key",
+        help="The lab's published key: ed25519:<base64>, or a file holding it or a PEM key.",
+        show_default=False,
+    ),
+]
+
+
+def trusted_key(lab: Path | None, public_key: str | None) -> PublicKey | None:
+    """The lab's public key from --public-key (text or file) or --lab; one line, exit 2."""
+    try:
+        if public_key:
+            source = Path(public_key)
+            text = source.read_text() if source.is_file() else public_key
+            return PublicKey.parse(text)
+        if lab is not None:
+            return lab_public_key(lab)
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return None
+
+
 @records_app.command("verify")
 def verify(
     run: RunArgument,
@@ -96,10 +133,38 @@ def verify(
             "removed from or added to the end.",
         ),
     ] = None,
+    lab: LabOption = None,
+    public_key: PublicKeyOption = None,
 ) -> None:
-    """Recompute a run's hash chain; exit 1 naming the first altered row."""
+    """Recompute a run's hash chain and check the lab's signatures; exit 1 naming the first
+    altered row, removed rows or a signature that does not verify."""
+    key = trusted_key(lab, public_key)
     with _store(db) as store:
-        report = store.verify_chain(run, expected_final_hash=expect)
-    typer.echo(report.summary())
-    if not report.ok:
+        result = store.verify_run(run, expected_final_hash=expect, public_key=key)
+    typer.echo(result.chain.summary())
+    typer.echo(result.signatures.summary())
+    if not result.ok:
         raise typer.Exit(1)
+
+
+@records_app.command("sign")
+def sign(
+    run: RunArgument,
+    lab: Annotated[
+        Path, typer.Option("--lab", envvar="METERBENCH_LAB", help="Lab profile with the key.")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Sign a run's current chain head with the lab's key (after records were appended to a
+    closed run, or a run closed where the key was not at hand); the chain must verify."""
+    key = lab_key(lab)
+    if key is None:
+        typer.echo(f"error: {lab} names no [signing] key_file", err=True)
+        raise typer.Exit(2)
+    with _store(db, writing=True) as store:
+        try:
+            head = store.sign_head(run, key)
+        except StoreError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"signed the head of {head.rows} rows ({head.final_hash}) with key {head.key_id}")

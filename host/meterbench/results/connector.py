@@ -5,17 +5,16 @@ with WHERE/ORDER BY/LIMIT, scalar sub-queries) with ``?`` placeholders, and need
 from a connector:
 
 - ``execute(sql, params)`` returning all result rows as tuples;
-- ``write()``: a transaction that holds the database's write lock from its first statement
-  (SQLite: ``BEGIN IMMEDIATE``), so appends read the chain head and insert atomically;
+- ``write()``: a write transaction; ``lock(name)`` inside it serializes every writer that
+  takes the same name until the transaction ends, so an append reads its run's chain head and
+  inserts atomically (SQLite: ``BEGIN IMMEDIATE`` already holds the one write lock, so
+  ``lock`` has nothing left to do; PostgreSQL: a transaction-scoped advisory lock per name);
 - ``snapshot()``: a read transaction with one consistent view for multi-query reads;
 - ``table_names()`` and ``install_append_only_guards(tables)``;
 - ``integrity_check()`` and ``close()``.
 
-A PostgreSQL connector (psycopg) would translate ``?`` to ``%s``, implement ``write()`` as
-``BEGIN`` plus ``SELECT pg_advisory_xact_lock(<constant>)`` (or SERIALIZABLE with retries),
-``snapshot()`` as ``BEGIN ISOLATION LEVEL REPEATABLE READ``, ``table_names()`` from
-``information_schema.tables``, the guards as ``BEFORE UPDATE OR DELETE`` triggers raising an
-exception, and run the same migrations. PRAGMAs and SQLite triggers stay in this module.
+PRAGMAs and SQLite triggers stay in this module; PostgreSQL is `connector_pg.py`, and
+`open_connector` picks one by the location given (a path, or a ``postgresql://`` URL).
 """
 
 from __future__ import annotations
@@ -48,6 +47,8 @@ class Connector(Protocol):
     def execute(self, sql: str, params: Params = ()) -> list[tuple[object, ...]]: ...
 
     def write(self) -> AbstractContextManager[None]: ...
+
+    def lock(self, name: str) -> None: ...
 
     def snapshot(self) -> AbstractContextManager[None]: ...
 
@@ -155,6 +156,9 @@ class SQLiteConnector:
         self._check_still_there()
         return self._transaction("BEGIN IMMEDIATE")
 
+    def lock(self, name: str) -> None:
+        """Nothing to add: ``BEGIN IMMEDIATE`` holds the database's only write lock."""
+
     def snapshot(self) -> AbstractContextManager[None]:
         return self._transaction("BEGIN")
 
@@ -217,3 +221,20 @@ def _read_only_uri(file: Path) -> str:
     if not _writable(file) and not has_log:
         uri += "&immutable=1"
     return uri
+
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_database_url(location: str | Path | None) -> bool:
+    """Does ``location`` name a database server (``postgresql://...``) rather than a file?"""
+    return isinstance(location, str) and location.lower().startswith(URL_SCHEMES)
+
+
+def open_connector(location: str | Path, *, create: bool, read_only: bool) -> Connector:
+    """The connector for a location: a ``postgresql://`` URL or an SQLite file path."""
+    if is_database_url(location):
+        from meterbench.results.connector_pg import PostgresConnector
+
+        return PostgresConnector(str(location), read_only=read_only)
+    return SQLiteConnector(Path(location), create=create, read_only=read_only)

@@ -99,3 +99,19 @@ class ReadOnlyUpgradeError(StoreError):
             f"{path} {what} (this meterbench reads version {supported}) and is opened only "
             "for reading, so it is left untouched"
         )
+
+
+class DatabaseUnreachableError(StoreError):
+    """A database server that cannot be reached or refused the connection."""
+
+    def __init__(self, location: str, detail: str) -> None:
+        super().__init__(f"cannot use the results database {location}: {detail}")
+        self.location = location
+
+
+class UnsignableChainError(StoreError):
+    """The lab signs only a chain that verifies, and only the head it checked."""
+
+    def __init__(self, run_id: str, why: str) -> None:
+        super().__init__(f"run {run_id!r} was not signed: {why}")
+        self.run_id = run_id

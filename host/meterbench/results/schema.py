@@ -207,3 +207,15 @@ TABLES: tuple[Table, ...] = (
     SIGNOFF,
 )
 TABLES_BY_NAME = {table.name: table for table in TABLES}
+
+# Not chained (a signature covers the chain, it is not part of it): meterbench.results.signing.
+SIGNATURE_TABLE = "run_signature"
+SIGNATURE_COLUMNS = (
+    "run_id",
+    "row_count",
+    "final_hash",
+    "signed_at",
+    "key_id",
+    "public_key",
+    "signature",
+)

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from meterbench.results import schema
-from meterbench.results.canonical import JsonValue
+from meterbench.results.canonical import JsonValue, datetime_text, parse_datetime
 from meterbench.results.chain import GENESIS, ChainedRow, ChainReport, row_hash, verify_rows
-from meterbench.results.connector import Connector, SQLiteConnector
+from meterbench.results.connector import Connector, open_connector
 from meterbench.results.crash_hook import CrashHook
 from meterbench.results.errors import (
     ClosedRunError,
@@ -32,6 +32,7 @@ from meterbench.results.errors import (
     SignoffNotAllowedError,
     StatusTransitionError,
     UnknownRunError,
+    UnsignableChainError,
 )
 from meterbench.results.kinds import TRANSITIONS, RunStatus
 from meterbench.results.migrations import MIGRATIONS, Migration, current_version, upgrade
@@ -54,8 +55,31 @@ from meterbench.results.models import (
 from meterbench.results.paths import default_db_path
 from meterbench.results.record import RunRecord, RunSummary, finished_of, status_of
 from meterbench.results.rows import CODECS, Row, codec_for
+from meterbench.results.signing import (
+    LabKey,
+    PublicKey,
+    SignatureReport,
+    SignedHead,
+    check_heads,
+    sign,
+)
 
 Where = Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class RunVerification:
+    """A run's chain check and signature check together (`ResultsStore.verify_run`)."""
+
+    chain: ChainReport
+    signatures: SignatureReport
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and self.signatures.ok
+
+    def summary(self) -> str:
+        return f"{self.chain.summary()}; {self.signatures.summary()}"
 
 
 @dataclass(slots=True)
@@ -80,12 +104,16 @@ class ResultsStore:
         self._db = connector
         self._crash_hook = CrashHook()
         self.rows_stored = 0  # by this process: the run's progress, as a watchdog sees it
+        # The lab's key, where this process has it: every run it closes is signed at once.
+        self.signer: LabKey | None = None
         try:
             if read_only:
                 self.schema_version = _readable_version(connector, migrations)
             else:
                 self.schema_version = upgrade(connector, migrations)
-                connector.install_append_only_guards(table.name for table in schema.TABLES)
+                connector.install_append_only_guards(
+                    [*(table.name for table in schema.TABLES), schema.SIGNATURE_TABLE]
+                )
         except BaseException:
             connector.close()
             raise
@@ -99,12 +127,13 @@ class ResultsStore:
         migrations: Sequence[Migration] = MIGRATIONS,
         read_only: bool = False,
     ) -> ResultsStore:
-        """Open (and with ``create``, create) an SQLite store; default path: `default_db_path`.
+        """Open (and with ``create``, create) a store; default: `default_db_path`.
 
-        ``read_only`` (for commands that only read) writes nothing, never migrates, and
-        opens copies on read-only media."""
-        location = Path(path) if path is not None else default_db_path()
-        connector = SQLiteConnector(location, create=create, read_only=read_only)
+        ``path`` is an SQLite file, or a ``postgresql://`` URL of a lab database (which must
+        exist; its tables are created by the migrations). ``read_only`` (for commands that
+        only read) writes nothing, never migrates, and opens copies on read-only media."""
+        location = path if path is not None else default_db_path()
+        connector = open_connector(location, create=create, read_only=read_only)
         return cls(connector, migrations=migrations, read_only=read_only)
 
     @property
@@ -163,7 +192,12 @@ class ResultsStore:
             return 0
         inserted = 0
         tables: dict[str, int] = {}
+        closed: set[str] = set()
         with self._db.write():
+            # Each run's chain has one writer at a time (in a fixed order: no deadlock); the
+            # head and the stored keys are read only once the lock is held.
+            for run_id in sorted({record.run_id for _, _, record in prepared}):
+                self._db.lock(f"run:{run_id}")
             heads: dict[str, _Head | None] = {}
             for table, row, record in prepared:
                 existing = self._find(table, row)
@@ -184,11 +218,16 @@ class ResultsStore:
                 status = head.status if head is not None else None
                 if isinstance(record, RunStatusChange):
                     status = record.status
+                    if status.closed:
+                        closed.add(run_id)
                 heads[run_id] = _Head(seq, digest, status)
                 inserted += 1
                 tables[table.name] = tables.get(table.name, 0) + 1
         self.rows_stored += inserted
         self._crash_hook.committed(tables)
+        if self.signer is not None:
+            for run_id in sorted(closed):
+                self.sign_head(run_id, self.signer)
         return inserted
 
     def _admit(self, record: Record, head: _Head | None) -> _Head | None:
@@ -431,6 +470,96 @@ class ResultsStore:
         row was removed from or added to the end.
         """
         return verify_rows(run_id, self.chain_rows(run_id), expected_final_hash)
+
+    # -- the lab's signatures ----------------------------------------------------------------
+
+    def signed_heads(self, run_id: str) -> list[SignedHead]:
+        """Every stored signature of the run's chain head, oldest head first."""
+        columns = schema.SIGNATURE_COLUMNS
+        rows = self._db.execute(
+            f"SELECT {', '.join(columns)} FROM {schema.SIGNATURE_TABLE} WHERE run_id = ? "
+            "ORDER BY row_count, signed_at",
+            [run_id],
+        )
+        heads = []
+        for values in rows:
+            row = dict(zip(columns, values, strict=True))
+            heads.append(
+                SignedHead(
+                    run_id=str(row["run_id"]),
+                    rows=int(str(row["row_count"])),
+                    final_hash=str(row["final_hash"]),
+                    signed_at=parse_datetime(str(row["signed_at"])),
+                    key_id=str(row["key_id"]),
+                    public_key=str(row["public_key"]),
+                    signature=str(row["signature"]),
+                )
+            )
+        return heads
+
+    def sign_head(self, run_id: str, key: LabKey) -> SignedHead:
+        """Sign the run's current chain head with the lab's key and store the signature.
+
+        Call it after appending to a closed run (a sign-off) as the runner does when it
+        closes one; signing the same head again returns the stored signature. A chain that
+        does not verify is never signed (`UnsignableChainError`)."""
+        report = self.verify_chain(run_id)
+        if not report.ok:
+            raise UnsignableChainError(run_id, report.summary())
+        head = sign(key, run_id, report.rows, report.final_hash)
+        with self._db.write():
+            self._db.lock(f"run:{run_id}")
+            now = self._head_of(run_id)
+            if now is None or now.seq + 1 != report.rows or now.hash != report.final_hash:
+                raise UnsignableChainError(run_id, "rows were appended while it was checked")
+            stored = self._db.execute(
+                f"SELECT final_hash, signed_at FROM {schema.SIGNATURE_TABLE} "
+                "WHERE run_id = ? AND row_count = ? AND key_id = ?",
+                [run_id, head.rows, head.key_id],
+            )
+            if stored:
+                if str(stored[0][0]) != head.final_hash:
+                    raise UnsignableChainError(run_id, "a different head of as many rows is signed")
+                return next(h for h in self.signed_heads(run_id) if h.rows == head.rows)
+            values = [
+                head.run_id,
+                head.rows,
+                head.final_hash,
+                datetime_text(head.signed_at),
+                head.key_id,
+                head.public_key,
+                head.signature,
+            ]
+            marks = ", ".join("?" for _ in values)
+            self._db.execute(
+                f"INSERT INTO {schema.SIGNATURE_TABLE} ({', '.join(schema.SIGNATURE_COLUMNS)}) "
+                f"VALUES ({marks})",
+                values,
+            )
+        return head
+
+    def verify_run(
+        self,
+        run_id: str,
+        expected_final_hash: str | None = None,
+        public_key: PublicKey | None = None,
+    ) -> RunVerification:
+        """The chain and the lab's signatures of one run, checked together.
+
+        With ``public_key`` (the lab's published key) a closed run must be signed by it up
+        to its last row; without it, stored heads are checked against their own key, which
+        still catches removed rows and a rewritten chain that was not signed again."""
+        rows = self.chain_rows(run_id)
+        report = verify_rows(run_id, rows, expected_final_hash)
+        status = self._status(run_id)
+        signatures = check_heads(
+            report,
+            rows,
+            self.signed_heads(run_id),
+            closed=status is not None and status.closed,
+            trusted=public_key,
+        )
+        return RunVerification(report, signatures)
 
     def integrity_check(self) -> list[str]:
         """The database engine's own consistency check (``["ok"]`` when sound)."""

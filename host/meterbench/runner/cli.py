@@ -25,9 +25,11 @@ DEMO_PLAN = "jjg596-2012-initial"
 DEMO_METERS = "sim-1p-24"
 
 DbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        "--db", help="Results database (default: $METERBENCH_DB or the user's data directory)."
+        "--db",
+        help="Results database: an SQLite file or a lab's postgresql:// URL (default: "
+        "$METERBENCH_DB or the user's data directory).",
     ),
 ]
 
@@ -199,7 +201,7 @@ def demo(
         raise _fail(problem)
     files = locate(bench, BENCHES), locate(plan, PLANS), locate(meters, METER_LISTS)
     out.mkdir(parents=True, exist_ok=True)
-    database = db or Path(os.environ.get("METERBENCH_DB") or out / "results.db")
+    database = db or os.environ.get("METERBENCH_DB") or str(out / "results.db")
     if serve:
         from meterbench.web.demo import serve_demo
 

@@ -7,7 +7,6 @@ interrupted run (no process runs it) is aborted at once.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,7 +21,7 @@ RunArgument = Annotated[str, typer.Argument(help="Run id, as listed by `meterben
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why (kept in the run's record).")]
 
 
-def _open(db: Path | None, run_id: str) -> tuple[ResultsStore, RunStatus]:
+def _open(db: str | None, run_id: str) -> tuple[ResultsStore, RunStatus]:
     try:
         store = ResultsStore.open(db if db is not None else default_db_path(), create=False)
         status = store.status(run_id)

@@ -24,7 +24,7 @@ from meterbench.bench_open import open_bench
 from meterbench.clock import Clock
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
-from meterbench.config.lab import bench_lab, lab_snapshot
+from meterbench.config.lab import bench_lab, bench_lab_key, lab_snapshot
 from meterbench.config.plans import load_plan
 from meterbench.devices.controller import ControllerError
 from meterbench.devices.source import SourceError
@@ -93,7 +93,7 @@ class RunOptions:
     bench: Path
     plan: Path
     meters: Path
-    db: Path | None = None
+    db: str | Path | None = None  # an SQLite file or a postgresql:// URL
     verifier: str | None = None
     checker: str | None = None
     task: str | None = None
@@ -268,6 +268,19 @@ class Runner:
         return await self._execute(prepared, options, run_id)
 
     async def _execute(self, prepared: Prepared, options: RunOptions, resume_id: str | None) -> str:
+        # The lab's key signs the run's chain head when the run closes (a missing key file
+        # is a ConfigError here, before anything is switched on).
+        # A resumed run reads no input file again: a lab key that cannot be read then leaves
+        # the run to close unsigned, with an event saying how to sign it afterwards.
+        unsigned = None
+        try:
+            key = bench_lab_key(prepared.bench.lab, prepared.bench_path)
+        except ConfigError as exc:
+            if resume_id is None:
+                raise
+            key, unsigned = None, exc.one_line()
+        if key is not None:
+            self.store.signer = key
         async with open_bench(prepared.bench, prepared.bench_path, options.time_scale) as bench:
             config, clock = bench.config, bench.clock
             opening = OpenOptions(options.password, options.operator, clock)
@@ -287,6 +300,13 @@ class Runner:
                     {m.position: m for m in prepared.meters},
                     self.observer,
                 )
+                if unsigned is not None:
+                    ctx.log(
+                        Severity.WARNING,
+                        "unsigned",
+                        f"the lab's key could not be read ({unsigned}); the run closes "
+                        f"unsigned: sign it with `meterbench records sign {run_id} --lab LAB`",
+                    )
                 supervisor = Supervisor()
                 supervisor.install()
                 try:

@@ -17,6 +17,7 @@ from meterbench.results.errors import NotAResultsDatabaseError, SchemaTooNewErro
 from meterbench.results.migrations import (
     m0001_initial,
     m0002_manual_and_lots,
+    m0003_signatures,
     m0004_users_and_signoff,
 )
 from meterbench.results.schema import SCHEMA_TABLE
@@ -32,7 +33,7 @@ class Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, m0001_initial.DESCRIPTION, m0001_initial.STATEMENTS),
     Migration(2, m0002_manual_and_lots.DESCRIPTION, m0002_manual_and_lots.STATEMENTS),
-    # Version 3 is the signed run heads (another branch); numbers stay as they were assigned.
+    Migration(3, m0003_signatures.DESCRIPTION, m0003_signatures.STATEMENTS),
     Migration(4, m0004_users_and_signoff.DESCRIPTION, m0004_users_and_signoff.STATEMENTS),
 )
 
@@ -65,6 +66,7 @@ def upgrade(db: Connector, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     if found == latest:
         return found
     with db.write():
+        db.lock("schema")
         # Re-read under the write lock: another process may have migrated meanwhile.
         found = current_version(db)
         if found > latest:
