@@ -25,6 +25,7 @@ from meterbench.results import (
     RunSummary,
 )
 from meterbench.results.models import ManualResult, Signoff
+from meterbench.results.signing import LabKey
 from meterbench.runner.control import request
 
 
@@ -99,7 +100,7 @@ def _now() -> str:
 class LabStore:
     """The lab server's view of one results database."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str | Path) -> None:
         self.path = path
         self.results = ResultsStore.open(path)
         self._db = self.results.connector
@@ -232,6 +233,9 @@ class LabStore:
         else:
             rows = self._db.execute("SELECT COUNT(*) FROM reading WHERE run_id = ?", [run_id])
         return int(rows[0][0])  # type: ignore[arg-type]
+
+    def sign_head(self, run_id: str, key: LabKey) -> None:
+        self.results.sign_head(run_id, key)
 
     def signoffs(self, run_id: str) -> list[Signoff]:
         """The run's sign-offs in chain order (without loading the whole run)."""

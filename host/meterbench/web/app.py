@@ -9,6 +9,7 @@ No ``from __future__ import annotations`` here: FastAPI reads the routes' annota
 name dependencies local to `create_app`, at definition time.
 """
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -30,6 +31,8 @@ from pydantic import BaseModel, Field
 
 from meterbench import __version__
 from meterbench.results import RunStatus, StoreError, to_plain
+from meterbench.results.connector import is_database_url
+from meterbench.results.signing import LabKey
 from meterbench.web import documents, live, public, service
 from meterbench.web.access import LabStore
 from meterbench.web.auth import (
@@ -80,8 +83,18 @@ class SignoffIn(BaseModel):
     note: str = ""
 
 
+def _state_dir(db: str | Path) -> Path:
+    """Where the server keeps worker logs and uploaded meter lists: beside an SQLite file,
+    or beside the user's default database for a lab's PostgreSQL server."""
+    if is_database_url(db):
+        data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+        return data / "meterbench" / "lab-server"
+    path = Path(db)
+    return path.with_name(path.name + ".lab")
+
+
 def create_app(
-    db: Path,
+    db: str | Path,
     *,
     benches: list[Path] | None = None,
     plans: list[Path] | None = None,
@@ -89,10 +102,16 @@ def create_app(
     time_scale: float | None = None,
     public_limit: int = 30,
     checker: public.Checker | None = None,
+    signer: LabKey | None = None,
 ) -> FastAPI:
-    """The application for one results database and the benches it offers."""
+    """The application for one results database and the benches it offers.
+
+    With the lab's ``signer`` key the server signs every sign-off it appends, and the public
+    lookup checks the lab's signature as well as the hash chain."""
     store = LabStore(db)
-    state = state_dir or db.with_name(db.name + ".lab")
+    state = state_dir or _state_dir(db)
+    if checker is None and signer is not None:
+        checker = public.signed_checker(signer.public)
     lab = Lab(
         store=store,
         workers=Workers(store, state, time_scale),
@@ -100,6 +119,7 @@ def create_app(
         plans=service.load_plans(plans or []),
         state_dir=state,
         checker=checker,
+        signer=signer,
     )
     limiter = public.RateLimit(public_limit, 60.0)
 

@@ -23,9 +23,11 @@ from meterbench.web.auth import ROLES, AuthError, add_user, change_password, use
 user_app = typer.Typer(help="Users of the lab server and their roles.", no_args_is_help=True)
 
 DbOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        "--db", help="Results database (default: $METERBENCH_DB or the user's data directory)."
+        "--db",
+        help="Results database: an SQLite file or a lab's postgresql:// URL (default: "
+        "$METERBENCH_DB or the user's data directory).",
     ),
 ]
 
@@ -36,7 +38,7 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _open(db: Path | None) -> LabStore:
+def _open(db: str | None) -> LabStore:
     try:
         return LabStore(db if db is not None else default_db_path())
     except StoreError as exc:
@@ -126,13 +128,24 @@ def serve(
     public_limit: Annotated[
         int, typer.Option(help="Public lookups per client address and minute.")
     ] = 30,
+    lab: Annotated[
+        Path | None,
+        typer.Option(
+            "--lab",
+            envvar="METERBENCH_LAB",
+            help="Lab profile whose key signs each sign-off and checks public lookups "
+            "(default: $METERBENCH_LAB).",
+        ),
+    ] = None,
 ) -> None:
     """The lab server: live benches, runs, sign-off, documents, public lookup, JSON API."""
     import uvicorn
 
+    from meterbench.config.lab import lab_key
     from meterbench.web.app import create_app
 
     database = db if db is not None else default_db_path()
+    signer = lab_key(lab) if lab is not None else None  # a ConfigError names the lab file
     benches = [locate(b, BENCHES) for b in bench or []]
     plans = [locate(p, PLANS) for p in plan or []]
     try:
@@ -142,6 +155,7 @@ def serve(
             plans=plans,
             time_scale=time_scale,
             public_limit=public_limit,
+            signer=signer,
         )
     except StoreError as exc:
         raise _fail(str(exc)) from None

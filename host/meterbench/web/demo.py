@@ -25,7 +25,12 @@ DEMO_USERS = (
 
 
 def serve_demo(
-    database: Path, bench: Path, plan: Path, meters: Path, time_scale: float | None, port: int
+    database: str | Path,
+    bench: Path,
+    plan: Path,
+    meters: Path,
+    time_scale: float | None,
+    port: int,
 ) -> None:
     import uvicorn
 

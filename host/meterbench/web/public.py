@@ -25,6 +25,7 @@ from meterbench.reports.context import load_context
 from meterbench.reports.errors import ReportError
 from meterbench.reports.fmt import local_day
 from meterbench.results import StoreError
+from meterbench.results.signing import PublicKey
 from meterbench.web.access import LabStore
 from meterbench.web.service import Lab
 
@@ -52,6 +53,30 @@ def check_record(store: LabStore, run_id: str, published_hash: str) -> RecordChe
         return RecordCheck(True, True, None, "the stored record verifies and ends in this hash")
     problem = report.problem.message if report.problem else "the chain does not verify"
     return RecordCheck(False, False, None, f"the stored record does not match: {problem}")
+
+
+def signed_checker(public_key: PublicKey) -> Checker:
+    """The lab's own check: the hash chain, and the lab's signature over its head.
+
+    A record rewritten and rechained by someone without the lab's key, or cut after it was
+    signed, fails here although its chain alone may look whole."""
+
+    def check(store: LabStore, run_id: str, published_hash: str) -> RecordCheck:
+        try:
+            found = store.results.verify_run(run_id, published_hash, public_key)
+        except StoreError as exc:
+            return RecordCheck(False, False, False, f"the record cannot be read: {exc}")
+        chain_ok, signature_ok = found.chain.ok, found.signatures.ok
+        if found.ok:
+            detail = "the stored record verifies, ends in this hash and carries the lab's signature"
+        elif not chain_ok:
+            problem = found.chain.problem.message if found.chain.problem else "it does not verify"
+            detail = f"the stored record does not match: {problem}"
+        else:
+            detail = f"the stored record does not match: {found.signatures.problem}"
+        return RecordCheck(found.ok, chain_ok, signature_ok, detail)
+
+    return check
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from meterbench.results import Outcome, RunStatus, StoreError
 from meterbench.results.manual import planned_manual_items
 from meterbench.results.manual_cli import ManualInputError, manual_records
 from meterbench.results.models import Signoff
+from meterbench.results.signing import LabKey
 from meterbench.runner.control import ABORT, CONTINUE, PAUSE, TAKE_OUT
 from meterbench.web.access import LabStore
 from meterbench.web.auth import CAN_APPROVE, CAN_CHECK, CAN_RECORD, CAN_RUN, User
@@ -61,6 +62,9 @@ class Lab:
     # How the public lookup checks a published record: (store, run_id, published hash) ->
     # `public.RecordCheck`; None: the hash chain alone (`public.check_record`).
     checker: Any = None
+    # The lab's key: each sign-off's new chain head is signed with it (None: the lab signs
+    # nothing, and runs signed by a bench stay signed only up to their close).
+    signer: LabKey | None = None
     cache: dict[tuple[str, str], Any] = field(default_factory=dict)
 
 
@@ -299,6 +303,8 @@ def sign_off(lab: Lab, user: User, run_id: str, stage: str, note: str, client: s
                 note=note.strip() or None,
             )
         )
+        if lab.signer is not None:
+            lab.store.sign_head(run_id, lab.signer)
     except Refused as exc:
         lab.store.audit(user.username, f"run.{stage}", run_id, "refused", exc.message, client)
         raise
