@@ -1,7 +1,8 @@
 """`meterbench runs`, `meterbench show RUN` and `meterbench records verify RUN`.
 
-Registered in `meterbench.cli`. Errors (no database, unknown run, corrupt file) are one line on
-stderr with exit status 2; a broken chain is a result, printed with exit status 1.
+Registered in `meterbench.cli`. Errors (no database, unknown run, corrupt file) are StoreErrors,
+which the ``meterbench`` command prints as every other bad input (one line, exit status 2); a
+broken chain is a result, printed with exit status 1.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import typer
 from rich.console import Console
 
 from meterbench.results.display import run_view, runs_table
-from meterbench.results.errors import StoreError
 from meterbench.results.paths import default_db_path
 from meterbench.results.store import ResultsStore
 
@@ -45,16 +45,12 @@ def _console() -> Console:
 
 @contextmanager
 def _store(db: Path | None, *, writing: bool = False) -> Iterator[ResultsStore]:
-    """Open an existing database (for reading unless ``writing``); turn every store error
-    into one line and exit status 2."""
-    try:
-        with ResultsStore.open(
-            db if db is not None else default_db_path(), create=False, read_only=not writing
-        ) as s:
-            yield s
-    except StoreError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    """Open an existing database (for reading unless ``writing``); StoreError if it is not
+    there or not usable."""
+    with ResultsStore.open(
+        db if db is not None else default_db_path(), create=False, read_only=not writing
+    ) as s:
+        yield s
 
 
 def runs(db: DbOption = None) -> None:
