@@ -20,7 +20,7 @@ import tty
 from collections.abc import Callable
 
 from meterbench.sim.line import LineFormat, LineSession, Scheduled, SimLine, char_time
-from meterbench.waits import within
+from meterbench.waits import stop_task, within
 
 _SPEEDS = {
     getattr(termios, f"B{rate}"): rate
@@ -49,9 +49,8 @@ class Transmitter:
             self._wake.set()
 
     async def close(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        # bounded even if a cancellation is swallowed (3.11's wait_for), see meterbench.waits
+        await stop_task(self._task)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
