@@ -52,7 +52,7 @@ from meterbench.runner.control import Control
 from meterbench.runner.health import LinkHealth
 from meterbench.runner.items import PlannedStep
 from meterbench.runner.meters import MeterEntry, check_meters_against_bench, load_meters
-from meterbench.runner.recorded import recorded_meters
+from meterbench.runner.recorded import RecordError, resume_inputs
 from meterbench.runner.session import BenchOpenError, OpenOptions, open_session
 from meterbench.runner.stopping import describe, safe_stop
 from meterbench.runner.supervise import Stopped, Supervisor, watchdog
@@ -70,6 +70,12 @@ class RunError(Exception):
 
 class NothingToResume(RunError):
     """Resume of a run that is completed or aborted: refused at the door."""
+
+    exit_code = 2
+
+
+class NotResumable(RunError):
+    """Resume of a record that lacks what a run is rebuilt from (names what): refused."""
 
     exit_code = 2
 
@@ -248,21 +254,22 @@ class Runner:
         status = self.store.status(run_id)
         if status is not None and status in (RunStatus.COMPLETED, RunStatus.ABORTED):
             raise NothingToResume(f"run {run_id} is {status.value}; there is nothing to resume")
-        snapshots = self.store.snapshots(run_id)
-        extra = dict(run.extra)
+        try:
+            inputs = resume_inputs(run, self.store.snapshots(run_id), self.store.positions(run_id))
+        except RecordError as exc:
+            raise NotResumable(str(exc)) from None
         options = RunOptions(
-            bench=Path(extra["bench_file"]),
-            plan=Path(extra["plan_file"]),
-            meters=Path(extra["meters_file"]),
+            bench=inputs.files["bench_file"],
+            plan=inputs.files["plan_file"],
+            meters=inputs.files["meters_file"],
             db=options.db,
             time_scale=options.time_scale,
             password=options.password,
             operator=options.operator,
         )
-        bench = BenchConfig.model_validate(snapshots["bench_config"])
-        meters = recorded_meters(self.store.positions(run_id))
-        expansions = {k: PlanExpansion.model_validate(v) for k, v in snapshots["plan"].items()}
-        prepared = Prepared(bench, options.bench, meters, expansions, run.plan, run.regulation)
+        prepared = Prepared(
+            inputs.bench, options.bench, inputs.meters, inputs.expansions, run.plan, run.regulation
+        )
         return await self._execute(prepared, options, run_id)
 
     async def _execute(self, prepared: Prepared, options: RunOptions, resume_id: str | None) -> str:
