@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -190,12 +191,15 @@ def demo(
     ] = None,
     plain: Annotated[bool, typer.Option(help="Line-by-line progress.")] = False,
 ) -> None:
-    """Run the default plan on the simulated 24-position bench, then write the reports."""
+    """Run the default plan on the simulated 24-position bench, then write the reports.
+
+    The run goes to the demo's own database in --out (printed, with the commands that find
+    it again), or to --db or $METERBENCH_DB when given."""
     if problem := time_scale_problem(time_scale):
         raise _fail(problem)
     files = locate(bench, BENCHES), locate(plan, PLANS), locate(meters, METER_LISTS)
     out.mkdir(parents=True, exist_ok=True)
-    database = db or Path(os.environ.get("METERBENCH_DB") or out / "results.db")
+    database = (db or Path(os.environ.get("METERBENCH_DB") or out / "results.db")).resolve()
     options = RunOptions(
         *files,
         database,
@@ -216,11 +220,29 @@ def demo(
     finally:
         store.close()
     batch = next((p for p in paths if p.name.startswith("batch") and p.suffix == ".html"), None)
-    typer.echo(f"run {run_id} completed; database {database}")
+    typer.echo(f"run {run_id} completed")
+    for line in _where(database, run_id):
+        typer.echo(line)
     typer.echo(f"records, certificates and reports: {(out / run_id).resolve()}")
     if batch is not None:
         typer.echo(f"batch report: {batch.resolve()}")
     sys.stdout.flush()
+
+
+def _where(database: Path, run_id: str) -> list[str]:
+    """Where the demo stored its run and the exact commands that find it again: the demo
+    keeps its own database (no sample run in the lab's records) unless told otherwise."""
+    if database == default_db_path().resolve():  # $METERBENCH_DB or the user's data directory
+        return [
+            f"database: {database} (the default: `meterbench runs` lists the run)",
+            f"  meterbench report {run_id}",
+        ]
+    quoted = shlex.quote(str(database))
+    return [
+        f"database: {database} (the demo's own, not the default one; give --db to find it)",
+        f"  meterbench runs --db {quoted}",
+        f"  meterbench report {run_id} --db {quoted}",
+    ]
 
 
 __all__ = ["default_db_path", "demo", "resume", "run"]

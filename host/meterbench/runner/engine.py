@@ -275,6 +275,10 @@ class Runner:
     async def _execute(self, prepared: Prepared, options: RunOptions, resume_id: str | None) -> str:
         async with open_bench(prepared.bench, prepared.bench_path, options.time_scale) as bench:
             config, clock = bench.config, bench.clock
+            if bench.simulator is not None:
+                # the operator of a simulated run learns first which failures are intended
+                for note in bench.simulator.fault_notes({m.position for m in prepared.meters}):
+                    self.observer.event("simulated fault", note)
             opening = OpenOptions(options.password, options.operator, clock)
             try:
                 session = await open_session(config, prepared.meters, opening)
