@@ -11,6 +11,7 @@ ones still missing. At the end, batch statistics are computed from the stored co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -53,10 +54,12 @@ from meterbench.runner.health import LinkHealth
 from meterbench.runner.items import PlannedStep
 from meterbench.runner.meters import MeterEntry, check_meters_against_bench, load_meters
 from meterbench.runner.recorded import RecordError, resume_inputs
+from meterbench.runner.schedule import build_schedule, remaining_seconds
 from meterbench.runner.session import BenchOpenError, OpenOptions, open_session
 from meterbench.runner.stopping import describe, safe_stop
 from meterbench.runner.supervise import Stopped, Supervisor, watchdog
 from meterbench.runner.timing import Timing, estimate_s
+from meterbench.waits import stop_task
 from meterproto.dlt645.messages import Password
 
 STALL_S = 120.0  # wall seconds without a stored row before the watchdog stops the run
@@ -497,36 +500,69 @@ class Runner:
         steps = planned_steps(prepared.expansions, prepared.meters)
         done = self.store.completed_steps(ctx.run_id)
         links = LinkHealth(ctx.session)
-        timing = Timing(ctx.clock, [estimate_s(step) for step in steps])
-        for index, step in enumerate(steps):
-            todo = [p for p in step.positions if step.key not in done.get(p, frozenset())]
-            if not todo:
-                continue
-            await self._pause_point(ctx, control)
-            out = [p for p in todo if p in control.state.taken_out]
-            todo = [p for p in todo if p not in control.state.taken_out]
-            self._current = f"step {step.key}"
-            self._step_wall_s = ctx.clock.wall_seconds(timing.estimates[index])
-            self.observer.step(f"{step.title} ({timing.line(index)})", index + 1, len(steps))
-            ctx.append(
-                Step(
-                    run_id=ctx.run_id,
-                    step_key=step.key,
-                    ordinal=step.ordinal,
-                    item=step.item,
-                    point=step.point,
-                    parameters=_parameters(step),
-                )
+        entries = build_schedule(steps, lambda p: ctx.meters[p].type_id, estimate_s)
+        timing = Timing(ctx.clock, remaining_seconds(entries, estimate_s))
+        companions: list[tuple[asyncio.Task[None], frozenset[str]]] = []
+        try:
+            for index, entry in enumerate(entries):
+                step = entry.step
+                # a companion ends before the first step it may not run alongside
+                for task, items in list(companions):
+                    if entry.companion or step.item not in items:
+                        companions.remove((task, items))
+                        await task
+                todo = [p for p in step.positions if step.key not in done.get(p, frozenset())]
+                if not todo:
+                    continue
+                await self._pause_point(ctx, control)
+                out = [p for p in todo if p in control.state.taken_out]
+                todo = [p for p in todo if p not in control.state.taken_out]
+                title = f"{step.title} ({timing.line(index)})"
+                if entry.companion:
+                    title = f"{step.title}, alongside the next steps ({timing.line(index)})"
+                else:
+                    self._current = f"step {step.key}"
+                    self._step_wall_s = ctx.clock.wall_seconds(estimate_s(step))
+                self.observer.step(title, index + 1, len(entries))
+                self._store_step(ctx, step)
+                if out:
+                    self._take_out(ctx, step, out, control)
+                if not todo:
+                    continue
+                pending = step.only(todo)
+                if entry.companion:
+                    pending.alongside = True
+                    task = asyncio.get_running_loop().create_task(
+                        self._run_step(ctx, pending, links)
+                    )
+                    companions.append((task, entry.alongside))
+                    continue
+                await self._run_step(ctx, pending, links)
+            for task, _ in companions:
+                await task
+            companions.clear()
+        finally:
+            for task, _ in companions:  # the run stopped: a companion stops with it
+                with contextlib.suppress(Exception):
+                    await stop_task(task)
+
+    def _store_step(self, ctx: RunContext, step: PlannedStep) -> None:
+        ctx.append(
+            Step(
+                run_id=ctx.run_id,
+                step_key=step.key,
+                ordinal=step.ordinal,
+                item=step.item,
+                point=step.point,
+                parameters=_parameters(step),
             )
-            if out:
-                self._take_out(ctx, step, out, control)
-            if not todo:
-                continue
-            pending = step.only(todo)
-            started = ctx.clock.now()
-            await self._with_source_retries(ctx, pending)
-            await links.report(ctx, step.key)
-            self.observer.step_done(step.key, started, ctx.clock.now())
+        )
+
+    async def _run_step(self, ctx: RunContext, step: PlannedStep, links: LinkHealth) -> None:
+        started = ctx.clock.now()
+        await self._with_source_retries(ctx, step)
+        await links.report(ctx, step.key)
+        self.observer.step_done(step.key, started, ctx.clock.now())
 
     async def _with_source_retries(self, ctx: RunContext, step: PlannedStep) -> None:
         """An unstable source gets two more chances (it may settle) before the run stops."""

@@ -141,7 +141,7 @@ async def gated_readings(
             )
             index += 1
     finally:
-        await ctx.stop_functions(position)
+        await ctx.stop_functions(position, m.FN_ERROR)
         await watch.leave()
     return values, None
 
