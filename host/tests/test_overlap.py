@@ -140,3 +140,17 @@ def test_a_stored_expansion_without_the_field_runs_in_plan_order(tmp_path: Path)
     steps = planned_steps({"1p-class2-5-60a": old}, prepared.meters[:1])
     entries = build_schedule(steps, lambda p: "1p-class2-5-60a", estimate_s)
     assert [e.step.item for e in entries] == ["basic_error", "basic_error", "clock"]
+
+
+def test_plan_show_prints_the_scheduled_time_beside_the_plan_order(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from meterbench.cli import app
+
+    options = _files(tmp_path, overlap=True)
+    result = CliRunner().invoke(
+        app, ["plan", "show", str(options.plan), "-m", str(tmp_path / "1p-class2-5-60a.toml")]
+    )
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("scheduled measuring"))
+    assert "clock alongside the load points" in line and "(in plan order:" in line

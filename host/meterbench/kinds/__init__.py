@@ -32,7 +32,7 @@ regulation are still declared beside the others in ``config/meter_types.py``,
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
@@ -74,8 +74,6 @@ class Simulator(Protocol):
     def address_for(self, position: int) -> str | None: ...
 
     def describe(self) -> dict[str, Any]: ...
-
-    def fault_notes(self, positions: Collection[int]) -> list[str]: ...
 
 
 class MeterKind(Protocol):

@@ -17,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from meterbench.plan.model import PlanExpansion
 from meterbench.runner.items import PlannedStep
+from meterbench.runner.timing import estimate_s
 
 
 @dataclass
@@ -126,4 +128,39 @@ def remaining_seconds(
     return shares
 
 
-__all__ = ["Entry", "build_schedule", "remaining_seconds", "schedule_seconds"]
+def expansion_steps(expansion: PlanExpansion) -> list[PlannedStep]:
+    """One meter type's steps on one position, for estimates without a meter list."""
+    type_id = str(expansion.meter_type.get("id") or "type")
+    out = []
+    for step in expansion.steps:
+        for planned in step.planned():
+            out.append(
+                PlannedStep(
+                    planned.key,
+                    step.type,
+                    planned.point,
+                    len(out),
+                    planned.title,
+                    {type_id: planned.model},
+                    [1],
+                )
+            )
+    return out
+
+
+def plan_seconds(expansion: PlanExpansion, overlap: bool = True) -> float:
+    """Measuring time of one meter type's plan (no settling): in plan order, or scheduled."""
+    steps = expansion_steps(expansion)
+    type_id = next(iter(steps[0].by_type)) if steps else ""
+    entries = build_schedule(steps, lambda _: type_id, estimate_s, overlap)
+    return schedule_seconds(entries, estimate_s)
+
+
+__all__ = [
+    "Entry",
+    "build_schedule",
+    "expansion_steps",
+    "plan_seconds",
+    "remaining_seconds",
+    "schedule_seconds",
+]
