@@ -96,6 +96,11 @@ class SimSectionBase(Strict, Generic[M]):
         default=1, ge=0, description="position n answers at address base + n - 1"
     )
     serial_prefix: str = "SIM"
+    pace_buses: bool = Field(
+        default=False,
+        description="meter buses at wire speed with the bench's bus model (adapter latency, "
+        "inter-byte gaps) instead of at once",
+    )
     meter_defaults: Any
     meters: list[Any] = []
 

@@ -77,8 +77,16 @@ class SimulatedBenchBase:
                 for p in bench.positions
                 if p.bus == bus.id and p.number in self.meters
             ]
+            parity_bits = 0 if bus.parity == "N" else 1
             self.buses[bus.id] = PtyMeterServer(
-                SimLine(devices, baudrate=bus.baudrate),
+                SimLine(
+                    devices,
+                    baudrate=bus.baudrate,
+                    char_bits=1 + bus.bytesize + parity_bits + bus.stopbits,
+                    pace=self.section.pace_buses,
+                    latency_s=bus.adapter_latency_s,
+                    gap_s=bus.inter_byte_gap_s,
+                ),
                 link=str(self.workdir / f"bus-{bus.id}"),
                 check_line_format=False,
             )
