@@ -80,6 +80,7 @@ def test_the_overlapped_plan_gives_the_sequential_verdicts(tmp_path: Path) -> No
 
 
 def test_the_schedule_comes_from_the_plan_data(tmp_path: Path) -> None:
+    sequential_s = overlapped_s = 0.0
     for overlap in (False, True):
         prepared = prepare(_files(tmp_path, overlap))
         steps = planned_steps(prepared.expansions, prepared.meters)
@@ -97,13 +98,15 @@ def test_the_schedule_comes_from_the_plan_data(tmp_path: Path) -> None:
     assert overlapped_s == pytest.approx(sequential_s - min(estimate_s(clock), errors))
 
 
-def _step(key: str, item: str, positions: list[int], alongside: list[str] = ()) -> PlannedStep:
+def _step(
+    key: str, item: str, positions: list[int], alongside: tuple[str, ...] = ()
+) -> PlannedStep:
     model = type("M", (), {"alongside": list(alongside), "time": None})()
     return PlannedStep(key, item, "", 0, key, {"t": model, "u": model}, list(positions))
 
 
 def test_positions_whose_type_forbids_it_keep_the_clock_in_plan_order() -> None:
-    clock = _step("clock", "clock", [1, 2, 3], ["basic_error"])
+    clock = _step("clock", "clock", [1, 2, 3], ("basic_error",))
     clock.by_type["u"] = type("M", (), {"alongside": [], "time": None})()
     steps = [_step("e1", "basic_error", [1, 2, 3]), _step("e2", "basic_error", [1, 2, 3]), clock]
     entries = build_schedule(steps, {1: "t", 2: "u", 3: "t"}.__getitem__, lambda s: 10.0)
@@ -124,7 +127,7 @@ def test_a_companion_never_spans_a_step_it_may_not_run_alongside() -> None:
         _step("reg", "register", [1]),
         _step("e2", "basic_error", [1]),
         _step("e3", "basic_error", [1]),
-        _step("clock", "clock", [1], ["basic_error"]),
+        _step("clock", "clock", [1], ("basic_error",)),
     ]
     entries = build_schedule(steps, lambda p: "t", lambda s: 10.0)
     assert [e.step.key for e in entries] == ["e1", "reg", "clock", "e2", "e3"]

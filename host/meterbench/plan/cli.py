@@ -85,7 +85,8 @@ def _scheduled(expansion: PlanExpansion, console: Console) -> None:
     """The run time the schedule gives (items overlapped where the plan data allows)."""
     from meterbench.runner.schedule import plan_seconds
 
-    sequential, overlapped = plan_seconds(expansion, False), plan_seconds(expansion)
+    sequential = Decimal(str(plan_seconds(expansion, False)))
+    overlapped = Decimal(str(plan_seconds(expansion)))
     if overlapped < sequential:
         console.print(
             f"scheduled measuring time (clock alongside the load points): {_hms(overlapped)}"
