@@ -19,9 +19,11 @@ from meterbench.list_cli import list_app
 from meterbench.meter_cli import meter_app, sim_app
 from meterbench.plan.cli import plan_app
 from meterbench.reports.cli import certificate, report
+from meterbench.reports.errors import ReportError
 from meterbench.results.cli import records_app, runs, show
 from meterbench.results.db_cli import db_app
-from meterbench.results.manual_cli import record
+from meterbench.results.errors import StoreError
+from meterbench.results.manual_cli import ManualInputError, record
 from meterbench.runner.cli import demo, resume, run
 from meterbench.runner.control_cli import abort, continue_, pause, take_out
 from meterbench.selftest_cli import selftest
@@ -29,17 +31,28 @@ from meterbench.sim.serve import serve as sim_serve
 from meterbench.web.cli import serve, user_app
 from meterproto.decode import PROTOCOLS, decode_hex, json_safe
 
+# What an operator can get wrong at the door: a bad file, an unusable or unknown database or
+# run, a report that cannot be made, a manual result that does not fit the run.
+_BAD_INPUT = (ConfigError, StoreError, ReportError, ManualInputError)
+
+
+def one_line(exc: BaseException) -> str:
+    """The problem on one line (logs and scripts read one line per error)."""
+    if isinstance(exc, ConfigError):
+        return exc.one_line()
+    return " ".join(str(exc).split()) or type(exc).__name__
+
 
 class _Commands(TyperGroup):
-    """Every command that reads a bench, plan, meter type or meter list reports a bad file here,
-    the one way: one line naming the file and the field on stderr, exit status 2."""
+    """Every command reports bad input here, the one way: one line naming the problem (the
+    file and the field for a config) on stderr after one prefix, exit status 2."""
 
     def invoke(self, ctx: Any) -> Any:  # the click Context typer vendors (not public)
         try:
             return super().invoke(ctx)
-        except ConfigError as exc:
+        except _BAD_INPUT as exc:
             sys.stdout.flush()
-            sys.stderr.write(f"meterbench: {exc.one_line()}\n")
+            sys.stderr.write(f"meterbench: {one_line(exc)}\n")
             raise typer.Exit(2) from None
 
 

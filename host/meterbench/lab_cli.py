@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from meterbench.config.errors import ConfigError
 from meterbench.config.lab import key_file, lab_public_key, load_lab
 from meterbench.results.signing import LabKey
 
@@ -39,13 +40,9 @@ def keygen(
     profile = load_lab(lab)
     target = out or key_file(profile, lab)
     if target is None:
-        typer.echo(
-            f"error: {lab}: set [signing] key_file (where the key lives) or give --out", err=True
-        )
-        raise typer.Exit(2)
+        raise ConfigError(f"{lab}: set [signing] key_file (where the key lives) or give --out")
     if target.exists():
-        typer.echo(f"error: {target} exists; a lab key is never overwritten", err=True)
-        raise typer.Exit(2)
+        raise ConfigError(f"{target} exists; a lab key is never overwritten")
     key = LabKey.generate()
     key.save(target)
     typer.echo(f"lab key written to {target} (readable by its owner only; keep it on the server)")
@@ -61,7 +58,6 @@ def public_key(
     """Print the lab's public key, for publication."""
     key = lab_public_key(lab)
     if key is None:
-        typer.echo(f"error: {lab} has no [signing] key_file or public_key", err=True)
-        raise typer.Exit(2)
+        raise ConfigError(f"{lab} has no [signing] key_file or public_key")
     typer.echo(key.pem().rstrip() if pem else key.text)
     typer.echo(f"key id {key.key_id}", err=True)

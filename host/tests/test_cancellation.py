@@ -236,3 +236,54 @@ def test_stopping_never_swallows_the_callers_own_cancel() -> None:
         return "cancelled" if stopper.cancelled() else "swallowed"
 
     assert asyncio.run(main()) == "cancelled"
+
+
+def _quick_stop(monkeypatch: pytest.MonkeyPatch, module: object) -> None:
+    """The module's stop_task, with short waits between its cancels."""
+
+    async def quick(task: asyncio.Task[object]) -> None:
+        await stop_task(task, wait_s=0.01)
+
+    monkeypatch.setattr(module, "stop_task", quick, raising=False)
+
+
+def test_closing_a_transmitter_ends_a_task_that_swallowed_a_cancel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import meterbench.sim.servers as servers
+
+    _quick_stop(monkeypatch, servers)
+
+    async def main() -> bool:
+        tx = servers.Transmitter(lambda data: None, pace=False, char_bits=11)
+        tx._task.cancel()
+        await asyncio.wait({tx._task})
+        tx._task = await _Stubborn(1).start()  # as a 3.11 wait_for that lost one cancel
+        closer = asyncio.get_running_loop().create_task(tx.close())
+        await asyncio.wait({closer}, timeout=60)  # a safety net: closing never waits this long
+        return closer.done() and tx._task.done()
+
+    assert asyncio.run(main())
+
+
+def test_closing_a_result_router_ends_a_task_that_swallowed_a_cancel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import meterbench.runner.context as context
+
+    _quick_stop(monkeypatch, context)
+
+    class _Silent:
+        async def next_result(self) -> object:
+            await asyncio.Event().wait()
+
+    async def main() -> bool:
+        router = context.ResultRouter(_Silent())  # type: ignore[arg-type]
+        router._task.cancel()
+        await asyncio.wait({router._task})
+        router._task = await _Stubborn(1).start()
+        closer = asyncio.get_running_loop().create_task(router.close())
+        await asyncio.wait({closer}, timeout=60)
+        return closer.done() and router._task.done()
+
+    assert asyncio.run(main())

@@ -39,7 +39,7 @@ def db(tmp_path_factory):
 def _one_line_error(result: subprocess.CompletedProcess[str], text: str) -> None:
     assert result.returncode == 2, result
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and text in lines[0], lines
+    assert len(lines) == 1 and lines[0].startswith("meterbench: ") and text in lines[0], lines
     assert "Traceback" not in result.stderr
 
 

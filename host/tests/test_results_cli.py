@@ -48,7 +48,7 @@ def meterbench_all(*calls: tuple[tuple[str, ...], dict]) -> list:
 
 def _one_line_error(result, text: str) -> None:
     assert result.returncode == 2, result
-    assert result.stderr.startswith("error: ") and text in result.stderr
+    assert result.stderr.startswith("meterbench: ") and text in result.stderr
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "Traceback" not in result.stderr
 

@@ -85,6 +85,12 @@ class BusInfo(_Strict):
     bytesize: int = 8
     stopbits: float = 1
     response_delay_max_s: float = Field(default=0.5, gt=0)
+    # The bus model: what the line and its adapter add to the wire time of the bytes. A
+    # USB-serial adapter hands received bytes to the host when its latency timer expires
+    # (FTDI's default: 16 ms); slow meters leave gaps between the bytes of a reply. A
+    # simulated bench paces its lines with these; bus_sweep.py uses them for its bound.
+    adapter_latency_s: float = Field(default=0.0, ge=0, le=1)
+    inter_byte_gap_s: float = Field(default=0.0, ge=0, le=1)
 
 
 def parse_numbers(text: str | int | list[int]) -> list[int]:

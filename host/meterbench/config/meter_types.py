@@ -103,6 +103,11 @@ class ElectricityMeterType(_MeterType):
         description="Rates the meter may be switched to (17H); None: any the protocol allows",
     )
     clock: bool = False
+    second_pulse_output: Literal["own", "energy"] = Field(
+        default="own",
+        description="own: the second pulse has its own (multi-function) output; energy: it "
+        "replaces the energy pulses on their output, so the clock test runs on its own",
+    )
     tariffs: Annotated[int, Field(ge=1)] = 1
     tariff_names: list[str] = []
     tariff_periods: list[TariffPeriod] = Field(

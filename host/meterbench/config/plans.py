@@ -261,6 +261,11 @@ class TariffSwitchItem(_Item):
 class ClockItem(_Item):
     type: Literal["clock"]
     gate_pulses: PositiveInt | None = Field(default=None, description="None: profile value")
+    overlap: bool = Field(
+        default=False,
+        description="run alongside the load points the regulation profile allows "
+        "(clock.alongside), on meters whose second pulse has its own output",
+    )
 
 
 class CommunicationItem(_Item):

@@ -13,7 +13,8 @@ from rich.console import Console
 from meterbench.config.locate import METER_TYPES, PLANS, locate
 from meterbench.plan.bench import BenchContext
 from meterbench.plan.expand import expand_files
-from meterbench.plan.render import render
+from meterbench.plan.model import PlanExpansion
+from meterbench.plan.render import _hms, render
 
 plan_app = typer.Typer(
     help="Test plans: show what a plan does for a meter type.",
@@ -75,4 +76,19 @@ def show(
     if as_json:
         sys.stdout.write(json.dumps(expansion.to_json_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
-        render(expansion, Console(highlight=False, width=None if sys.stdout.isatty() else 120))
+        console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+        render(expansion, console)
+        _scheduled(expansion, console)
+
+
+def _scheduled(expansion: PlanExpansion, console: Console) -> None:
+    """The run time the schedule gives (items overlapped where the plan data allows)."""
+    from meterbench.runner.schedule import plan_seconds
+
+    sequential = Decimal(str(plan_seconds(expansion, False)))
+    overlapped = Decimal(str(plan_seconds(expansion)))
+    if overlapped < sequential:
+        console.print(
+            f"scheduled measuring time (clock alongside the load points): {_hms(overlapped)}"
+            f" (in plan order: {_hms(sequential)})"
+        )

@@ -513,6 +513,9 @@ def clock(ctx: Expansion, item: ClockItem) -> ClockStep | Skipped:
     ratio = basis.tagged(section.timebase_ratio)
     gate_s = gate * period
     total = gate_s * readings
+    alongside: list[str] = []
+    if item.overlap and section.alongside is not None and meter.second_pulse_output == "own":
+        alongside = list(basis.tagged(section.alongside))
     return ClockStep(
         id=item.item_id,
         title=item.title or "clock daily error",
@@ -524,6 +527,7 @@ def clock(ctx: Expansion, item: ClockItem) -> ClockStep | Skipped:
         limit_s_per_day=num(limit),
         rounding_s_per_day=num(basis.tagged(section.rounding_s_per_day)),
         timebase_max_ppm=num(timebase_max_ppm(limit, ratio), 3),
+        alongside=alongside,
         time=duration(total),
         why=Why(
             formula="daily error = (1 − T)/T·86400 s/d per reading; mean of the readings "

@@ -227,6 +227,8 @@ class ClockStep(_Step):
     limit_s_per_day: Decimal
     rounding_s_per_day: Decimal
     timebase_max_ppm: Decimal
+    # items whose load points this test runs alongside (empty: on its own, in plan order)
+    alongside: list[str] = []
 
 
 class CommunicationStep(_Step):

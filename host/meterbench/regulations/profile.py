@@ -309,6 +309,10 @@ class ClockSection(_Strict):
     gate_pulses: Tagged[PositiveInt]
     nominal_period_s: Tagged[PositiveDecimal]
     timebase_ratio: Tagged[PositiveDecimal]
+    # Items whose load points the clock test may run alongside: it needs only the voltage,
+    # which every one of their setpoints applies, and counts the second pulse, an input they
+    # do not use. Empty: the regulation wants the clock tested on its own.
+    alongside: Tagged[list[str]] | None = None
 
 
 class ElectricityProfile(_Strict):

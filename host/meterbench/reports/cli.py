@@ -1,7 +1,8 @@
 """`meterbench report RUN` and `meterbench certificate RUN` (registered in `meterbench.cli`).
 
-Errors (no database, unknown run or meter, broken chain, run not completed) are one line on
-stderr with exit status 2. Written files are printed one per line on stdout.
+Errors (no database, unknown run or meter, broken chain, run not completed) are raised as
+StoreError or ReportError; the ``meterbench`` command prints them as every other bad input (one
+line on stderr, exit status 2). Written files are printed one per line on stdout.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from typing import Annotated
 
 import typer
 
-from meterbench.reports.errors import ReportError
-from meterbench.results import ResultsStore, StoreError, default_db_path
+from meterbench.results import ResultsStore, default_db_path
 from meterbench.results.cli import LabOption, PublicKeyOption, trusted_key
 
 
@@ -60,15 +60,11 @@ LangOption = Annotated[
 
 @contextmanager
 def _guarded(db: str | None) -> Iterator[ResultsStore]:
-    """Open an existing database; every store or report error becomes one line, exit 2."""
-    try:
-        with ResultsStore.open(
-            db if db is not None else default_db_path(), create=False, read_only=True
-        ) as s:
-            yield s
-    except (StoreError, ReportError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    """Open an existing database for reading (StoreError if it is not there or not usable)."""
+    with ResultsStore.open(
+        db if db is not None else default_db_path(), create=False, read_only=True
+    ) as s:
+        yield s
 
 
 def report(

@@ -1,7 +1,8 @@
 """`meterbench runs`, `meterbench show RUN` and `meterbench records verify RUN`.
 
-Registered in `meterbench.cli`. Errors (no database, unknown run, corrupt file) are one line on
-stderr with exit status 2; a broken chain is a result, printed with exit status 1.
+Registered in `meterbench.cli`. Errors (no database, unknown run, corrupt file) are StoreErrors,
+which the ``meterbench`` command prints as every other bad input (one line, exit status 2); a
+broken chain is a result, printed with exit status 1.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from meterbench.config.errors import ConfigError
 from meterbench.config.lab import lab_key, lab_public_key
 from meterbench.results.display import run_view, runs_table
-from meterbench.results.errors import StoreError
+from meterbench.results.errors import UnsignableChainError
 from meterbench.results.paths import default_db_path
 from meterbench.results.signing import PublicKey
 from meterbench.results.store import ResultsStore
@@ -48,16 +50,12 @@ def _console() -> Console:
 
 @contextmanager
 def _store(db: str | None, *, writing: bool = False) -> Iterator[ResultsStore]:
-    """Open an existing database (for reading unless ``writing``); turn every store error
-    into one line and exit status 2."""
-    try:
-        with ResultsStore.open(
-            db if db is not None else default_db_path(), create=False, read_only=not writing
-        ) as s:
-            yield s
-    except StoreError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    """Open an existing database (for reading unless ``writing``); StoreError if it is not
+    there or not usable."""
+    with ResultsStore.open(
+        db if db is not None else default_db_path(), create=False, read_only=not writing
+    ) as s:
+        yield s
 
 
 def runs(db: DbOption = None) -> None:
@@ -107,17 +105,14 @@ PublicKeyOption = Annotated[
 
 
 def trusted_key(lab: Path | None, public_key: str | None) -> PublicKey | None:
-    """The lab's public key from --public-key (text or file) or --lab; one line, exit 2."""
-    try:
-        if public_key:
-            source = Path(public_key)
-            text = source.read_text() if source.is_file() else public_key
-            return PublicKey.parse(text)
-        if lab is not None:
-            return lab_public_key(lab)
-    except StoreError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    """The lab's public key from --public-key (text or file) or --lab (a bad one is the
+    central handler's one line, exit 2)."""
+    if public_key:
+        source = Path(public_key)
+        text = source.read_text() if source.is_file() else public_key
+        return PublicKey.parse(text)
+    if lab is not None:
+        return lab_public_key(lab)
     return None
 
 
@@ -159,12 +154,11 @@ def sign(
     closed run, or a run closed where the key was not at hand); the chain must verify."""
     key = lab_key(lab)
     if key is None:
-        typer.echo(f"error: {lab} names no [signing] key_file", err=True)
-        raise typer.Exit(2)
+        raise ConfigError(lab, "signing.key_file", "not set: this lab names no signing key")
     with _store(db, writing=True) as store:
         try:
             head = store.sign_head(run, key)
-        except StoreError as exc:
-            typer.echo(f"error: {exc}", err=True)
+        except UnsignableChainError as exc:  # the record failed its check: not bad input
+            typer.echo(f"meterbench: {exc}", err=True)
             raise typer.Exit(1) from None
     typer.echo(f"signed the head of {head.rows} rows ({head.final_hash}) with key {head.key_id}")

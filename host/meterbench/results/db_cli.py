@@ -12,7 +12,6 @@ from typing import Annotated
 import typer
 
 from meterbench.results.connector import open_connector
-from meterbench.results.errors import StoreError
 from meterbench.results.migrations import current_version
 from meterbench.results.paths import default_db_path
 from meterbench.results.store import ResultsStore
@@ -37,17 +36,14 @@ def migrate(
 ) -> None:
     """Apply the missing schema migrations; a newer schema is refused untouched (exit 2)."""
     location = url if url is not None else default_db_path()
+    # A StoreError (unreachable server, newer schema) is the central handler's line, exit 2.
+    connector = open_connector(location, create=True, read_only=False)
     try:
-        connector = open_connector(location, create=True, read_only=False)
-        try:
-            before = current_version(connector)
-        finally:
-            connector.close()
-        with ResultsStore.open(location) as store:
-            after, where = store.schema_version, store.location
-    except StoreError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        before = current_version(connector)
+    finally:
+        connector.close()
+    with ResultsStore.open(location) as store:
+        after, where = store.schema_version, store.location
     if before == after:
         typer.echo(f"{where}: results schema version {after}, up to date")
     else:

@@ -102,18 +102,15 @@ def record(
         name = (verifier or loaded.run.verifier or "").strip()
         if not name:
             _fail(f"run {run} names no verifier: give --verifier NAME")
-        try:
-            records = manual_records(
-                loaded,
-                item,
-                None if all_positions else list(position or []),
-                Outcome.PASS if passed else Outcome.FAIL,
-                name,
-                note,
-                datetime.now(UTC),
-            )
-        except ManualInputError as exc:
-            _fail(str(exc))
+        records = manual_records(
+            loaded,
+            item,
+            None if all_positions else list(position or []),
+            Outcome.PASS if passed else Outcome.FAIL,
+            name,
+            note,
+            datetime.now(UTC),
+        )
         store.append(*records)
     for entry in records:
         typer.echo(
@@ -122,5 +119,5 @@ def record(
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+    """Bad input: the ``meterbench`` command prints it on one line, exit status 2."""
+    raise ManualInputError(message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -15,6 +16,7 @@ from rich.console import Console
 from meterbench.config.locate import BENCHES, METER_LISTS, PLANS, locate
 from meterbench.inputs import humidity_problem, temperature_problem, time_scale_problem
 from meterbench.results import ResultsStore, StoreError
+from meterbench.results.connector import is_database_url
 from meterbench.results.paths import default_db_path
 from meterbench.runner.engine import RunError, Runner, RunOptions, prepare
 from meterbench.runner.progress import LiveProgress, PlainProgress, summary_table
@@ -196,12 +198,17 @@ def demo(
     ] = False,
     port: Annotated[int, typer.Option(help="With --serve: the server's port.")] = 8000,
 ) -> None:
-    """Run the default plan on the simulated 24-position bench, then write the reports."""
+    """Run the default plan on the simulated 24-position bench, then write the reports.
+
+    The run goes to the demo's own database in --out (printed, with the commands that find
+    it again), or to --db or $METERBENCH_DB when given."""
     if problem := time_scale_problem(time_scale):
         raise _fail(problem)
     files = locate(bench, BENCHES), locate(plan, PLANS), locate(meters, METER_LISTS)
     out.mkdir(parents=True, exist_ok=True)
     database = db or os.environ.get("METERBENCH_DB") or str(out / "results.db")
+    if not is_database_url(database):
+        database = str(Path(database).resolve())  # printed for `runs`/`report` from anywhere
     if serve:
         from meterbench.web.demo import serve_demo
 
@@ -227,11 +234,30 @@ def demo(
     finally:
         store.close()
     batch = next((p for p in paths if p.name.startswith("batch") and p.suffix == ".html"), None)
-    typer.echo(f"run {run_id} completed; database {database}")
+    typer.echo(f"run {run_id} completed")
+    for line in _where(database, run_id):
+        typer.echo(line)
     typer.echo(f"records, certificates and reports: {(out / run_id).resolve()}")
     if batch is not None:
         typer.echo(f"batch report: {batch.resolve()}")
     sys.stdout.flush()
+
+
+def _where(database: str, run_id: str) -> list[str]:
+    """Where the demo stored its run and the exact commands that find it again: the demo
+    keeps its own database (no sample run in the lab's records) unless told otherwise."""
+    default = default_db_path()  # $METERBENCH_DB or the user's data directory
+    if database == (default if is_database_url(default) else str(Path(default).resolve())):
+        return [
+            f"database: {database} (the default: `meterbench runs` lists the run)",
+            f"  meterbench report {run_id}",
+        ]
+    quoted = shlex.quote(str(database))
+    return [
+        f"database: {database} (the demo's own, not the default one; give --db to find it)",
+        f"  meterbench runs --db {quoted}",
+        f"  meterbench report {run_id} --db {quoted}",
+    ]
 
 
 __all__ = ["default_db_path", "demo", "resume", "run"]

@@ -56,25 +56,29 @@ WALL_FLOOR_S = 60.0  # the least wall time a result wait lasts when the clock st
 
 
 class ResultRouter:
-    """One task per controller that hands result events to per-channel queues."""
+    """One task per controller that hands result events to per-channel queues. A channel's
+    period results (the clock's second pulse) have a queue of their own: the clock test may
+    run alongside an error test on the same channel, and neither may eat the other's results."""
 
     def __init__(self, client: ControllerClient) -> None:
         self.client = client
-        self._queues: dict[int, asyncio.Queue[Any]] = defaultdict(asyncio.Queue)
+        self._queues: dict[tuple[int, bool], asyncio.Queue[Any]] = defaultdict(asyncio.Queue)
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
         while True:
             msg = await self.client.next_result()
-            self._queues[msg["position"]].put_nowait(msg)
+            period = msg.msg_type == m.PERIOD_READING
+            self._queues[(msg["position"], period)].put_nowait(msg)
 
-    def drain(self, channel: int) -> None:
-        """Forget results of earlier functions on this channel."""
-        queue = self._queues[channel]
+    def drain(self, channel: int, period: bool = False) -> None:
+        """Forget results of earlier functions on this channel (its period results if
+        ``period``, else all others)."""
+        queue = self._queues[(channel, period)]
         while not queue.empty():
             queue.get_nowait()
 
-    async def get(self, channel: int, timeout_s: float, clock: Clock) -> Any:
+    async def get(self, channel: int, timeout_s: float, clock: Clock, period: bool = False) -> Any:
         """The next result of ``channel``; TimeoutError once ``timeout_s`` of the shared
         clock's seconds have passed (a simulated clock may run slower than its scale), or,
         should that clock stop altogether, once ten times their wall duration (at least
@@ -82,7 +86,7 @@ class ResultRouter:
         deadline = clock.now() + timeout_s
         loop = asyncio.get_running_loop()
         wall_deadline = loop.time() + max(WALL_FLOOR_S, 10 * clock.wall_seconds(timeout_s))
-        queue = self._queues[channel]
+        queue = self._queues[(channel, period)]
         while True:
             try:
                 return await within(queue.get(), 0.1)
@@ -118,10 +122,11 @@ class RunContext:
         """Wall seconds a budget in the clock's seconds lasts at full speed."""
         return max(0.05, self.clock.wall_seconds(sim_seconds))
 
-    async def result(self, position: int, timeout_s: float) -> Any:
-        """The next controller result for ``position``, within ``timeout_s`` clock seconds."""
+    async def result(self, position: int, timeout_s: float, period: bool = False) -> Any:
+        """The next controller result for ``position`` (its period results if ``period``),
+        within ``timeout_s`` clock seconds."""
         router, channel = self.router(position)
-        return await router.get(channel, timeout_s, self.clock)
+        return await router.get(channel, timeout_s, self.clock, period)
 
     # -- devices ---------------------------------------------------------------------------------
     def meter_type(self, position: int) -> MeterType:
@@ -149,9 +154,11 @@ class RunContext:
             self.routers[controller_id] = ResultRouter(self.session.controllers[controller_id])
         return self.routers[controller_id]
 
-    async def stop_functions(self, position: int) -> None:
+    async def stop_functions(self, position: int, functions: int = m.FN_ALL) -> None:
+        """Stop ``functions`` of the position's channel (only its own, when another step
+        runs alongside on the same channel)."""
         with contextlib.suppress(Exception):
-            await self.request(position, m.STOP, functions=m.FN_ALL)
+            await self.request(position, m.STOP, functions=functions)
 
     def forget_settings(self) -> None:
         """Everything set on the bench must be set again (a bench fault may have lost it)."""

@@ -11,6 +11,7 @@ ones still missing. At the end, batch statistics are computed from the stored co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -52,11 +53,13 @@ from meterbench.runner.control import Control
 from meterbench.runner.health import LinkHealth
 from meterbench.runner.items import PlannedStep
 from meterbench.runner.meters import MeterEntry, check_meters_against_bench, load_meters
-from meterbench.runner.recorded import recorded_meters
+from meterbench.runner.recorded import RecordError, resume_inputs
+from meterbench.runner.schedule import build_schedule, remaining_seconds
 from meterbench.runner.session import BenchOpenError, OpenOptions, open_session
 from meterbench.runner.stopping import describe, safe_stop
 from meterbench.runner.supervise import Stopped, Supervisor, watchdog
 from meterbench.runner.timing import Timing, estimate_s
+from meterbench.waits import stop_task
 from meterproto.dlt645.messages import Password
 
 STALL_S = 120.0  # wall seconds without a stored row before the watchdog stops the run
@@ -70,6 +73,12 @@ class RunError(Exception):
 
 class NothingToResume(RunError):
     """Resume of a run that is completed or aborted: refused at the door."""
+
+    exit_code = 2
+
+
+class NotResumable(RunError):
+    """Resume of a record that lacks what a run is rebuilt from (names what): refused."""
 
     exit_code = 2
 
@@ -250,21 +259,22 @@ class Runner:
         status = self.store.status(run_id)
         if status is not None and status in (RunStatus.COMPLETED, RunStatus.ABORTED):
             raise NothingToResume(f"run {run_id} is {status.value}; there is nothing to resume")
-        snapshots = self.store.snapshots(run_id)
-        extra = dict(run.extra)
+        try:
+            inputs = resume_inputs(run, self.store.snapshots(run_id), self.store.positions(run_id))
+        except RecordError as exc:
+            raise NotResumable(str(exc)) from None
         options = RunOptions(
-            bench=Path(extra["bench_file"]),
-            plan=Path(extra["plan_file"]),
-            meters=Path(extra["meters_file"]),
+            bench=inputs.files["bench_file"],
+            plan=inputs.files["plan_file"],
+            meters=inputs.files["meters_file"],
             db=options.db,
             time_scale=options.time_scale,
             password=options.password,
             operator=options.operator,
         )
-        bench = BenchConfig.model_validate(snapshots["bench_config"])
-        meters = recorded_meters(self.store.positions(run_id))
-        expansions = {k: PlanExpansion.model_validate(v) for k, v in snapshots["plan"].items()}
-        prepared = Prepared(bench, options.bench, meters, expansions, run.plan, run.regulation)
+        prepared = Prepared(
+            inputs.bench, options.bench, inputs.meters, inputs.expansions, run.plan, run.regulation
+        )
         return await self._execute(prepared, options, run_id)
 
     async def _execute(self, prepared: Prepared, options: RunOptions, resume_id: str | None) -> str:
@@ -283,6 +293,11 @@ class Runner:
             self.store.signer = key
         async with open_bench(prepared.bench, prepared.bench_path, options.time_scale) as bench:
             config, clock = bench.config, bench.clock
+            # the operator of a simulated run learns first which failures are intended (a
+            # kind's simulator may not describe its faults)
+            notes = getattr(bench.simulator, "fault_notes", None)
+            for note in notes({m.position for m in prepared.meters}) if notes else ():
+                self.observer.event("simulated fault", note)
             opening = OpenOptions(options.password, options.operator, clock)
             try:
                 session = await open_session(config, prepared.meters, opening)
@@ -508,36 +523,69 @@ class Runner:
         steps = planned_steps(prepared.expansions, prepared.meters)
         done = self.store.completed_steps(ctx.run_id)
         links = LinkHealth(ctx.session)
-        timing = Timing(ctx.clock, [estimate_s(step) for step in steps])
-        for index, step in enumerate(steps):
-            todo = [p for p in step.positions if step.key not in done.get(p, frozenset())]
-            if not todo:
-                continue
-            await self._pause_point(ctx, control)
-            out = [p for p in todo if p in control.state.taken_out]
-            todo = [p for p in todo if p not in control.state.taken_out]
-            self._current = f"step {step.key}"
-            self._step_wall_s = ctx.clock.wall_seconds(timing.estimates[index])
-            self.observer.step(f"{step.title} ({timing.line(index)})", index + 1, len(steps))
-            ctx.append(
-                Step(
-                    run_id=ctx.run_id,
-                    step_key=step.key,
-                    ordinal=step.ordinal,
-                    item=step.item,
-                    point=step.point,
-                    parameters=_parameters(step),
-                )
+        entries = build_schedule(steps, lambda p: ctx.meters[p].type_id, estimate_s)
+        timing = Timing(ctx.clock, remaining_seconds(entries, estimate_s))
+        companions: list[tuple[asyncio.Task[None], frozenset[str]]] = []
+        try:
+            for index, entry in enumerate(entries):
+                step = entry.step
+                # a companion ends before the first step it may not run alongside
+                for task, items in list(companions):
+                    if entry.companion or step.item not in items:
+                        companions.remove((task, items))
+                        await task
+                todo = [p for p in step.positions if step.key not in done.get(p, frozenset())]
+                if not todo:
+                    continue
+                await self._pause_point(ctx, control)
+                out = [p for p in todo if p in control.state.taken_out]
+                todo = [p for p in todo if p not in control.state.taken_out]
+                title = f"{step.title} ({timing.line(index)})"
+                if entry.companion:
+                    title = f"{step.title}, alongside the next steps ({timing.line(index)})"
+                else:
+                    self._current = f"step {step.key}"
+                    self._step_wall_s = ctx.clock.wall_seconds(estimate_s(step))
+                self.observer.step(title, index + 1, len(entries))
+                self._store_step(ctx, step)
+                if out:
+                    self._take_out(ctx, step, out, control)
+                if not todo:
+                    continue
+                pending = step.only(todo)
+                if entry.companion:
+                    pending.alongside = True
+                    task = asyncio.get_running_loop().create_task(
+                        self._run_step(ctx, pending, links)
+                    )
+                    companions.append((task, entry.alongside))
+                    continue
+                await self._run_step(ctx, pending, links)
+            for task, _ in companions:
+                await task
+            companions.clear()
+        finally:
+            for task, _ in companions:  # the run stopped: a companion stops with it
+                with contextlib.suppress(Exception):
+                    await stop_task(task)
+
+    def _store_step(self, ctx: RunContext, step: PlannedStep) -> None:
+        ctx.append(
+            Step(
+                run_id=ctx.run_id,
+                step_key=step.key,
+                ordinal=step.ordinal,
+                item=step.item,
+                point=step.point,
+                parameters=_parameters(step),
             )
-            if out:
-                self._take_out(ctx, step, out, control)
-            if not todo:
-                continue
-            pending = step.only(todo)
-            started = ctx.clock.now()
-            await self._with_source_retries(ctx, pending)
-            await links.report(ctx, step.key)
-            self.observer.step_done(step.key, started, ctx.clock.now())
+        )
+
+    async def _run_step(self, ctx: RunContext, step: PlannedStep, links: LinkHealth) -> None:
+        started = ctx.clock.now()
+        await self._with_source_retries(ctx, step)
+        await links.report(ctx, step.key)
+        self.observer.step_done(step.key, started, ctx.clock.now())
 
     async def _with_source_retries(self, ctx: RunContext, step: PlannedStep) -> None:
         """An unstable source gets two more chances (it may settle) before the run stops."""

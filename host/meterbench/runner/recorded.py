@@ -7,11 +7,19 @@ moved or edited since, and the record must never contradict itself.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from pydantic import ValidationError
+
+from meterbench.config.bench import BenchConfig
+from meterbench.config.errors import issues_from_validation
 from meterbench.config.meter_types import MeterType, _meter_type_model
+from meterbench.plan.model import PlanExpansion
 from meterbench.results import Position
+from meterbench.results.canonical import JsonValue
+from meterbench.results.models import Run
 from meterbench.runner.meters import MeterEntry
 
 
@@ -51,4 +59,86 @@ def recorded_meters(positions: list[Position]) -> list[MeterEntry]:
     return entries
 
 
-__all__ = ["RecordError", "meter_type_from_record", "recorded_meters"]
+_FILES = ("bench_file", "plan_file", "meters_file")
+
+
+@dataclass(frozen=True)
+class ResumeInputs:
+    """What a resumed run is rebuilt from, all taken from its record."""
+
+    bench: BenchConfig
+    files: dict[str, Path]  # bench_file, plan_file, meters_file as the run started with them
+    meters: list[MeterEntry]
+    expansions: dict[str, PlanExpansion]
+
+
+def resume_inputs(
+    run: Run, snapshots: dict[str, JsonValue], positions: list[Position]
+) -> ResumeInputs:
+    """The bench, meters and plan of a stored run; RecordError naming everything the record
+    lacks (a record made by hand or by another program), so nothing starts on half a run."""
+    problems: list[str] = []
+    bench = _validated(snapshots, "bench_config", "a bench config", BenchConfig, problems)
+    plan = snapshots.get("plan")
+    expansions: dict[str, PlanExpansion] = {}
+    if plan is None:
+        problems.append("no plan snapshot")
+    elif not isinstance(plan, dict) or not plan:
+        problems.append("the plan snapshot holds no plan expansion")
+    else:
+        for key, value in plan.items():
+            try:
+                expansions[key] = PlanExpansion.model_validate(value)
+            except ValidationError as exc:
+                problems.append(
+                    f"the plan snapshot's {key!r} is not a plan expansion ({_first(exc)})"
+                )
+                break
+    meters: list[MeterEntry] = []
+    if not positions:
+        problems.append("no positions")
+    else:
+        try:
+            meters = recorded_meters(positions)
+        except (RecordError, ValidationError) as exc:
+            problems.append(str(exc) if isinstance(exc, RecordError) else _first(exc))
+    extra = dict(run.extra)
+    absent = [name for name in _FILES if not isinstance(extra.get(name), str)]
+    if absent:
+        problems.append(f"no {', '.join(absent)} in the run's extra fields")
+    if problems or bench is None:
+        raise RecordError(
+            f"run {run.run_id} cannot be resumed from its record: {'; '.join(problems)}"
+        )
+    files = {name: Path(cast("str", extra[name])) for name in _FILES}
+    return ResumeInputs(bench, files, meters, expansions)
+
+
+def _validated(
+    snapshots: dict[str, JsonValue], name: str, what: str, model: Any, problems: list[str]
+) -> Any:
+    content = snapshots.get(name)
+    if content is None:
+        problems.append(f"no {name} snapshot")
+        return None
+    try:
+        return model.model_validate(content)
+    except ValidationError as exc:
+        problems.append(f"the {name} snapshot is not {what} ({_first(exc)})")
+        return None
+
+
+def _first(exc: ValidationError) -> str:
+    issues = issues_from_validation(exc)
+    more = f" and {len(issues) - 1} more" if len(issues) > 1 else ""
+    first = issues[0]
+    return f"field '{first.field}': {first.message}{more}" if first.field else first.message + more
+
+
+__all__ = [
+    "RecordError",
+    "ResumeInputs",
+    "meter_type_from_record",
+    "recorded_meters",
+    "resume_inputs",
+]

@@ -63,12 +63,16 @@ class SimLine:
         char_bits: float = 11,
         pace: bool = False,
         echo: bool = False,
+        latency_s: float = 0.0,
+        gap_s: float = 0.0,
     ) -> None:
         self.devices: list[Device] = list(devices)
         self.baudrate = baudrate
         self.char_bits = char_bits
         self.pace = pace
         self.echo = echo
+        self.latency_s = latency_s  # paced: the adapter's latency timer (bytes in bursts)
+        self.gap_s = gap_s  # paced: idle time after every byte
 
     def add(self, device: Device) -> Device:
         self.devices.append(device)

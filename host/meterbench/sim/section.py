@@ -37,6 +37,19 @@ class MeterSimBase(Strict):
         """Configured never to answer on its bus (a check of its port must fail)."""
         return False
 
+    def fault_notes(self, meter_class: str) -> list[str]:
+        """The faults this meter carries and what the run should make of them, one phrase
+        each, so an operator reading a simulated run knows which failures are intended."""
+        notes = []
+        if self.dead:
+            notes.append("gives no pulses: every accuracy item should fail")
+        if self.never_answers:
+            notes.append(
+                "never answers on its bus: communication should fail; the items that read it "
+                "(register, time setting) give no result"
+            )
+        return notes
+
 
 class PositionsMixin(BaseModel):
     positions: list[int]
@@ -45,6 +58,21 @@ class PositionsMixin(BaseModel):
     @classmethod
     def _numbers(cls, value: Any) -> list[int]:
         return parse_numbers(value)
+
+
+def class_index(meter_class: str) -> float | None:
+    """The number of an accuracy class ("0.5S" -> 0.5): the error, in percent, a meter of the
+    class may have at its base load; None for a class without a number."""
+    digits = meter_class.rstrip("SsABCD ")
+    try:
+        return float(digits)
+    except ValueError:
+        return None
+
+
+def beyond_class(error_pct: float, meter_class: str) -> bool:
+    index = class_index(meter_class)
+    return index is not None and abs(error_pct) > index
 
 
 class ReferenceSim(Strict):
@@ -68,6 +96,11 @@ class SimSectionBase(Strict, Generic[M]):
         default=1, ge=0, description="position n answers at address base + n - 1"
     )
     serial_prefix: str = "SIM"
+    pace_buses: bool = Field(
+        default=False,
+        description="meter buses at wire speed with the bench's bus model (adapter latency, "
+        "inter-byte gaps) instead of at once",
+    )
     meter_defaults: Any
     meters: list[Any] = []
 
@@ -91,6 +124,10 @@ class SimSectionBase(Strict, Generic[M]):
 
     def check(self, bench: BenchConfig, path: Path | str) -> None:
         """Rules between this section and the rest of the bench (ConfigError)."""
+
+    def event_notes(self) -> list[str]:
+        """Bench-wide faults injected at set times (none in the base), one phrase each."""
+        return []
 
 
 S = TypeVar("S", bound=SimSectionBase[Any])
@@ -123,6 +160,8 @@ def load_sim_section(model: type[S], bench: BenchConfig, path: Path | str) -> S:
 
 __all__ = [
     "MeterSimBase",
+    "beyond_class",
+    "class_index",
     "PositionsMixin",
     "ReferenceSim",
     "SimSectionBase",

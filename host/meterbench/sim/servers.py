@@ -14,13 +14,14 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import math
 import os
 import termios
 import tty
 from collections.abc import Callable
 
 from meterbench.sim.line import LineFormat, LineSession, Scheduled, SimLine, char_time
-from meterbench.waits import within
+from meterbench.waits import stop_task, within
 
 _SPEEDS = {
     getattr(termios, f"B{rate}"): rate
@@ -32,10 +33,20 @@ _SPEEDS = {
 class Transmitter:
     """Sends scheduled pieces in time order; with ``pace``, one byte per character time."""
 
-    def __init__(self, write: Callable[[bytes], None], *, pace: bool, char_bits: float) -> None:
+    def __init__(
+        self,
+        write: Callable[[bytes], None],
+        *,
+        pace: bool,
+        char_bits: float,
+        latency_s: float = 0.0,
+        gap_s: float = 0.0,
+    ) -> None:
         self._write = write
         self.pace = pace
         self.char_bits = char_bits
+        self.latency_s = latency_s
+        self.gap_s = gap_s
         self._heap: list[tuple[float, int, Scheduled]] = []
         self._count = itertools.count()
         self._wake = asyncio.Event()
@@ -49,9 +60,8 @@ class Transmitter:
             self._wake.set()
 
     async def close(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        # bounded even if a cancellation is swallowed (3.11's wait_for), see meterbench.waits
+        await stop_task(self._task)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -72,20 +82,32 @@ class Transmitter:
             else:
                 self._send(item.data)
 
+    def _delivered(self, arrived: float) -> float:
+        """When the host sees a byte that has arrived: at once, or at the adapter's next
+        latency-timer tick."""
+        if self.latency_s <= 0:
+            return arrived
+        return math.ceil(arrived / self.latency_s - 1e-9) * self.latency_s
+
     async def _paced(self, item: Scheduled) -> None:
         loop = asyncio.get_running_loop()
-        ct = char_time(item.baudrate, self.char_bits)
+        per_byte = char_time(item.baudrate, self.char_bits) + self.gap_s
         start = max(item.at, self._free)
         data, sent = item.data, 0
         while sent < len(data):
-            # byte k has fully arrived at start + (k + 1) * ct
-            due = min(len(data), int((loop.time() - start) / ct + 1e-9))
+            # byte k has fully arrived at start + (k + 1) * per_byte (the gap after it
+            # included, which only delays the next), and is seen at its delivery time
+            now = loop.time()
+            due = sent
+            while due < len(data) and self._delivered(start + (due + 1) * per_byte) <= now + 1e-9:
+                due += 1
             if due > sent:
                 self._send(data[sent:due])
                 sent = due
             if sent < len(data):
-                await asyncio.sleep(max(0.0, start + (sent + 1) * ct - loop.time()))
-        self._free = start + len(data) * ct
+                wake = self._delivered(start + (sent + 1) * per_byte)
+                await asyncio.sleep(max(0.0, wake - loop.time()))
+        self._free = start + len(data) * per_byte
 
     def _send(self, data: bytes) -> None:
         with contextlib.suppress(OSError):  # a line with nobody listening loses the bytes
@@ -132,7 +154,13 @@ class TcpMeterServer:
         self._connections.add(task)
         loop = asyncio.get_running_loop()
         session = self.line.session()
-        tx = Transmitter(writer.write, pace=self.line.pace, char_bits=self.line.char_bits)
+        tx = Transmitter(
+            writer.write,
+            pace=self.line.pace,
+            char_bits=self.line.char_bits,
+            latency_s=self.line.latency_s,
+            gap_s=self.line.gap_s,
+        )
         try:
             while True:
                 data = await reader.read(4096)
@@ -185,7 +213,13 @@ class PtyMeterServer:
         self._master, self._slave = master, slave
         self.pty_path = os.ttyname(slave)
         self._session = self.line.session()
-        self._tx = Transmitter(self._write, pace=self.line.pace, char_bits=self.line.char_bits)
+        self._tx = Transmitter(
+            self._write,
+            pace=self.line.pace,
+            char_bits=self.line.char_bits,
+            latency_s=self.line.latency_s,
+            gap_s=self.line.gap_s,
+        )
         asyncio.get_running_loop().add_reader(master, self._readable)
         if self.link is not None:
             temp = f"{self.link}.{os.getpid()}.tmp"

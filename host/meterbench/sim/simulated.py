@@ -10,6 +10,7 @@ and its own devices (a source, a pump drive, a balance) and starts and stops tho
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -76,8 +77,16 @@ class SimulatedBenchBase:
                 for p in bench.positions
                 if p.bus == bus.id and p.number in self.meters
             ]
+            parity_bits = 0 if bus.parity == "N" else 1
             self.buses[bus.id] = PtyMeterServer(
-                SimLine(devices, baudrate=bus.baudrate),
+                SimLine(
+                    devices,
+                    baudrate=bus.baudrate,
+                    char_bits=1 + bus.bytesize + parity_bits + bus.stopbits,
+                    pace=self.section.pace_buses,
+                    latency_s=bus.adapter_latency_s,
+                    gap_s=bus.inter_byte_gap_s,
+                ),
                 link=str(self.workdir / f"bus-{bus.id}"),
                 check_line_format=False,
             )
@@ -138,6 +147,17 @@ class SimulatedBenchBase:
             },
             "time_scale": self.clock.time_scale,
         }
+
+    def fault_notes(self, positions: Collection[int]) -> list[str]:
+        """Which of ``positions`` carry injected faults and what the run should make of them
+        (and the bench-wide faults), one line each, for the operator of a simulated run."""
+        notes = []
+        for number in sorted(set(self.meter_types) & set(positions)):
+            meter_class = str(getattr(self.meter_types[number], "meter_class", ""))
+            for note in self.section.meter_for(number).fault_notes(meter_class):
+                notes.append(f"position {number}: {note}")
+        notes.extend(self.section.event_notes())
+        return notes
 
     clock: Any
 

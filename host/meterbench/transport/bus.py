@@ -128,6 +128,7 @@ class BusStats:
     reconnects: int = 0
     late_discarded: int = 0  # frames that arrived with no request outstanding
     quiet_waits: int = 0  # times the bus waited out a window before sending
+    timeout_wait_s: float = 0.0  # wall seconds spent in attempts that got no reply at all
 
 
 @dataclass
@@ -285,6 +286,7 @@ class Bus:
             self.stats.attempts += 1
             if done:
                 self.trace.event(f"retry {done} of {retries}: {ex.label}")
+            began = loop.time()
             try:
                 result = await self._attempt(port, ex)
             except PortLostError as exc:
@@ -304,6 +306,7 @@ class Bus:
                 self.stats.corrupt += 1
             else:
                 self.stats.timeouts += 1
+                self.stats.timeout_wait_s += loop.time() - began
                 self._overran = True
         if corrupt:
             raise CorruptReply(

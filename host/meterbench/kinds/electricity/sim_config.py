@@ -16,9 +16,17 @@ from pydantic import Field, field_validator
 from meterbench.config.bench import BenchConfig
 from meterbench.config.errors import ConfigError
 from meterbench.electrical import pf_to_angle
-from meterbench.sim.section import MeterSimBase, PositionsMixin, ReferenceSim, SimSectionBase
+from meterbench.sim.section import (
+    MeterSimBase,
+    PositionsMixin,
+    ReferenceSim,
+    SimSectionBase,
+    beyond_class,
+)
 from meterbench.sim.section import Strict as _Strict
 from meterbench.sim.section import load_sim_section as _load
+
+CLOCK_LIMIT_S = 0.5  # s/d: the clock daily error limit of JJG 596-2012 and IEC 62054-21
 
 
 class ErrorTablePoint(_Strict):
@@ -108,6 +116,54 @@ class MeterSim(MeterSimBase):
     def never_answers(self) -> bool:
         return self.comm_fault == "silent" or self.silent_after_s == 0
 
+    def fault_notes(self, meter_class: str) -> list[str]:
+        notes = super().fault_notes(meter_class)
+        if self.error_pct is not None and beyond_class(self.error_pct, meter_class):
+            notes.append(
+                f"pulses {self.error_pct:+g} % off, beyond class {meter_class}: basic error "
+                "and register (against the reference energy) should fail"
+            )
+        if self.creep_pulses_per_hour:
+            notes.append(
+                f"creeps ({self.creep_pulses_per_hour:g} pulses/h with no load): creep should fail"
+            )
+        if self.start_current_factor is not None or self.start_current_a is not None:
+            threshold = (
+                f"{self.start_current_factor:g} Ib"
+                if self.start_current_factor is not None
+                else f"{self.start_current_a:g} A"
+            )
+            notes.append(
+                f"starts only from {threshold}: starting should fail where the regulation's "
+                "starting current is lower"
+            )
+        if self.clock_error_s_per_day and abs(self.clock_error_s_per_day) > CLOCK_LIMIT_S:
+            notes.append(
+                f"clock {self.clock_error_s_per_day:+g} s/d, beyond ±{CLOCK_LIMIT_S:g} s/d: "
+                "clock should fail"
+            )
+        if self.register_bias_pct:
+            notes.append(
+                f"register {self.register_bias_pct:+g} % off its test output (tampered): "
+                "register should fail"
+            )
+        if self.silent_after_s and not self.never_answers:
+            notes.append(
+                f"stops answering after {self.silent_after_s:g} s: items that read it later "
+                "give no result"
+            )
+        if self.comm_fault not in (None, "none", "silent"):
+            how = (
+                f"{self.comm_fault_probability:g} of replies"
+                if self.comm_fault_probability is not None
+                else "every reply"
+            )
+            notes.append(
+                f"line fault '{self.comm_fault}' on {how}: retries should recover, "
+                "verdicts unchanged"
+            )
+        return notes
+
 
 class PositionSim(MeterSim, PositionsMixin):
     pass
@@ -149,6 +205,17 @@ class SimSection(SimSectionBase[MeterSim]):
     meter_defaults: MeterSim = MeterSim()
     meters: list[PositionSim] = []
     faults: list[FaultEvent] = []
+
+    def event_notes(self) -> list[str]:
+        notes = []
+        for fault in self.faults:
+            where = fault.controller or fault.bus or "the bench"
+            notes.append(
+                f"{fault.kind.replace('_', ' ')} on {where} at {fault.at_s:g} s"
+                + (f" for {fault.duration_s:g} s" if fault.duration_s else "")
+                + ": the run should recover, verdicts unchanged"
+            )
+        return notes
 
     def check(self, bench: BenchConfig, path: Path | str) -> None:
         """Faults name controllers and buses of this bench."""

@@ -13,7 +13,13 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 
 from meterbench.config.bench import BenchConfig
-from meterbench.sim.section import MeterSimBase, PositionsMixin, ReferenceSim, SimSectionBase
+from meterbench.sim.section import (
+    MeterSimBase,
+    PositionsMixin,
+    ReferenceSim,
+    SimSectionBase,
+    beyond_class,
+)
 from meterbench.sim.section import Strict as _Strict
 from meterbench.sim.section import load_sim_section as _load
 
@@ -35,6 +41,20 @@ class WaterMeterSim(MeterSimBase):
     @property
     def never_answers(self) -> bool:
         return bool(self.silent)
+
+    def fault_notes(self, meter_class: str) -> list[str]:
+        notes = super().fault_notes(meter_class)
+        if self.error_pct is not None and beyond_class(self.error_pct, meter_class):
+            notes.append(
+                f"reads {self.error_pct:+g} % off, beyond class {meter_class}: the error "
+                "points should fail"
+            )
+        if self.register_bias_pct:
+            notes.append(
+                f"register {self.register_bias_pct:+g} % off its pulses: reading the "
+                "register should fail"
+            )
+        return notes
 
     @field_validator("error_curve")
     @classmethod

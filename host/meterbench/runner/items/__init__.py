@@ -30,6 +30,9 @@ class PlannedStep:
     by_type: dict[str, Any]
     positions: list[int] = field(default_factory=list)
     batch_statistics: bool = False
+    # run alongside other steps (a companion, see runner.schedule): it must leave the source
+    # and the inputs those steps use as they are
+    alongside: bool = False
 
     def for_position(self, ctx: RunContext, position: int) -> Any:
         return self.by_type[ctx.meters[position].type_id]

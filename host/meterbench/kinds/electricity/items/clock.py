@@ -20,7 +20,8 @@ from meterproto.link import messages as m
 
 async def clock(ctx: RunContext, step: PlannedStep) -> None:
     positions = step.positions
-    await apply(ctx, voltage_only(ctx, positions))
+    if not step.alongside:  # alongside load points, their setpoints apply the voltage
+        await apply(ctx, voltage_only(ctx, positions))
     timebase_hz = ctx.session.config.timebase.frequency_hz
 
     async def switch(position: int) -> None:
@@ -46,7 +47,7 @@ async def clock(ctx: RunContext, step: PlannedStep) -> None:
         await switch(position)
         plan: ClockStep = step.for_position(ctx, position)
         router, channel = ctx.router(position)
-        router.drain(channel)
+        router.drain(channel, period=True)
         await ctx.request(
             position, m.PERIOD_START, cycles=plan.gate_pulses, readings=plan.readings, skip=1
         )
@@ -54,7 +55,9 @@ async def clock(ctx: RunContext, step: PlannedStep) -> None:
         try:
             while len(values) < plan.readings:
                 try:
-                    msg = await ctx.result(position, float(plan.gate_s) * 2 * MARGIN + 30.0)
+                    msg = await ctx.result(
+                        position, float(plan.gate_s) * 2 * MARGIN + 30.0, period=True
+                    )
                 except TimeoutError:
                     ctx.log(Severity.ERROR, "isolated", "no second pulses", position, step.key)
                     no_result(
@@ -87,7 +90,7 @@ async def clock(ctx: RunContext, step: PlannedStep) -> None:
                     )
                 )
         finally:
-            await ctx.stop_functions(position)
+            await ctx.stop_functions(position, m.FN_PERIOD)
         judged = judge_clock(values, plan.limit_s_per_day, plan.rounding_s_per_day)
         conclude(
             ctx,

@@ -141,7 +141,8 @@ async def gated_readings(
             )
             index += 1
     finally:
-        await ctx.stop_functions(position)
+        # everything on the channel but a clock test that may run alongside (its period)
+        await ctx.stop_functions(position, m.FN_ALL & ~m.FN_PERIOD)
         await watch.leave()
     return values, None
 
