@@ -25,6 +25,7 @@ from meterproto.cjt188.frame import (
     address_from_text,
     address_to_text,
 )
+from meterproto.cjt188.heat import HEAT_DATA_LEN, HeatMeterData
 from meterproto.dlt645.frame import DecodeError, EncodeError
 
 PREAMBLE = 4
@@ -158,6 +159,22 @@ class Cjt188Client:
             data.status,
             data.warnings,
         )
+
+    async def read_heat(self) -> HeatMeterData:
+        """A heat meter's 901F data (type 20H/21H): cumulative heat, power, flow, volume,
+        supply and return temperature, working hours, real time and status, every field as
+        sent (fields that did not decode are None and named in ``warnings``)."""
+        di = cmsg.DI_CURRENT_DATA
+        ser = self._next_ser()
+        request = cmsg.read_data_request(self._address, di, ser, self.meter_type, self.di_order)
+        reply = await self._exchange(request, di, ser, "read heat 901F", 3 + HEAT_DATA_LEN)
+        if reply.heat_data is None:
+            raise MeterBadReply(
+                f"heat meter {self.address}: 901F reply without heat data "
+                f"({len(reply.content)} bytes, {HEAT_DATA_LEN} needed)",
+                self.address,
+            )
+        return reply.heat_data
 
     async def read_address(self) -> str:
         """The address of the only meter on the line (03H, DI 810A, to AA x 7)."""

@@ -151,10 +151,12 @@ def kind_named(name: str) -> MeterKind:
 
 def _register_builtin() -> None:
     from meterbench.kinds.electricity import ELECTRICITY
+    from meterbench.kinds.heat import HEAT
     from meterbench.kinds.water import WATER
 
     register(ELECTRICITY)
     register(WATER)
+    register(HEAT)
 
 
 _register_builtin()
