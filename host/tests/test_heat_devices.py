@@ -117,6 +117,7 @@ def test_the_calculator_counts_tester_pulses_at_the_resistances_temperatures() -
         await tester.connect(False)
         expected_kwh = reference_heat_kj(0.1, 70.0, 30.0, 0.6, "return") / 3600 * 1.009
         assert float(after.heat_kwh - before.heat_kwh) == pytest.approx(expected_kwh, abs=2e-5)
+        assert after.volume is not None and before.volume is not None
         assert after.volume - before.volume == Decimal(100)  # 100 pulses of 1 L
 
     run(_with_bench(body))

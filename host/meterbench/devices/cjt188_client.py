@@ -74,6 +74,11 @@ class Cjt188Client:
         self._ser = 0
 
     @property
+    def noun(self) -> str:
+        """What the messages call the meter (its CJ/T 188 type says)."""
+        return "heat meter" if cmsg.is_heat_meter(self.meter_type) else "water meter"
+
+    @property
     def address(self) -> str:
         return address_to_text(self._address)
 
@@ -116,16 +121,16 @@ class Cjt188Client:
             frame = await self.bus.transact(ex)
         except ReplyTimeout as exc:
             raise MeterTimeout(
-                f"water meter {self.address}: no reply to {label} after {exc.attempts} attempt(s)",
+                f"{self.noun} {self.address}: no reply to {label} after {exc.attempts} attempt(s)",
                 self.address,
                 exc.attempts,
             ) from None
         except CorruptReply as exc:
-            raise MeterBadReply(f"water meter {self.address}: {exc}", self.address) from None
+            raise MeterBadReply(f"{self.noun} {self.address}: {exc}", self.address) from None
         reply = cmsg.parse_reply(frame, di)
         if isinstance(reply, cmsg.AbnormalReply):
             raise MeterAbnormalReply(
-                f"water meter {self.address} refused {label}: status {reply.status.hex()}",
+                f"{self.noun} {self.address} refused {label}: status {reply.status.hex()}",
                 self.address,
                 function=reply.function,
                 error_word=int.from_bytes(reply.status, "little"),
@@ -145,7 +150,7 @@ class Cjt188Client:
         data = reply.meter_data
         if data is None:
             raise MeterBadReply(
-                f"water meter {self.address}: 901F reply without metering data", self.address
+                f"{self.noun} {self.address}: 901F reply without metering data", self.address
             )
         status = data.decoded_status(self.status_map)
         return VolumeReading(

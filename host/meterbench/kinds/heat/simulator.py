@@ -61,12 +61,16 @@ class SimulatedHeatBench(SimulatedWaterBench):
         self.hooks: list = []
         super().__init__(bench, bench_path, time_scale=time_scale, workdir=workdir)
 
+    def heat_types(self) -> dict[int, HeatMeterType]:
+        """The meter type of every position (``_load_meter_types`` checked they are heat)."""
+        return cast(dict[int, HeatMeterType], self.meter_types)
+
     # -- construction ---------------------------------------------------------------------------
     def _build_world(self) -> None:
         s = cast(HeatSimSection, self.section)
         behaviours = {
             number: flow_behaviour(s.meter_for(number), meter_type, s.seed * 1000 + number)
-            for number, meter_type in self.meter_types.items()
+            for number, meter_type in self.heat_types().items()
         }
         h = s.hydraulics
         self.world = WaterWorld(
@@ -85,8 +89,8 @@ class SimulatedHeatBench(SimulatedWaterBench):
 
     def _build_meters(self) -> None:
         s = cast(HeatSimSection, self.section)
-        for number, meter_type in self.meter_types.items():
-            if not isinstance(meter_type, HeatMeterType) or meter_type.protocol != "cjt188":
+        for number, meter_type in self.heat_types().items():
+            if meter_type.protocol != "cjt188":
                 continue
             sim = s.meter_for(number)
             physics = HeatPhysics(
