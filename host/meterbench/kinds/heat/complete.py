@@ -195,7 +195,7 @@ class _Point:
             "run_mean_flow_l_h": text(run_flow, 4),
             "valve_open_s": round(closed_at - opened_at, 3),
         }
-        self.facts = {"supply_c": str(supply), "return_c": str(ret), "volume_l": str(volume_l)}
+        self.facts = {"supply_c": str(supply), "return_c": str(ret), "volume_l": text(volume_l, 3)}
         for position in positions:
             b, a = before.get(position), after.get(position)
             if b is None or a is None:

@@ -128,7 +128,7 @@ async def _point(
         facts: dict[str, object] = {
             "flow_l_h": None if flow is None else text(flow, 4),
             "water_temperature_c": str(temperatures[1]),
-            "volume_l": str(volume),
+            "volume_l": text(volume, 3),
             "ef_at_target": str(limits.mpe),
         }
         if flow is not None and point.ef_formula is not None:
