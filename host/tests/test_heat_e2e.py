@@ -242,6 +242,8 @@ def test_heat_records_and_certificates_render(sub: Any, tmp_path: Path) -> None:
     assert len(notices) == 5 and len(certificates) == 3
     text = next(p for p in paths if "pos03" in p.name).read_text(encoding="utf-8")
     assert "Ef" in text and "imp/L" in text
+    notice = next(p for p in paths if p.name.startswith("notice-") and "pos03" in p.name)
+    assert "Flow sensor error" in notice.read_text(encoding="utf-8")  # the regulation's item
 
 
 # -- a crash between points, and resume ----------------------------------------------------------

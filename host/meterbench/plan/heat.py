@@ -305,6 +305,7 @@ def _dt_point(
     mpe_of = calculator_mpe if calculator else temperature_pair_mpe
     mpe = point_basis.use(mpe_of(profile, rates.dt_min, dt))
     point_basis.tagged(profile.delta_theta.return_temperature_c)
+    runs = point_basis.tagged(profile.runs.runs_per_point) if calculator else 1
     supply, ret = bath_temperatures(meter, profile, dt)
     r0 = r0_ohm(meter.sensor)
     extra: dict[str, Decimal] = {}
@@ -335,6 +336,7 @@ def _dt_point(
         return_c=num(ret),
         limits=limit_set(ctx, num(mpe, 6), acceptance, field),
         rounding_interval=num(interval),
+        runs=runs,
         supply_ohm=num(resistance_ohm(float(supply), r0), 4),
         return_ohm=num(resistance_ohm(float(ret), r0), 4),
         **extra,

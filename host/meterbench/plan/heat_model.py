@@ -82,6 +82,7 @@ class DeltaThetaPoint(_Frozen):
     return_c: Decimal
     limits: LimitSet
     rounding_interval: Decimal
+    runs: int = 1
     supply_ohm: Decimal
     return_ohm: Decimal
     heat_coefficient_kj_m3_k: Decimal | None = None

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from meterbench.runner.items import PlannedStep
 
 KJ_PER_KWH = 3600
-RUNS = 1  # the heat is counted from exact pulses: one run per point
 
 
 class CalculatorTesterError(BathError):
@@ -109,8 +108,9 @@ async def _point(
         await tester.set_resistances(supply_ohm, return_ohm)
     except ModbusError as exc:
         raise CalculatorTesterError(f"calculator tester: {exc}") from exc
-    for _ in range(2):
-        todo = [p for p in positions if len(values[p]) < RUNS and p not in failed]
+    runs = {p: step.for_position(ctx, p).runs for p in positions}  # the profile's runs
+    for _ in range(2 * max(runs.values())):
+        todo = [p for p in positions if len(values[p]) < runs[p] and p not in failed]
         if not todo:
             break
         await ctx.clock.sleep(2.0)  # the calculators take up the new temperatures
@@ -159,7 +159,7 @@ async def _point(
             values[position].append(error)
     for position in positions:
         planned: DeltaThetaPoint = step.for_position(ctx, position)
-        if len(values[position]) < RUNS:
+        if len(values[position]) < runs[position]:
             reason = failed.get(position, "no calculator reading")
             no_result(ctx, position, step.key, Outcome.NO_RESULT, reason)
             continue
