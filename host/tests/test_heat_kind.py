@@ -135,3 +135,16 @@ def test_sensor_and_calculator_errors_enter_the_heat() -> None:
     exact = reference_heat_kj(0.1, 70.3, 40.0, 0.6, "return") / 3.6 * 1.01
     assert physics.heat_wh == pytest.approx(exact, rel=1e-12)
     assert physics.inputs_c(10.0) == pytest.approx((70.3, 40.0))
+
+
+def test_a_cooling_meter_counts_when_the_return_is_warmer() -> None:
+    physics, flow, supply = _physics(HeatMeterErrors())
+    physics.heating = False
+    flow.litres = 10.0
+    physics.update(1.0)  # supply 70, return 40: no cooling energy
+    assert physics.heat_wh == 0 and physics.volume_l == 10.0
+    supply.set_setpoint(1.0, 10.0)
+    flow.litres = 20.0
+    physics.update(100.0)  # the supply bath has reached 10 °C long since
+    exact = abs(reference_heat_kj(0.01, 10.0, 40.0, 0.6, "return")) / 3.6
+    assert physics.heat_wh == pytest.approx(exact, rel=1e-9)

@@ -91,7 +91,7 @@ async def _point(
     supply_c = temperature_c(float(supply_ohm), r0)
     return_c = temperature_c(float(return_ohm), r0)
     volume_l = pulse_l * pulses
-    q_ref = (
+    q_ref = abs(  # cooling meters: the return is the warmer side
         Fraction(
             reference_heat_kj(
                 float(volume_l) / 1000,

@@ -163,7 +163,8 @@ class _Point:
         supply = (t0[0] + t1[0]) / 2
         ret = (t0[1] + t1[1]) / 2
         meter_type = cast(HeatMeterType, ctx.meter_type(positions[0]))
-        q_ref_kwh = (
+        # heating meters count h(θs) > h(θr), cooling meters the other way: the magnitude
+        q_ref_kwh = abs(
             Fraction(
                 reference_heat_kj(
                     float(actual_l) / 1000,
