@@ -242,8 +242,11 @@ def test_heat_records_and_certificates_render(sub: Any, tmp_path: Path) -> None:
     assert len(notices) == 5 and len(certificates) == 3
     text = next(p for p in paths if "pos03" in p.name).read_text(encoding="utf-8")
     assert "Ef" in text and "imp/L" in text
-    notice = next(p for p in paths if p.name.startswith("notice-") and "pos03" in p.name)
-    assert "Flow sensor error" in notice.read_text(encoding="utf-8")  # the regulation's item
+    texts = [p.read_text(encoding="utf-8") for p in paths if p.name.startswith("notice-")]
+    (notice,) = [t for t in texts if "SIMH0003" in t]
+    assert "Flow sensor error" in notice  # the regulation's item names the failed point
+    (notice,) = [t for t in texts if "SIMH0006" in t]
+    assert "Calculator error" in notice
 
 
 # -- a crash between points, and resume ----------------------------------------------------------

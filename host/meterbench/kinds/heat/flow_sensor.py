@@ -20,7 +20,6 @@ from meterbench.kinds.heat.session import HeatDevices
 from meterbench.kinds.water.flow import FlowProbe, FlowRegulator
 from meterbench.kinds.water.flying import flying_run
 from meterbench.kinds.water.runs import pulse_value_l
-from meterbench.kinds.water.standing import standing_run
 from meterbench.plan.heat_model import HeatFlowPoint
 from meterbench.regulations.water import water_error as error_of
 from meterbench.results import Outcome, Severity
@@ -75,7 +74,6 @@ async def _point(
     volume = max(Fraction(str(points[p].volume_l)) for p in readable)
     low, high = float(first.band_low_l_h), float(first.band_high_l_h)
     probe = FlowProbe.for_positions(ctx, water.config, readable)
-    run = flying_run if water.config.start == "flying" else standing_run
 
     def todo() -> list[int]:
         return [
@@ -88,7 +86,9 @@ async def _point(
 
     while pending := todo():
         setting = await regulator(ctx, devices).set_flow(probe, float(first.target_l_h), low, high)
-        outcome = await run(ctx, water, pending, volume, setting, step.key)
+        # gated on each flow sensor's own pulses whatever the bench's start mode: a heat
+        # meter's CJ/T 188 register is its heat, not a volume a standing start could read
+        outcome = await flying_run(ctx, water, pending, volume, setting, step.key)
         for position in pending:
             problem = outcome.problems.get(position)
             if problem is not None:
