@@ -25,6 +25,7 @@ from meterproto.cjt188.frame import (
     address_from_text,
     address_to_text,
 )
+from meterproto.cjt188.heat import HEAT_DATA_LEN, HeatMeterData
 from meterproto.dlt645.frame import DecodeError, EncodeError
 
 PREAMBLE = 4
@@ -73,13 +74,15 @@ class Cjt188Client:
         self._ser = 0
 
     @property
-    def address(self) -> str:
-        return address_to_text(self._address)
+    def noun(self) -> str:
+        """What the messages call the meter, by its CJ/T 188 type (2xH heat, 3xH gas)."""
+        if cmsg.is_heat_meter(self.meter_type):
+            return "heat meter"
+        return "gas meter" if cmsg.is_gas_meter(self.meter_type) else "water meter"
 
     @property
-    def _what(self) -> str:
-        """How messages name the meter: by its CJ/T 188 type (30H-39H are gas meters)."""
-        return "gas meter" if cmsg.is_gas_meter(self.meter_type) else "water meter"
+    def address(self) -> str:
+        return address_to_text(self._address)
 
     def _next_ser(self) -> int:
         self._ser = (self._ser + 1) & 0xFF
@@ -120,16 +123,16 @@ class Cjt188Client:
             frame = await self.bus.transact(ex)
         except ReplyTimeout as exc:
             raise MeterTimeout(
-                f"{self._what} {self.address}: no reply to {label} after {exc.attempts} attempt(s)",
+                f"{self.noun} {self.address}: no reply to {label} after {exc.attempts} attempt(s)",
                 self.address,
                 exc.attempts,
             ) from None
         except CorruptReply as exc:
-            raise MeterBadReply(f"{self._what} {self.address}: {exc}", self.address) from None
+            raise MeterBadReply(f"{self.noun} {self.address}: {exc}", self.address) from None
         reply = cmsg.parse_reply(frame, di)
         if isinstance(reply, cmsg.AbnormalReply):
             raise MeterAbnormalReply(
-                f"{self._what} {self.address} refused {label}: status {reply.status.hex()}",
+                f"{self.noun} {self.address} refused {label}: status {reply.status.hex()}",
                 self.address,
                 function=reply.function,
                 error_word=int.from_bytes(reply.status, "little"),
@@ -149,7 +152,7 @@ class Cjt188Client:
         data = reply.meter_data
         if data is None:
             raise MeterBadReply(
-                f"{self._what} {self.address}: 901F reply without metering data", self.address
+                f"{self.noun} {self.address}: 901F reply without metering data", self.address
             )
         status = data.decoded_status(self.status_map)
         return VolumeReading(
@@ -163,6 +166,22 @@ class Cjt188Client:
             data.status,
             data.warnings,
         )
+
+    async def read_heat(self) -> HeatMeterData:
+        """A heat meter's 901F data (type 20H/21H): cumulative heat, power, flow, volume,
+        supply and return temperature, working hours, real time and status, every field as
+        sent (fields that did not decode are None and named in ``warnings``)."""
+        di = cmsg.DI_CURRENT_DATA
+        ser = self._next_ser()
+        request = cmsg.read_data_request(self._address, di, ser, self.meter_type, self.di_order)
+        reply = await self._exchange(request, di, ser, "read heat 901F", 3 + HEAT_DATA_LEN)
+        if reply.heat_data is None:
+            raise MeterBadReply(
+                f"heat meter {self.address}: 901F reply without heat data "
+                f"({len(reply.content)} bytes, {HEAT_DATA_LEN} needed)",
+                self.address,
+            )
+        return reply.heat_data
 
     async def read_address(self) -> str:
         """The address of the only meter on the line (03H, DI 810A, to AA x 7)."""

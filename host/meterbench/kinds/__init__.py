@@ -152,11 +152,13 @@ def kind_named(name: str) -> MeterKind:
 def _register_builtin() -> None:
     from meterbench.kinds.electricity import ELECTRICITY
     from meterbench.kinds.gas import GAS
+    from meterbench.kinds.heat import HEAT
     from meterbench.kinds.water import WATER
 
     register(ELECTRICITY)
     register(WATER)
     register(GAS)
+    register(HEAT)
 
 
 _register_builtin()

@@ -19,6 +19,7 @@ from meterbench.plan.context import Basis, Expansion, duration, limit_set, num, 
 from meterbench.plan.heat_model import (
     ComponentMpe,
     DeltaThetaPoint,
+    EfFormula,
     HeatCalculatorStep,
     HeatCompletePoint,
     HeatCompleteStep,
@@ -40,7 +41,7 @@ from meterbench.regulations.heat import (
     min_test_quantity,
     temperature_pair_mpe,
 )
-from meterbench.regulations.heat_profile import HeatProfile
+from meterbench.regulations.heat_profile import FlowSensorMpeRow, HeatProfile
 from meterbench.regulations.lookup import NotInProfile, find_row
 from meterbench.regulations.numbers import to_fraction
 from meterbench.regulations.platinum import r0_ohm, resistance_ohm
@@ -129,7 +130,8 @@ def _flow_point(
     try:
         low, high = point_basis.use(flow_band(profile, name, rates))
         target = (low + high) / 2
-        ef = point_basis.use(flow_sensor_mpe(profile, meter.meter_class, rates.qp, target))
+        ef_sourced = flow_sensor_mpe(profile, meter.meter_class, rates.qp, target)
+        ef = point_basis.use(ef_sourced)
         interval = point_basis.use(heat_rounding_interval(profile, meter.meter_class))
         combined = _combined(ctx, name, target, rates, point_basis)
     except (NotInProfile, ValueError) as exc:
@@ -162,6 +164,7 @@ def _flow_point(
         water_temperature_c=num(water.nominal_c),
         water_band_c=f"{water.low_c} .. {water.high_c}",
         limits=limit_set(ctx, num(ef, 6), acceptance, field),
+        ef_formula=_ef_formula(ef_sourced.basis[0], meter),
         combined=combined,
         rounding_interval=num(interval),
         runs=runs,
@@ -178,6 +181,13 @@ def _flow_point(
             notes=notes,
         ),
     )
+
+
+def _ef_formula(row: object, meter: HeatMeterType) -> EfFormula | None:
+    """The coefficients behind Ef, so the verdict can use the flow a run really had."""
+    if not isinstance(row, FlowSensorMpeRow):
+        return None
+    return EfFormula(a=row.a, b=row.b, cap=row.cap, qp_m3h=meter.qp_m3h)
 
 
 def _combined(
@@ -295,6 +305,7 @@ def _dt_point(
     mpe_of = calculator_mpe if calculator else temperature_pair_mpe
     mpe = point_basis.use(mpe_of(profile, rates.dt_min, dt))
     point_basis.tagged(profile.delta_theta.return_temperature_c)
+    runs = point_basis.tagged(profile.runs.runs_per_point) if calculator else 1
     supply, ret = bath_temperatures(meter, profile, dt)
     r0 = r0_ohm(meter.sensor)
     extra: dict[str, Decimal] = {}
@@ -325,6 +336,7 @@ def _dt_point(
         return_c=num(ret),
         limits=limit_set(ctx, num(mpe, 6), acceptance, field),
         rounding_interval=num(interval),
+        runs=runs,
         supply_ohm=num(resistance_ohm(float(supply), r0), 4),
         return_ohm=num(resistance_ohm(float(ret), r0), 4),
         **extra,

@@ -4,9 +4,9 @@ the complete meter, each point with its band, its MPE components and the ``why``
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import ClassVar, Literal
 
-from meterbench.plan.model_common import LimitSet, Why, _Frozen, _Step
+from meterbench.plan.model_common import LimitSet, Planned, Why, _Frozen, _Step
 
 
 class ComponentMpe(_Frozen):
@@ -20,6 +20,20 @@ class ComponentMpe(_Frozen):
     e: Decimal
 
 
+class EfFormula(_Frozen):
+    """Ef = min(a + b·qp/q, cap) %: the runner judges at the flow each run really had."""
+
+    a: Decimal
+    b: Decimal
+    cap: Decimal
+    qp_m3h: Decimal
+
+    def at(self, q_l_h: Decimal) -> Decimal:
+        """Ef (%) at a flow in L/h, exact to 6 decimals."""
+        q_m3h = q_l_h / 1000
+        return min(self.a + self.b * self.qp_m3h / q_m3h, self.cap).quantize(Decimal("1e-6"))
+
+
 class HeatFlowPoint(_Frozen):
     """A flow-sensor point: the flow band, the water temperature, Ef as the limit, and the
     complete-meter MPE at the Δθ the profile pairs with this flow."""
@@ -31,6 +45,7 @@ class HeatFlowPoint(_Frozen):
     water_temperature_c: Decimal
     water_band_c: str
     limits: LimitSet
+    ef_formula: EfFormula | None = None
     combined: ComponentMpe | None = None
     rounding_interval: Decimal
     runs: int
@@ -50,6 +65,11 @@ class HeatFlowStep(_Step):
     installation: str
     points: list[HeatFlowPoint]
 
+    batch_statistics: ClassVar[bool] = True
+
+    def planned(self) -> list[Planned]:
+        return self._per_point([(p.key, p) for p in self.points])
+
 
 class DeltaThetaPoint(_Frozen):
     """A temperature-difference point of the calculator or sensor-pair test."""
@@ -62,6 +82,7 @@ class DeltaThetaPoint(_Frozen):
     return_c: Decimal
     limits: LimitSet
     rounding_interval: Decimal
+    runs: int = 1
     supply_ohm: Decimal
     return_ohm: Decimal
     heat_coefficient_kj_m3_k: Decimal | None = None
@@ -79,6 +100,11 @@ class HeatCalculatorStep(_Step):
     installation: str
     points: list[DeltaThetaPoint]
 
+    batch_statistics: ClassVar[bool] = True
+
+    def planned(self) -> list[Planned]:
+        return self._per_point([(p.key, p) for p in self.points])
+
 
 class HeatSensorPairStep(_Step):
     """The sensor pair in two baths; the resistances are the nominal ones at the bath
@@ -87,6 +113,11 @@ class HeatSensorPairStep(_Step):
     type: Literal["heat_sensor_pair"] = "heat_sensor_pair"
     sensor: str
     points: list[DeltaThetaPoint]
+
+    batch_statistics: ClassVar[bool] = True
+
+    def planned(self) -> list[Planned]:
+        return self._per_point([(p.key, p) for p in self.points])
 
 
 class HeatCompletePoint(_Frozen):
@@ -118,3 +149,8 @@ class HeatCompleteStep(_Step):
     pressure_mpa: Decimal
     installation: str
     points: list[HeatCompletePoint]
+
+    batch_statistics: ClassVar[bool] = True
+
+    def planned(self) -> list[Planned]:
+        return self._per_point([(p.key, p) for p in self.points])

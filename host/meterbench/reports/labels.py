@@ -194,6 +194,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "item_communication": ("通信测试", "Communication"),
     "item_time_setting": ("时钟设置", "Time setting"),
     "item_water_error": ("示值误差", "Error of indication"),
+    "item_heat_flow": ("流量传感器示值误差", "Flow sensor error"),
+    "item_heat_calculator": ("计算器示值误差", "Calculator error"),
+    "item_heat_sensor_pair": ("配对温度传感器示值误差", "Temperature sensor pair error"),
+    "item_heat_complete": ("热量表整体示值误差", "Complete heat meter error"),
     "item_tightness": ("密封性检查", "Tightness test"),
     # lab, signatures, traceability (certificates and notices)
     "lab": ("检定机构", "Verification institute"),

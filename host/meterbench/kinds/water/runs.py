@@ -9,6 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from meterbench.config.heat_meter_type import HeatMeterType
 from meterbench.config.meter_types import WaterMeterType
 from meterbench.devices.modbus_client import ModbusError
 from meterbench.kinds.water.flow import WaterBenchError
@@ -40,6 +41,8 @@ def pulse_value_l(ctx: RunContext, position: int) -> Fraction | None:
     meter = ctx.meter_type(position)
     if isinstance(meter, WaterMeterType) and meter.pulse_volume_l:
         return Fraction(str(meter.pulse_volume_l))
+    if isinstance(meter, HeatMeterType) and meter.pulse_value_l:
+        return Fraction(str(meter.pulse_value_l))  # a heat meter's flow-sensor pulses
     return None
 
 
