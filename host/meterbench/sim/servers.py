@@ -20,7 +20,7 @@ import tty
 from collections.abc import Callable
 
 from meterbench.sim.line import LineFormat, LineSession, Scheduled, SimLine, char_time
-from meterbench.waits import within
+from meterbench.waits import stop_task, within
 
 _SPEEDS = {
     getattr(termios, f"B{rate}"): rate
@@ -49,9 +49,7 @@ class Transmitter:
             self._wake.set()
 
     async def close(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await stop_task(self._task)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -119,12 +117,8 @@ class TcpMeterServer:
         await self.drop_connections()
 
     async def drop_connections(self) -> None:
-        tasks = list(self._connections)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in list(self._connections):
+            await stop_task(task)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

@@ -9,6 +9,7 @@ and its own devices (a source, a pump drive, a balance) and starts and stops tho
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
@@ -42,6 +43,8 @@ class SimulatedBenchBase:
         self.bench_path = Path(bench_path)
         self.config = bench
         self.section: Any = load_sim_section(self.section_model, bench, self.bench_path)
+        # A directory made here is removed again by ``stop``; one handed in is the caller's.
+        self._own_workdir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix=self.workdir_prefix))
         self.meter_types: dict[int, Any] = {}
         self.meters: dict[int, Any] = {}
@@ -66,6 +69,13 @@ class SimulatedBenchBase:
                     f"{sim.type!r} is not {kind.article} {kind.name} meter"
                 )
             self.meter_types[position.number] = meter_type
+
+    def state_dir(self, controller_id: str) -> Path:
+        """Where one controller keeps its boot state: its own, as every board has its own
+        flash (shared, the boot counts of all would add up and put the 4th into safe mode)."""
+        path = self.workdir / f"state-{controller_id}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
     def _build_buses(self) -> None:
         """One pty per meter bus, serving the simulated meters wired to it."""
@@ -99,11 +109,15 @@ class SimulatedBenchBase:
         return self.resolved_config()
 
     async def stop(self) -> None:
-        for controller in self.controllers.values():
-            await controller.stop()
-        for server in self.buses.values():
-            await server.stop()
-        await self._stop_own()
+        try:
+            for controller in self.controllers.values():
+                await controller.stop()
+            for server in self.buses.values():
+                await server.stop()
+            await self._stop_own()
+        finally:
+            if self._own_workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
 
     async def __aenter__(self) -> BenchConfig:
         return await self.start()

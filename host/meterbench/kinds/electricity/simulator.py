@@ -11,7 +11,6 @@ exactly as they open a real one. Faults from ``[sim.faults]`` fire at their simu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +38,7 @@ from meterbench.sim.physics import (
 from meterbench.sim.pty import LineNoise, PtyDevice
 from meterbench.sim.simulated import SimulatedBenchBase
 from meterbench.sim.source import LineStream, SimulatedSource, SourceFaults
+from meterbench.waits import stop_task
 from meterproto.dlt645.frame import Frame
 from meterproto.dlt645.messages import MultiFunctionOutput
 
@@ -160,9 +160,8 @@ class _SourceEndpoint:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            task, self._task = self._task, None
+            await stop_task(task)
         self.device.close()
 
 
@@ -260,7 +259,7 @@ class SimulatedBench(SimulatedBenchBase):
                 self.clock,
                 second_pulse_enabled=self._second_pulse_enabled,
                 link=str(self.workdir / f"controller-{controller.id}"),
-                state_dir=self.workdir,
+                state_dir=self.state_dir(controller.id),
             )
         s = self.section
         constant = bench.standard.constant_imp_per_kwh
@@ -284,10 +283,8 @@ class SimulatedBench(SimulatedBenchBase):
 
     async def stop(self) -> None:
         for task in self._fault_tasks:
-            task.cancel()
-        for task in self._fault_tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
+        self._fault_tasks.clear()
         await super().stop()
 
     async def _stop_own(self) -> None:
