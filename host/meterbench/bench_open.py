@@ -11,6 +11,7 @@ engine, knows the simulator.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from pathlib import Path
 from meterbench.clock import Clock, WallClock
 from meterbench.config.bench import BenchConfig
 from meterbench.kinds import Simulator
+from meterbench.sim.virtual_loop import running_virtual_loop
+from meterbench.transport import trace
 
 
 @dataclass
@@ -36,19 +39,44 @@ class OpenBench:
 
 @contextlib.asynccontextmanager
 async def open_bench(
-    config: BenchConfig, config_path: Path | str, time_scale: float | None = None
+    config: BenchConfig,
+    config_path: Path | str,
+    time_scale: float | None = None,
+    start_datetime: dt.datetime | None = None,
 ) -> AsyncIterator[OpenBench]:
     """The bench to open and its clock; a simulated bench runs while the block runs.
-    ``time_scale`` overrides a simulated bench's own (real benches ignore it)."""
+    ``time_scale`` overrides a simulated bench's own (real benches ignore it).
+
+    On a virtual-time loop (``sim.virtual_loop``, what ``run``/``resume``/``demo`` use for a
+    simulated bench) the devices run in this process on in-memory lines and simulated time is
+    the loop's: reproducible whatever the machine does; ``time_scale`` then only paces it.
+    Elsewhere (``sim serve``, for other processes) they are on ptys and the clock runs
+    ``time_scale`` times the wall. ``start_datetime`` places a simulated time line (a resumed
+    run goes on from the last time its record holds)."""
     if not config.simulated:
         yield OpenBench(config, WallClock())
         return
-    simulator = config.kind.simulator(config, Path(config_path), time_scale)
-    resolved = await simulator.start()
+    loop = running_virtual_loop()
+    if loop is not None:
+        loop.set_pace(time_scale)
+    simulator = config.kind.simulator(
+        config,
+        Path(config_path),
+        time_scale,
+        virtual=loop is not None,
+        start_datetime=start_datetime,
+    )
+    clock = simulator.clock
+    token = trace.use_clock(lambda: clock.datetime().timestamp()) if loop is not None else None
     try:
-        yield OpenBench(resolved, simulator.clock, simulator)
+        resolved = await simulator.start()
+        try:
+            yield OpenBench(resolved, clock, simulator)
+        finally:
+            await simulator.stop()
     finally:
-        await simulator.stop()
+        if token is not None:
+            trace.reset_clock(token)
 
 
 __all__ = ["OpenBench", "open_bench"]

@@ -18,6 +18,8 @@ from meterbench.results import ResultsStore, StoreError
 from meterbench.results.paths import default_db_path
 from meterbench.runner.engine import RunError, Runner, RunOptions, prepare
 from meterbench.runner.progress import LiveProgress, PlainProgress, summary_table
+from meterbench.runner.recorded import recorded_simulated
+from meterbench.sim import virtual_loop
 from meterproto.dlt645.messages import Password
 
 DEMO_BENCH = "sim-1p-24"
@@ -84,17 +86,20 @@ def _execute(options: RunOptions, resume: str | None, plain: bool) -> str:
         if resume is None:
             prepared = prepare(options)
             positions = [m.position for m in prepared.meters]
+            simulated = prepared.bench.simulated
+        else:
+            simulated = recorded_simulated(store, resume)
+        # A simulated bench runs in this process on virtual time: reproducible on any machine.
+        go = virtual_loop.run if simulated else asyncio.run
         use_live = not plain and console.is_terminal and positions
         observer = LiveProgress(positions, console) if use_live else PlainProgress(console)
         runner = Runner(store, observer)
         try:
             if isinstance(observer, LiveProgress):
                 with observer:
-                    run_id = asyncio.run(runner.start(options))
+                    run_id = go(runner.start(options))
             else:
-                run_id = asyncio.run(
-                    runner.resume(resume, options) if resume else runner.start(options)
-                )
+                run_id = go(runner.resume(resume, options) if resume else runner.start(options))
         except RunError as exc:
             raise _fail(str(exc), exc.exit_code) from None
         console.print(summary_table(store, run_id))

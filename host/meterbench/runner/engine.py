@@ -52,7 +52,7 @@ from meterbench.runner.control import Control
 from meterbench.runner.health import LinkHealth
 from meterbench.runner.items import PlannedStep
 from meterbench.runner.meters import MeterEntry, check_meters_against_bench, load_meters
-from meterbench.runner.recorded import recorded_meters
+from meterbench.runner.recorded import last_stored_time, recorded_meters
 from meterbench.runner.session import BenchOpenError, OpenOptions, open_session
 from meterbench.runner.stopping import describe, safe_stop
 from meterbench.runner.supervise import Stopped, Supervisor, watchdog
@@ -266,7 +266,9 @@ class Runner:
         return await self._execute(prepared, options, run_id)
 
     async def _execute(self, prepared: Prepared, options: RunOptions, resume_id: str | None) -> str:
-        async with open_bench(prepared.bench, prepared.bench_path, options.time_scale) as bench:
+        start = None if resume_id is None else last_stored_time(self.store, resume_id)
+        bench_opened = open_bench(prepared.bench, prepared.bench_path, options.time_scale, start)
+        async with bench_opened as bench:
             config, clock = bench.config, bench.clock
             opening = OpenOptions(options.password, options.operator, clock)
             try:

@@ -7,11 +7,12 @@ moved or edited since, and the record must never contradict itself.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any, cast
 
 from meterbench.config.meter_types import MeterType, _meter_type_model
-from meterbench.results import Position
+from meterbench.results import Position, ResultsStore, StoreError
 from meterbench.runner.meters import MeterEntry
 
 
@@ -52,3 +53,24 @@ def recorded_meters(positions: list[Position]) -> list[MeterEntry]:
 
 
 __all__ = ["RecordError", "meter_type_from_record", "recorded_meters"]
+
+
+def recorded_simulated(store: ResultsStore, run_id: str) -> bool:
+    """Whether the run's stored bench is simulated (False if the record cannot tell; resume
+    then reports what is wrong with the record)."""
+    try:
+        bench = store.snapshots(run_id).get("bench_config")
+    except StoreError:
+        return False
+    return isinstance(bench, dict) and bool(bench.get("sim"))
+
+
+def last_stored_time(store: ResultsStore, run_id: str) -> dt.datetime | None:
+    """The latest time the run's record holds: a resumed simulated run starts its clock there,
+    so its timestamps go on instead of going back."""
+    times = [s.at for s in store.statuses(run_id)]
+    times += [e.at for e in store.events(run_id)]
+    times += [r.at for r in store.readings(run_id)]
+    times += [c.at for c in store.conclusions(run_id)]
+    times += [b.at for b in store.batch_statistics(run_id)]
+    return max(times, default=None)

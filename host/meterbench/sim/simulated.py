@@ -19,6 +19,9 @@ from meterbench.config.errors import ConfigError
 from meterbench.config.locate import locate_meter_type
 from meterbench.config.meter_types import load_meter_type
 from meterbench.sim.line import SimLine
+from meterbench.sim.memory_device import MemoryDevice
+from meterbench.sim.memory_port import MemoryBusServer
+from meterbench.sim.pty import PtyDevice
 from meterbench.sim.section import SimSectionBase, load_sim_section
 from meterbench.sim.servers import PtyMeterServer
 
@@ -49,7 +52,10 @@ class SimulatedBenchBase:
         self.meter_types: dict[int, Any] = {}
         self.meters: dict[int, Any] = {}
         self.controllers: dict[str, Any] = {}
-        self.buses: dict[str, PtyMeterServer] = {}
+        self.buses: dict[str, Any] = {}  # bus id -> PtyMeterServer or MemoryBusServer
+        # In-process lines (for a run on virtual time) instead of ptys; set by a kind that
+        # supports it before its devices are built.
+        self.in_memory = False
         self.endpoints: dict[str, str] = {}  # endpoint name (as in BenchConfig) -> pty path
 
     @classmethod
@@ -77,8 +83,15 @@ class SimulatedBenchBase:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def device(self, name: str, poll_s: float = 0.004) -> Any:
+        """A device's end of its line: a pty (``name`` in the work directory) or, in memory,
+        ``mem://<work directory>/<name>``; both have the ``PtyDevice`` interface."""
+        if self.in_memory:
+            return MemoryDevice(f"{self.workdir.name}/{name}")
+        return PtyDevice(str(self.workdir / name), poll_s=poll_s)
+
     def _build_buses(self) -> None:
-        """One pty per meter bus, serving the simulated meters wired to it."""
+        """One pty (or in-memory line) per meter bus, serving the simulated meters on it."""
         bench = self.config
         for bus in bench.buses:
             devices = [
@@ -86,10 +99,12 @@ class SimulatedBenchBase:
                 for p in bench.positions
                 if p.bus == bus.id and p.number in self.meters
             ]
+            line = SimLine(devices, baudrate=bus.baudrate)
+            if self.in_memory:
+                self.buses[bus.id] = MemoryBusServer(line, f"{self.workdir.name}/bus-{bus.id}")
+                continue
             self.buses[bus.id] = PtyMeterServer(
-                SimLine(devices, baudrate=bus.baudrate),
-                link=str(self.workdir / f"bus-{bus.id}"),
-                check_line_format=False,
+                line, link=str(self.workdir / f"bus-{bus.id}"), check_line_format=False
             )
 
     # -- life cycle -----------------------------------------------------------------------------

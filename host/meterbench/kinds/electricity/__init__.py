@@ -95,11 +95,11 @@ class ElectricityKind:
         return client
 
     def simulator(
-        self, config: BenchConfig, path: Path | str, time_scale: float | None
+        self, config: BenchConfig, path: Path | str, time_scale: float | None, **options: Any
     ) -> Simulator:
         from meterbench.kinds.electricity.simulator import SimulatedBench
 
-        return SimulatedBench(config, path, time_scale=time_scale)
+        return SimulatedBench(config, path, time_scale=time_scale, **options)
 
     async def selftest(
         self, devices: Devices, meters: dict[int, MeterInfo], options: Options
