@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from meterbench.clock import Clock, WallClock
 from meterbench.config.bench import BenchConfig
@@ -35,6 +36,12 @@ class OpenBench:
     @property
     def simulated(self) -> bool:
         return self.simulator is not None
+
+
+def runs_on_virtual_time(config: BenchConfig) -> bool:
+    """A simulated bench whose kind's simulator can run in-process on virtual time (the
+    others run on ptys and the scaled wall clock, on an ordinary event loop)."""
+    return config.simulated and bool(getattr(config.kind, "virtual_time", False))
 
 
 @contextlib.asynccontextmanager
@@ -58,14 +65,14 @@ async def open_bench(
         return
     loop = running_virtual_loop()
     if loop is not None:
+        if not runs_on_virtual_time(config):
+            raise RuntimeError(f"the {config.kind.name} simulator cannot run on virtual time")
         loop.set_pace(time_scale)
-    simulator = config.kind.simulator(
-        config,
-        Path(config_path),
-        time_scale,
-        virtual=loop is not None,
-        start_datetime=start_datetime,
-    )
+        simulator = cast("Any", config.kind).simulator(
+            config, Path(config_path), time_scale, virtual=True, start_datetime=start_datetime
+        )
+    else:
+        simulator = config.kind.simulator(config, Path(config_path), time_scale)
     clock = simulator.clock
     token = trace.use_clock(lambda: clock.datetime().timestamp()) if loop is not None else None
     try:
@@ -79,4 +86,4 @@ async def open_bench(
             trace.reset_clock(token)
 
 
-__all__ = ["OpenBench", "open_bench"]
+__all__ = ["OpenBench", "open_bench", "runs_on_virtual_time"]

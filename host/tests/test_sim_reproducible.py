@@ -132,3 +132,26 @@ def test_192_positions_on_16_controllers_run_to_completion(tmp_path: Path) -> No
         assert failed == {3, 99, 190}  # the three configured 2.6 % fast
     finally:
         store.close()
+
+
+def test_a_resumed_simulated_run_goes_on_from_its_last_stored_time(tmp_path: Path) -> None:
+    from meterbench.bench_open import open_bench
+    from meterbench.config.bench import load_bench
+    from meterbench.runner.recorded import last_stored_time
+
+    db = tmp_path / "r.db"
+    run_id = _run(db)
+    store = ResultsStore.open(db)
+    try:
+        last = last_stored_time(store, run_id)
+        started = store.get_run(run_id).started_at
+    finally:
+        store.close()
+    assert last is not None and last > started
+
+    async def opened_at() -> tuple[dt.datetime, float]:
+        async with open_bench(load_bench(BENCH), BENCH, None, last) as bench:
+            return bench.clock.datetime(), bench.clock.now()
+
+    at, now = virtual_loop.run(opened_at())
+    assert at == last and now == 0.0

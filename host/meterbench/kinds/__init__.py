@@ -117,12 +117,7 @@ class MeterKind(Protocol):
 
     def meter_client(self, entry: MeterEntry, bus: Bus, options: OpenOptions) -> Any | None: ...
 
-    def simulator(
-        self, config: BenchConfig, path: Any, time_scale: float | None, **options: Any
-    ) -> Simulator:
-        """``options``: ``virtual`` (in-process lines, clock from a virtual-time loop) and
-        ``start_datetime`` (where the simulated time line starts); a kind may ignore them."""
-        ...
+    def simulator(self, config: BenchConfig, path: Any, time_scale: float | None) -> Simulator: ...
 
     async def selftest(
         self, devices: Devices, meters: dict[int, MeterInfo], options: Options

@@ -11,6 +11,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, cast
 
+from meterbench.bench_open import runs_on_virtual_time
+from meterbench.config.bench import BenchConfig
 from meterbench.config.meter_types import MeterType, _meter_type_model
 from meterbench.results import Position, ResultsStore, StoreError
 from meterbench.runner.meters import MeterEntry
@@ -55,14 +57,14 @@ def recorded_meters(positions: list[Position]) -> list[MeterEntry]:
 __all__ = ["RecordError", "meter_type_from_record", "recorded_meters"]
 
 
-def recorded_simulated(store: ResultsStore, run_id: str) -> bool:
-    """Whether the run's stored bench is simulated (False if the record cannot tell; resume
-    then reports what is wrong with the record)."""
+def recorded_virtual(store: ResultsStore, run_id: str) -> bool:
+    """Whether the run's stored bench runs on virtual time (``bench_open``); False if the
+    record cannot tell (resume then reports what is wrong with the record)."""
     try:
-        bench = store.snapshots(run_id).get("bench_config")
-    except StoreError:
+        bench = BenchConfig.model_validate(store.snapshots(run_id).get("bench_config"))
+    except (StoreError, ValueError):
         return False
-    return isinstance(bench, dict) and bool(bench.get("sim"))
+    return runs_on_virtual_time(bench)
 
 
 def last_stored_time(store: ResultsStore, run_id: str) -> dt.datetime | None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from contextvars import ContextVar, Token
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar, Token
 from dataclasses import asdict, dataclass
 
 TX = "tx"

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 class ElectricityKind:
     name = "electricity"
+    # Its simulated bench can run in-process on virtual time (``bench_open``), which takes
+    # the ``virtual`` and ``start_datetime`` options of ``simulator``.
+    virtual_time = True
     article = "an"
     section_model = ElectricitySection
     meter_type_model = ElectricityMeterType

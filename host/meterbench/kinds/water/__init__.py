@@ -73,9 +73,8 @@ class WaterKind:
         return water_meter_client(entry, bus)
 
     def simulator(
-        self, config: BenchConfig, path: Path | str, time_scale: float | None, **options: Any
+        self, config: BenchConfig, path: Path | str, time_scale: float | None
     ) -> Simulator:
-        """On ptys and the scaled wall clock (no virtual time yet: ``options`` are ignored)."""
         from meterbench.kinds.water.simulator import SimulatedWaterBench
 
         return SimulatedWaterBench(config, path, time_scale=time_scale)
