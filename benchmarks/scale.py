@@ -172,7 +172,7 @@ def served_bench(sim_bench: Path, time_scale: float, folder: Path) -> tuple[Path
     assert process.stdout is not None
     ports = json.loads(process.stdout.readline())["endpoints"]
     data = tomllib.loads(sim_bench.read_text(encoding="utf-8"))
-    text = sim_bench.read_text(encoding="utf-8").split("[sim]")[0]
+    text = sim_bench.read_text(encoding="utf-8").split("\n[sim]\n")[0] + "\n"
     for controller in data["controllers"]:
         cid = controller["id"]
         path = ports["controller " + cid]
@@ -223,7 +223,7 @@ def one(positions: int, devices: str, time_scale: float) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", default="24,96,192,384")
     parser.add_argument("--devices", choices=("inproc", "separate"), default="inproc")
     parser.add_argument("--time-scale", type=float, default=1.0)

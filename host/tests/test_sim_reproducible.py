@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from meterbench.results import ResultsStore
+from meterbench.results import ResultsStore, RunStatus
 from meterbench.runner.engine import Runner, RunOptions
 from meterbench.runner.progress import PlainProgress
 from meterbench.sim import virtual_loop
@@ -121,7 +121,7 @@ def test_192_positions_on_16_controllers_run_to_completion(tmp_path: Path) -> No
     run_id = _run(db, HERE / "sim-1p-192.toml", HERE / "meters-192.csv")
     store = ResultsStore.open(db)
     try:
-        assert store.status(run_id).value == "completed"
+        assert store.status(run_id) == RunStatus.COMPLETED
         measured = {c.position for c in store.conclusions(run_id) if "basic_error" in c.step_key}
         assert measured == set(range(1, 193))
         failed = {
