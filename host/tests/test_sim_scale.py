@@ -68,3 +68,21 @@ def test_a_stopped_bench_leaves_no_directory_behind() -> None:
 
     asyncio.run(scenario())
     assert _sim_dirs() - before == set()
+
+
+def test_pulses_at_the_end_of_a_service_interval_are_injected_once() -> None:
+    """A controller woken exactly when a pulse falls due ends its interval on that pulse; the
+    next interval must not count it again (a gate would see one pulse too many)."""
+    from meterbench.electrical import Setpoint
+    from meterbench.sim.physics import ErrorModel, MeterBehaviour, MeterPhysics
+
+    behaviour = MeterBehaviour(1200.0, 5.0, error=ErrorModel(noise_pct=0.01), seed=3)
+    physics = MeterPhysics(behaviour)
+    physics.apply(0.0, Setpoint.balanced("1p", 220.0, 5.0, 1.0))
+    t, seen = 0.0, []
+    for _ in range(200):
+        due = physics.next_pulse_time(t)
+        seen += physics.pulse_times(t, due)
+        t = due
+    assert len(seen) == 200
+    assert seen == physics.pulse_times(0.0, t)

@@ -294,9 +294,15 @@ class MeterPhysics:
         """When the first test-output pulse after ``t`` falls due (before jitter) under the
         setpoints known now; inf if none does."""
         constant = self.behaviour.constant_imp_per_kwh
-        target = (self.pulse_count(t) + 1 - self._pulse_phase) / constant
-        due = self._meter.time_of_energy(target, t)
-        return math.inf if due is None else due
+        n = self.pulse_count(t)
+        while True:
+            target = (n + 1 - self._pulse_phase) / constant
+            due = self._meter.time_of_energy(target, t)
+            if due is None:
+                return math.inf
+            if due > t:  # one exactly at t (rounding) was already due: as in pulse_times
+                return due
+            n += 1
 
     def next_second_pulse_time(self, t: float) -> float:
         """When the meter's clock output gives its first second pulse after ``t``."""
