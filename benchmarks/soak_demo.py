@@ -4,10 +4,12 @@ Each run is ``meterbench run`` of the demo bench, plan and meter list in its own
 alternately with terminal output (on a pseudo-terminal, the live table) and plain output,
 while one busy-looping process per core loads the machine. A run that stores nothing for
 ``--hang-s`` wall seconds (default 120) counts as a hang: it is killed (SIGKILL) and resumed.
-Every run's conclusions (position, step, limit, outcome) are compared with the first run's.
+Every run's conclusions (position, step, limit, outcome) and readings (raw counts and value)
+are compared with the first run's: the simulated bench runs on virtual time, so a seeded run
+must repeat them exactly, under any load.
 Not a test: it takes minutes per run and measures the machine as much as the software.
 
-    python benchmarks/soak_demo.py [--runs 30] [--hang-s 120] [--time-scale S]
+    python benchmarks/soak_demo.py [--runs 30] [--hang-s 120] [--time-scale S] [--burners N]
 """
 
 from __future__ import annotations
@@ -53,6 +55,16 @@ def conclusions(db: Path) -> dict[tuple[int, str, str], str]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
         rows = con.execute("SELECT position_no, step_key, limit_kind, outcome FROM conclusion")
         return {(p, s, k): o for p, s, k, o in rows}
+
+
+def readings(db: Path) -> dict[tuple[int, str, int, int], tuple[str, str]]:
+    """Every reading's raw counts and value: a seeded simulated run repeats them exactly."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+        rows = con.execute(
+            "SELECT position_no, step_key, reading_index, attempt, raw_counts, result_value "
+            "FROM reading"
+        )
+        return {(p, s, i, a): (raw, value) for p, s, i, a, raw, value in rows}
 
 
 def start(args: list[str], db: Path, terminal: bool) -> tuple[subprocess.Popen[bytes], int | None]:
@@ -104,10 +116,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--hang-s", type=float, default=120.0)
     parser.add_argument("--time-scale", type=float, default=None)
+    parser.add_argument("--burners", type=int, default=os.cpu_count() or 2)
     options = parser.parse_args()
-    burners = [
-        multiprocessing.Process(target=burn, daemon=True) for _ in range(os.cpu_count() or 2)
-    ]
+    burners = [multiprocessing.Process(target=burn, daemon=True) for _ in range(options.burners)]
     for burner in burners:
         burner.start()
     run = ["run", "--bench", str(CONFIGS / "sim-1p-24.toml")]
@@ -115,8 +126,9 @@ def main() -> None:
     run += ["--meters", str(CONFIGS / "meters" / "sim-1p-24.csv")]
     if options.time_scale:
         run += ["--time-scale", str(options.time_scale)]
-    hangs = differences = 0
+    hangs = differences = reading_differences = 0
     first: dict[tuple[int, str, str], str] | None = None
+    first_readings: dict[tuple[int, str, int, int], tuple[str, str]] | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="soak-") as folder:
             for index in range(options.runs):
@@ -135,17 +147,28 @@ def main() -> None:
                 first = first if first is not None else got
                 changed = sorted(k for k in set(first) | set(got) if first.get(k) != got.get(k))
                 differences += bool(changed)
+                values = readings(db)
+                first_readings = first_readings if first_readings is not None else values
+                moved = sum(
+                    first_readings.get(k) != values.get(k)
+                    for k in set(first_readings) | set(values)
+                )
+                reading_differences += bool(moved)
                 print(
                     f"run {index + 1}/{options.runs}: exit {process.returncode}, "
                     f"{'terminal' if terminal else 'plain'}, "
-                    f"{time.monotonic() - began:.0f} s, {len(changed)} verdicts differ"
+                    f"{time.monotonic() - began:.0f} s, {len(changed)} verdicts differ, "
+                    f"{moved} of {len(values)} readings differ"
                     + (f" {changed[:3]}" if changed else ""),
                     flush=True,
                 )
     finally:
         for burner in burners:
             burner.kill()
-    print(f"runs {options.runs}, hangs {hangs}, runs with verdict differences {differences}")
+    print(
+        f"runs {options.runs}, hangs {hangs}, runs with verdict differences {differences}, "
+        f"runs with reading differences {reading_differences}"
+    )
 
 
 if __name__ == "__main__":

@@ -33,6 +33,9 @@ from typing import Any
 
 import serial
 
+from meterbench.transport import memory
+from meterbench.transport.errors import TransportError
+from meterbench.transport.settings import SerialSettings
 from meterbench.waits import within
 from meterproto import link
 from meterproto.link import messages as m
@@ -64,7 +67,14 @@ class SoftGateRefused(ControllerError):
 
 # Requests that start a function: resent after a lost ACK they find it running (NAK_BUSY).
 _STARTS = (m.ERR_START, m.PERIOD_START, m.WINDOW_START)
-_PORT_ERRORS = (serial.SerialException, OSError)
+_PORT_ERRORS = (serial.SerialException, OSError, TransportError)
+
+
+def _connect(url: str, baudrate: int) -> Any:
+    """A pyserial port, or for ``mem://`` the in-process end of a simulated controller."""
+    if memory.is_memory(url):
+        return memory.connect(url, SerialSettings(baudrate, "N"))
+    return serial.serial_for_url(url, baudrate=baudrate, timeout=0.05)
 
 
 @dataclass
@@ -126,7 +136,7 @@ class ControllerClient:
 
     @classmethod
     async def open(cls, url: str, baudrate: int = 115200, **kwargs: Any) -> ControllerClient:
-        port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.05)
+        port = _connect(url, baudrate)
         client = cls(port, url=url, baudrate=baudrate, **kwargs)
         client.start()
         return client
@@ -154,13 +164,37 @@ class ControllerClient:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, ControllerError):
                     await task
-        await asyncio.to_thread(self.port.close)
+        await self._close_port(self.port)
 
     async def __aenter__(self) -> ControllerClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    # -- the port ----------------------------------------------------------------------------
+    # A pyserial port blocks, so it is used from worker threads; an in-process port (a
+    # simulated controller on virtual time, ``transport.memory``) is awaited on the loop, as
+    # the loop must see every wait to know when all is idle.
+    async def _receive(self) -> bytes:
+        receive = getattr(self.port, "receive", None)
+        if receive is not None:
+            return await receive()
+        return await asyncio.to_thread(self._read_blocking)
+
+    @staticmethod
+    async def _send(port: Any, wire: bytes) -> None:
+        if memory.is_memory(getattr(port, "url", "")):
+            port.send(wire)
+        else:
+            await asyncio.to_thread(port.write, wire)
+
+    @staticmethod
+    async def _close_port(port: Any) -> None:
+        if memory.is_memory(getattr(port, "url", "")):
+            await port.close()
+        else:
+            await asyncio.to_thread(port.close)
 
     # -- receiving ---------------------------------------------------------------------------
     def _read_blocking(self) -> bytes:
@@ -169,7 +203,7 @@ class ControllerClient:
     async def _read_loop(self) -> None:
         while True:
             try:
-                data = await asyncio.to_thread(self._read_blocking)
+                data = await self._receive()
             except _PORT_ERRORS:
                 if self.url is None:
                     raise
@@ -211,14 +245,16 @@ class ControllerClient:
         self._ready.clear()
         self.stats.port_losses += 1
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(self.port.close)
+            await self._close_port(self.port)
         delay = 0.05
+        assert self.url is not None  # the read loop reopens only ports it can
         while True:
             await asyncio.sleep(delay)
             try:
-                port = await asyncio.to_thread(
-                    serial.serial_for_url, self.url, baudrate=self.baudrate, timeout=0.05
-                )
+                if memory.is_memory(self.url):
+                    port = _connect(self.url, self.baudrate)
+                else:
+                    port = await asyncio.to_thread(_connect, self.url, self.baudrate)
             except (*_PORT_ERRORS, ValueError):
                 delay = min(delay * 2, 2.0)
                 continue
@@ -269,7 +305,7 @@ class ControllerClient:
                 wire = link.encode(spec.msg_type, seq, **fields)
                 self._last_tx = loop.time()
                 try:
-                    await asyncio.to_thread(port.write, wire)
+                    await self._send(port, wire)
                 except _PORT_ERRORS as e:
                     last = e
                     await self._port_back(port, e)

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from meterbench.bench_open import runs_on_virtual_time
 from meterbench.config.locate import BENCHES, METER_LISTS, PLANS, locate
 from meterbench.inputs import humidity_problem, temperature_problem, time_scale_problem
 from meterbench.results import ResultsStore, StoreError
@@ -20,6 +21,8 @@ from meterbench.results.connector import is_database_url
 from meterbench.results.paths import default_db_path
 from meterbench.runner.engine import RunError, Runner, RunOptions, prepare
 from meterbench.runner.progress import LiveProgress, PlainProgress, summary_table
+from meterbench.runner.recorded import recorded_virtual
+from meterbench.sim import virtual_loop
 from meterproto.dlt645.messages import Password
 
 DEMO_BENCH = "sim-1p-24"
@@ -88,17 +91,20 @@ def _execute(options: RunOptions, resume: str | None, plain: bool) -> str:
         if resume is None:
             prepared = prepare(options)
             positions = [m.position for m in prepared.meters]
+            virtual = runs_on_virtual_time(prepared.bench)
+        else:
+            virtual = recorded_virtual(store, resume)
+        # A simulated bench runs in this process on virtual time: reproducible on any machine.
+        go = virtual_loop.run if virtual else asyncio.run
         use_live = not plain and console.is_terminal and positions
         observer = LiveProgress(positions, console) if use_live else PlainProgress(console)
         runner = Runner(store, observer)
         try:
             if isinstance(observer, LiveProgress):
                 with observer:
-                    run_id = asyncio.run(runner.start(options))
+                    run_id = go(runner.start(options))
             else:
-                run_id = asyncio.run(
-                    runner.resume(resume, options) if resume else runner.start(options)
-                )
+                run_id = go(runner.resume(resume, options) if resume else runner.start(options))
         except RunError as exc:
             raise _fail(str(exc), exc.exit_code) from None
         console.print(summary_table(store, run_id))
@@ -132,7 +138,10 @@ def run(
     humidity: Annotated[str | None, typer.Option(help="Relative humidity, %.")] = None,
     time_scale: Annotated[
         float | None,
-        typer.Option(help="Simulated benches only: simulated seconds per wall second."),
+        typer.Option(
+            help="Simulated benches only: at most this many simulated seconds per wall second "
+            "(default: as fast as possible, on virtual time)."
+        ),
     ] = None,
     meter_password: Annotated[
         str | None,
@@ -190,7 +199,9 @@ def demo(
     ),
     time_scale: Annotated[
         float | None,
-        typer.Option(help="Simulated seconds per wall second (default: the bench file's)."),
+        typer.Option(
+            help="At most this many simulated seconds per wall second (default: no limit)."
+        ),
     ] = None,
     plain: Annotated[bool, typer.Option(help="Line-by-line progress.")] = False,
     serve: Annotated[

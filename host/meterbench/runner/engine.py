@@ -53,7 +53,7 @@ from meterbench.runner.control import Control
 from meterbench.runner.health import LinkHealth
 from meterbench.runner.items import PlannedStep
 from meterbench.runner.meters import MeterEntry, check_meters_against_bench, load_meters
-from meterbench.runner.recorded import RecordError, resume_inputs
+from meterbench.runner.recorded import RecordError, last_stored_time, resume_inputs
 from meterbench.runner.schedule import build_schedule, remaining_seconds
 from meterbench.runner.session import BenchOpenError, OpenOptions, open_session
 from meterbench.runner.stopping import describe, safe_stop
@@ -291,7 +291,9 @@ class Runner:
             key, unsigned = None, exc.one_line()
         if key is not None:
             self.store.signer = key
-        async with open_bench(prepared.bench, prepared.bench_path, options.time_scale) as bench:
+        start = None if resume_id is None else last_stored_time(self.store, resume_id)
+        bench_opened = open_bench(prepared.bench, prepared.bench_path, options.time_scale, start)
+        async with bench_opened as bench:
             config, clock = bench.config, bench.clock
             # the operator of a simulated run learns first which failures are intended (a
             # kind's simulator may not describe its faults)

@@ -7,17 +7,19 @@ moved or edited since, and the record must never contradict itself.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from pydantic import ValidationError
 
+from meterbench.bench_open import runs_on_virtual_time
 from meterbench.config.bench import BenchConfig
 from meterbench.config.errors import issues_from_validation
 from meterbench.config.meter_types import MeterType, _meter_type_model
 from meterbench.plan.model import PlanExpansion
-from meterbench.results import Position
+from meterbench.results import Position, ResultsStore, StoreError
 from meterbench.results.canonical import JsonValue
 from meterbench.results.models import Run
 from meterbench.runner.meters import MeterEntry
@@ -138,7 +140,30 @@ def _first(exc: ValidationError) -> str:
 __all__ = [
     "RecordError",
     "ResumeInputs",
+    "last_stored_time",
     "meter_type_from_record",
     "recorded_meters",
+    "recorded_virtual",
     "resume_inputs",
 ]
+
+
+def recorded_virtual(store: ResultsStore, run_id: str) -> bool:
+    """Whether the run's stored bench runs on virtual time (``bench_open``); False if the
+    record cannot tell (resume then reports what is wrong with the record)."""
+    try:
+        bench = BenchConfig.model_validate(store.snapshots(run_id).get("bench_config"))
+    except (StoreError, ValueError):
+        return False
+    return runs_on_virtual_time(bench)
+
+
+def last_stored_time(store: ResultsStore, run_id: str) -> dt.datetime | None:
+    """The latest time the run's record holds: a resumed simulated run starts its clock there,
+    so its timestamps go on instead of going back."""
+    times = [s.at for s in store.statuses(run_id)]
+    times += [e.at for e in store.events(run_id)]
+    times += [r.at for r in store.readings(run_id)]
+    times += [c.at for c in store.conclusions(run_id)]
+    times += [b.at for b in store.batch_statistics(run_id)]
+    return max(times, default=None)

@@ -1,6 +1,9 @@
-"""The simulated bench's clock: simulated time, faster than real time and held back by the
-slowest simulated controller. It implements ``meterbench.clock.Clock``, so the engine reads it
-like the wall clock of a real bench.
+"""The simulated bench's clocks. ``VirtualClock``: simulated time that advances only when
+everything waits (a bench in one process on a virtual-time loop: reproducible on any machine).
+``ScaledClock``: simulated time running a fixed factor faster than the wall, held back by the
+slowest simulated controller (a bench on ptys that other processes open, ``sim serve``). Both
+implement ``meterbench.clock.Clock``, so the engine reads them like the wall clock of a real
+bench.
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ class ScaledClock:
     """
 
     def __init__(
-        self, time_scale: float = 1.0, start: float = 0.0, slack: float | None = None
+        self,
+        time_scale: float = 1.0,
+        start: float = 0.0,
+        slack: float | None = None,
+        start_datetime: dt.datetime | None = None,
     ) -> None:
         if time_scale <= 0:
             raise ValueError(f"time_scale must be positive, got {time_scale}")
@@ -32,7 +39,7 @@ class ScaledClock:
         self._wall = time.monotonic()
         self._now = float(start)
         self._origin_sim = float(start)
-        self._origin_datetime = local_now()
+        self._origin_datetime = start_datetime or local_now()
         self._governors: list[Callable[[], float]] = []
 
     def govern(self, processed_until: Callable[[], float]) -> None:
@@ -62,4 +69,49 @@ class ScaledClock:
             await asyncio.sleep(min(0.05, self.wall_seconds(left)))
 
 
-__all__ = ["Clock", "ManualClock", "ScaledClock", "WallClock"]  # the first three moved; kept
+class VirtualClock:
+    """Simulated time read from a virtual-time event loop (``sim.virtual_loop``): it advances
+    only when every task, host and devices, waits, so what a seeded run does at which instant
+    never depends on the machine. Loop seconds are simulated seconds, so ``wall_seconds`` (the
+    loop waits of drivers and runner) is the identity and ``time_scale`` is 1; ``pace`` is how
+    much faster than the wall the loop may run (None: as fast as it can).
+
+    ``start`` and ``start_datetime`` place the time line: a resumed run continues from the
+    last time its record holds, so its timestamps never go backwards.
+    """
+
+    time_scale = 1.0
+
+    def __init__(
+        self,
+        start: float = 0.0,
+        start_datetime: dt.datetime | None = None,
+        pace: float | None = None,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._loop_origin = loop.time()
+        self._start = float(start)
+        self._origin_datetime = start_datetime or local_now()
+        self.pace = pace
+
+    def now(self) -> float:
+        return self._start + (self._loop.time() - self._loop_origin)
+
+    def datetime(self) -> dt.datetime:
+        return self._origin_datetime + dt.timedelta(seconds=self.now() - self._start)
+
+    def wall_seconds(self, seconds: float) -> float:
+        return max(0.0, seconds)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+
+__all__ = [
+    "Clock",
+    "ManualClock",
+    "ScaledClock",
+    "VirtualClock",
+    "WallClock",
+]  # the first three moved; kept

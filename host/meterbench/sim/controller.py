@@ -1,18 +1,26 @@
 """A simulated bench controller: the real firmware logic (``bench.app.build`` with the sim HAL)
-run in-process, fed with edges and counts from the physics model, reached over a pty with the
-real link protocol.
+run in-process, fed with edges and counts from the physics model, reached over a pty (or an
+in-process line on virtual time) with the real link protocol.
 
-Every service tick the controller's simulated time catches up with the shared clock: the
-meter pulses and clock second pulses of its positions that fell due since the last tick are
+Every service the controller's simulated time catches up with the shared clock: the meter
+pulses and clock second pulses of its positions that fell due since the last service are
 injected in time order, each preceded by the reference and time-base counts reached at that
 instant, exactly as the counters of a real board would have them. A reset (a fault on demand)
 restarts the firmware with a new boot id and fresh counters, losing whatever was in flight.
+
+The controller is event-driven: it wakes when the host writes, when the next pulse of one of
+its positions falls due (edges closer than ``MIN_GAP_S`` are injected together, as a board's
+main loop drains its edge rings) and at least every ``IDLE_S`` for the firmware's own timers.
+The time of each position's next pulse is remembered until the source changes its output, so
+a service costs only the positions whose pulses fell due: the simulator's cost grows with the
+number of pulses, linearly in positions, not with positions times ticks.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import math
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -22,8 +30,10 @@ from meterbench.clock import Clock
 from meterbench.firmware_tools.simlink import firmware_path
 from meterbench.sim.physics import ElectricityWorld
 from meterbench.sim.pty import PtyDevice
+from meterbench.waits import stop_task
 
-TICK_S = 0.004  # wall seconds between service ticks
+MIN_GAP_S = 0.01  # simulated seconds: pulses due closer together are injected in one service
+IDLE_S = 0.25  # simulated seconds: the longest the firmware goes unserviced (resends, windows)
 DRAIN_EVERY = 16  # edges injected between two firmware services within one catch-up
 
 
@@ -40,6 +50,7 @@ class SimulatedController:
         second_pulse_enabled: Callable[[int], bool],
         link: str | None = None,
         state_dir: Path | None = None,
+        device: Any = None,
     ) -> None:
         firmware_path()
         self.id = controller_id
@@ -47,10 +58,13 @@ class SimulatedController:
         self.world = world
         self.clock = clock
         self.second_pulse_enabled = second_pulse_enabled
-        self.device = PtyDevice(link)
+        self.device = device if device is not None else PtyDevice(link)
+        self._own_state = state_dir is None  # removed again by ``stop``
         self._state_dir = state_dir or Path(tempfile.mkdtemp(prefix=f"meterbench-{controller_id}-"))
         self._task: asyncio.Task[None] | None = None
         self.resets = 0
+        self._due: dict[int, float] = {}  # channel -> its next meter pulse (before jitter)
+        self._version = -1  # the world's setpoint version the predictions were made under
         self._boot()
         governor = getattr(clock, "govern", None)
         if governor is not None:
@@ -103,17 +117,52 @@ class SimulatedController:
         return path
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        self.device.close()
+        try:
+            if self._task is not None:
+                task, self._task = self._task, None
+                await stop_task(task)
+        finally:
+            self.device.close()
+            if self._own_state:
+                shutil.rmtree(self._state_dir, ignore_errors=True)
 
     async def _run(self) -> None:
         while True:
             self.step()
-            await asyncio.sleep(TICK_S)
+            now = self.clock.now()
+            wake = min(max(self.next_edge(), now + MIN_GAP_S), now + IDLE_S)
+            await self.device.wait(self.clock.wall_seconds(wake - now))
+
+    def _predictions_current(self) -> None:
+        version = getattr(self.world, "version", None)
+        if version is None or version != self._version:
+            self._due.clear()
+            self._version = -1 if version is None else version
+
+    def _meter_due(self, channel: int, meter: Any) -> float:
+        """When the channel's next meter pulse falls due after the last service (a meter
+        model that cannot tell is looked at every service)."""
+        due = self._due.get(channel)
+        if due is None:
+            predict = getattr(meter, "next_pulse_time", None)
+            if predict is None or self._version < 0:
+                return self._last_t
+            due = self._due[channel] = predict(self._last_t)
+        return due
+
+    def next_edge(self) -> float:
+        """The earliest simulated time an edge of one of this controller's inputs falls due."""
+        self._predictions_current()
+        first = math.inf
+        for channel, position in self.channels.items():
+            meter = self.world.meters.get(position)
+            if meter is None:
+                continue
+            first = min(first, self._meter_due(channel, meter))
+            if self.second_pulse_enabled(position):
+                second = getattr(meter, "next_second_pulse_time", None)
+                first = min(first, self._last_t if second is None else second(self._last_t))
+        return first
 
     def step(self) -> None:
         """One service tick: host bytes in, physics caught up, firmware serviced, bytes out."""
@@ -134,12 +183,15 @@ class SimulatedController:
         t0 = self._last_t
         if t <= t0:
             return
+        self._predictions_current()
         events: list[tuple[float, str, int]] = []
         for channel, position in self.channels.items():
             meter = self.world.meters.get(position)
             if meter is None:
                 continue
-            events += [(te, "meter", channel) for te in meter.pulse_times(t0, t)]
+            if self._meter_due(channel, meter) <= t:
+                events += [(te, "meter", channel) for te in meter.pulse_times(t0, t)]
+                self._due.pop(channel, None)  # predicted again from t, after this service
             if self.second_pulse_enabled(position):
                 events += [(te, "second", channel) for te in meter.second_pulse_times(t0, t)]
         events.sort()

@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 
 from meterbench.sim.line import LineFormat, Scheduled, SimLine
+from meterbench.transport import memory
 from meterbench.transport.errors import PortLostError
 from meterbench.transport.settings import SerialSettings
+from meterbench.waits import within
 
 
 class MemoryPort:
@@ -49,7 +51,7 @@ class MemoryPort:
         if not self._buffer and timeout > 0 and not self._closed:
             self._event.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), timeout)
+                await within(self._event.wait(), timeout)
         if self._buffer:
             data = bytes(self._buffer)
             self._buffer.clear()
@@ -91,4 +93,35 @@ class MemoryPort:
         self._event.set()
 
 
-__all__ = ["MemoryPort"]
+class MemoryBusServer:
+    """A simulated bus as ``mem://name`` for drivers in this process (a bench on virtual
+    time); like ``PtyMeterServer`` it can vanish (open ports break) and come back."""
+
+    def __init__(self, line: SimLine, name: str) -> None:
+        self.line = line
+        self.name = name
+        self.url = memory.SCHEME + name
+        self._ports: list[MemoryPort] = []
+
+    def _open(self, settings: SerialSettings) -> MemoryPort:
+        port = MemoryPort(self.line, settings)
+        self._ports.append(port)
+        return port
+
+    async def start(self) -> str:
+        return memory.register(self.name, self._open)
+
+    async def stop(self) -> None:
+        memory.unregister(self.url)
+        ports, self._ports = self._ports, []
+        for port in ports:
+            await port.close()
+
+    async def vanish(self) -> None:
+        await self.stop()
+
+    async def reappear(self) -> str:
+        return await self.start()
+
+
+__all__ = ["MemoryBusServer", "MemoryPort"]

@@ -8,13 +8,13 @@ real drivers talk to these exactly as to the real devices.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Protocol
 
 from meterbench.clock import Clock
 from meterbench.kinds.water.config import FlowDrive, Thermometer
 from meterbench.sim.pty import PtyDevice
 from meterbench.sim.water import WaterWorld
+from meterbench.waits import stop_task
 from meterproto.modbus import rtu
 
 
@@ -162,9 +162,8 @@ class ModbusLineEndpoint:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            task, self._task = self._task, None
+            await stop_task(task)
         self.device.close()
 
 

@@ -107,6 +107,7 @@ class _Integrator:
         self._noise_pct = noise_pct
         self._noise_interval = noise_interval_s
         self._seed = seed
+        self._noise_of: dict[int, float] = {}  # a seeded generator per draw is costly: once
 
     def set_rate(self, t: float, rate: float) -> None:
         if t < self._starts[-1]:
@@ -124,7 +125,11 @@ class _Integrator:
     def _noise(self, k: int) -> float:
         if not self._noise_pct:
             return 1.0
-        return 1.0 + random.Random(self._seed * 1_000_003 + k).gauss(0.0, self._noise_pct) / 100
+        factor = self._noise_of.get(k)
+        if factor is None:
+            draw = random.Random(self._seed * 1_000_003 + k).gauss(0.0, self._noise_pct)
+            factor = self._noise_of[k] = 1.0 + draw / 100
+        return factor
 
     def _end(self, i: int) -> float:
         return self._starts[i + 1] if i + 1 < len(self._starts) else math.inf
@@ -270,16 +275,39 @@ class MeterPhysics:
         """Times of the test-output pulses in (t0, t1], jitter included."""
         constant = self.behaviour.constant_imp_per_kwh
         times = []
+        start = t0
         n = self.pulse_count(t0)
         while True:
             target = (n + 1 - self._pulse_phase) / constant
             t = self._meter.time_of_energy(target, t0)
             if t is None or t > t1:
                 break
-            times.append(t + self._jitter(n + 1))
             n += 1
+            # A pulse exactly at t0 belongs to the previous interval (rounding may count it
+            # again here when an interval ends on a pulse, as a woken-on-time device's do).
+            if t > start:
+                times.append(t + self._jitter(n))
             t0 = t
         return times
+
+    def next_pulse_time(self, t: float) -> float:
+        """When the first test-output pulse after ``t`` falls due (before jitter) under the
+        setpoints known now; inf if none does."""
+        constant = self.behaviour.constant_imp_per_kwh
+        n = self.pulse_count(t)
+        while True:
+            target = (n + 1 - self._pulse_phase) / constant
+            due = self._meter.time_of_energy(target, t)
+            if due is None:
+                return math.inf
+            if due > t:  # one exactly at t (rounding) was already due: as in pulse_times
+                return due
+            n += 1
+
+    def next_second_pulse_time(self, t: float) -> float:
+        """When the meter's clock output gives its first second pulse after ``t``."""
+        rate = 1 + self.behaviour.clock_error_s_per_day / SECONDS_PER_DAY
+        return (math.floor(t * rate + self._second_phase) + 1 - self._second_phase) / rate
 
     def _jitter(self, n: int) -> float:
         amount = self.behaviour.pulse_jitter_s
@@ -299,7 +327,8 @@ class MeterPhysics:
             t = (k - self._second_phase) / rate
             if t > t1:
                 return out
-            out.append(t)
+            if t > t0:  # one exactly at t0 was the previous interval's
+                out.append(t)
             k += 1
 
 
@@ -360,11 +389,13 @@ class ElectricityWorld:
         self.time_base = time_base or TimeBase(10e6)
         self.setpoint = Setpoint.off()
         self.setpoint_since = 0.0
+        self.version = 0  # counts setpoint changes: predictions made before one are stale
 
     def apply(self, t: float, setpoint: Setpoint) -> None:
         """The source output changes at time t (settling is the source model's business)."""
         self.setpoint = setpoint
         self.setpoint_since = t
+        self.version += 1
         self.reference.apply(t, setpoint)
         for meter in self.meters.values():
             meter.apply(t, setpoint)

@@ -7,6 +7,7 @@ Noise on demand corrupts or drops bytes in both directions.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import random
@@ -42,8 +43,9 @@ class LineNoise:
 class PtyDevice:
     """The device end of a pty; ``path`` is what a host driver opens."""
 
-    def __init__(self, link: str | None = None) -> None:
+    def __init__(self, link: str | None = None, poll_s: float = 0.004) -> None:
         self.link = link
+        self.poll_s = poll_s  # a pty cannot wake its device: it is polled this often
         self.master: int | None = None
         self._slave: int | None = None
         self.pty_path: str | None = None
@@ -104,6 +106,10 @@ class PtyDevice:
             return
         self._out += self.noise.apply(data) if self.noise else data
         self.flush()
+
+    async def wait(self, timeout: float) -> None:
+        """Until the next poll (a pty gives no wake-up), at most ``timeout`` wall seconds."""
+        await asyncio.sleep(max(0.0, min(timeout, self.poll_s)))
 
     def flush(self) -> None:
         if self.master is None or not self._out:

@@ -9,13 +9,13 @@ reading (up to its timeout, then ``S I``); ``SI`` answers at once, ``S D`` while
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from decimal import Decimal
 
 from meterbench.clock import Clock
 from meterbench.kinds.water.config import Scale
 from meterbench.sim.pty import PtyDevice
 from meterbench.sim.water import SECONDS_PER_HOUR, WaterWorld
+from meterbench.waits import stop_task
 
 
 class SimulatedScale:
@@ -130,9 +130,8 @@ class ScaleEndpoint:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            task, self._task = self._task, None
+            await stop_task(task)
         self.device.close()
 
 

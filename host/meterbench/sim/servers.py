@@ -141,12 +141,8 @@ class TcpMeterServer:
         await self.drop_connections()
 
     async def drop_connections(self) -> None:
-        tasks = list(self._connections)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in list(self._connections):
+            await stop_task(task)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

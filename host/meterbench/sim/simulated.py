@@ -9,6 +9,7 @@ and its own devices (a source, a pump drive, a balance) and starts and stops tho
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Collection
 from pathlib import Path
@@ -19,6 +20,9 @@ from meterbench.config.errors import ConfigError
 from meterbench.config.locate import locate_meter_type
 from meterbench.config.meter_types import load_meter_type
 from meterbench.sim.line import SimLine
+from meterbench.sim.memory_device import MemoryDevice
+from meterbench.sim.memory_port import MemoryBusServer
+from meterbench.sim.pty import PtyDevice
 from meterbench.sim.section import SimSectionBase, load_sim_section
 from meterbench.sim.servers import PtyMeterServer
 
@@ -43,11 +47,16 @@ class SimulatedBenchBase:
         self.bench_path = Path(bench_path)
         self.config = bench
         self.section: Any = load_sim_section(self.section_model, bench, self.bench_path)
+        # A directory made here is removed again by ``stop``; one handed in is the caller's.
+        self._own_workdir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix=self.workdir_prefix))
         self.meter_types: dict[int, Any] = {}
         self.meters: dict[int, Any] = {}
         self.controllers: dict[str, Any] = {}
-        self.buses: dict[str, PtyMeterServer] = {}
+        self.buses: dict[str, Any] = {}  # bus id -> PtyMeterServer or MemoryBusServer
+        # In-process lines (for a run on virtual time) instead of ptys; set by a kind that
+        # supports it before its devices are built.
+        self.in_memory = False
         self.endpoints: dict[str, str] = {}  # endpoint name (as in BenchConfig) -> pty path
 
     @classmethod
@@ -68,8 +77,22 @@ class SimulatedBenchBase:
                 )
             self.meter_types[position.number] = meter_type
 
+    def state_dir(self, controller_id: str) -> Path:
+        """Where one controller keeps its boot state: its own, as every board has its own
+        flash (shared, the boot counts of all would add up and put the 4th into safe mode)."""
+        path = self.workdir / f"state-{controller_id}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def device(self, name: str, poll_s: float = 0.004) -> Any:
+        """A device's end of its line: a pty (``name`` in the work directory) or, in memory,
+        ``mem://<work directory>/<name>``; both have the ``PtyDevice`` interface."""
+        if self.in_memory:
+            return MemoryDevice(f"{self.workdir.name}/{name}")
+        return PtyDevice(str(self.workdir / name), poll_s=poll_s)
+
     def _build_buses(self) -> None:
-        """One pty per meter bus, serving the simulated meters wired to it."""
+        """One pty (or in-memory line) per meter bus, serving the simulated meters on it."""
         bench = self.config
         for bus in bench.buses:
             devices = [
@@ -78,17 +101,19 @@ class SimulatedBenchBase:
                 if p.bus == bus.id and p.number in self.meters
             ]
             parity_bits = 0 if bus.parity == "N" else 1
+            line = SimLine(
+                devices,
+                baudrate=bus.baudrate,
+                char_bits=1 + bus.bytesize + parity_bits + bus.stopbits,
+                pace=self.section.pace_buses,
+                latency_s=bus.adapter_latency_s,
+                gap_s=bus.inter_byte_gap_s,
+            )
+            if self.in_memory:
+                self.buses[bus.id] = MemoryBusServer(line, f"{self.workdir.name}/bus-{bus.id}")
+                continue
             self.buses[bus.id] = PtyMeterServer(
-                SimLine(
-                    devices,
-                    baudrate=bus.baudrate,
-                    char_bits=1 + bus.bytesize + parity_bits + bus.stopbits,
-                    pace=self.section.pace_buses,
-                    latency_s=bus.adapter_latency_s,
-                    gap_s=bus.inter_byte_gap_s,
-                ),
-                link=str(self.workdir / f"bus-{bus.id}"),
-                check_line_format=False,
+                line, link=str(self.workdir / f"bus-{bus.id}"), check_line_format=False
             )
 
     # -- life cycle -----------------------------------------------------------------------------
@@ -108,11 +133,15 @@ class SimulatedBenchBase:
         return self.resolved_config()
 
     async def stop(self) -> None:
-        for controller in self.controllers.values():
-            await controller.stop()
-        for server in self.buses.values():
-            await server.stop()
-        await self._stop_own()
+        try:
+            for controller in self.controllers.values():
+                await controller.stop()
+            for server in self.buses.values():
+                await server.stop()
+            await self._stop_own()
+        finally:
+            if self._own_workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
 
     async def __aenter__(self) -> BenchConfig:
         return await self.start()

@@ -16,6 +16,7 @@ import threading
 
 import serial
 
+from meterbench.transport import memory
 from meterbench.transport.endpoint import open_serial, release
 from meterbench.transport.errors import PortLostError
 from meterbench.transport.settings import SerialSettings
@@ -45,7 +46,10 @@ class AsyncPort:
 
     @classmethod
     async def open(cls, url: str, settings: SerialSettings, *, exclusive: bool = True) -> AsyncPort:
-        """Open ``url``; raises PortOpenError / PortInUseError."""
+        """Open ``url``; raises PortOpenError / PortInUseError. A ``mem://`` endpoint (a
+        simulated device in this process) answers with its own port of the same shape."""
+        if memory.is_memory(url):
+            return memory.connect(url, settings)
         ser, key = await asyncio.to_thread(
             open_serial, url, settings, exclusive=exclusive, read_timeout=_READ_POLL
         )

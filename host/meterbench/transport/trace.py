@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar, Token
 from dataclasses import asdict, dataclass
 
 TX = "tx"
@@ -18,6 +19,20 @@ RX = "rx"
 EVENT = "event"
 
 MASK = "**"
+
+# Where frame times come from: the wall clock, or a simulated bench's time line (a bench on
+# virtual time stamps its frames in simulated time, so a seeded run's record is the same in
+# every run). A context variable: it holds for the tasks of the run that set it.
+_clock: ContextVar[Callable[[], float] | None] = ContextVar("trace_clock", default=None)
+
+
+def use_clock(now: Callable[[], float]) -> Token[Callable[[], float] | None]:
+    """Stamp frames with ``now()`` (seconds since the epoch) in this context."""
+    return _clock.set(now)
+
+
+def reset_clock(token: Token[Callable[[], float] | None]) -> None:
+    _clock.reset(token)
 
 
 @dataclass(frozen=True)
@@ -65,7 +80,12 @@ class TraceBuffer:
         self._append(EVENT, message, "")
 
     def _append(self, direction: str, text: str, note: str) -> None:
-        entry = TraceEntry(time.time(), time.monotonic(), self.port, direction, text, note)
+        clock = _clock.get()
+        if clock is None:
+            entry = TraceEntry(time.time(), time.monotonic(), self.port, direction, text, note)
+        else:
+            now = clock()
+            entry = TraceEntry(now, now, self.port, direction, text, note)
         self._entries.append(entry)
         for listener in list(self._listeners):
             listener(entry)

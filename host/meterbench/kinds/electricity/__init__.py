@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 class ElectricityKind:
     name = "electricity"
+    # Its simulated bench can run in-process on virtual time (``bench_open``), which takes
+    # the ``virtual`` and ``start_datetime`` options of ``simulator``.
+    virtual_time = True
     article = "an"
     section_model = ElectricitySection
     meter_type_model = ElectricityMeterType
@@ -95,11 +98,11 @@ class ElectricityKind:
         return client
 
     def simulator(
-        self, config: BenchConfig, path: Path | str, time_scale: float | None
+        self, config: BenchConfig, path: Path | str, time_scale: float | None, **options: Any
     ) -> Simulator:
         from meterbench.kinds.electricity.simulator import SimulatedBench
 
-        return SimulatedBench(config, path, time_scale=time_scale)
+        return SimulatedBench(config, path, time_scale=time_scale, **options)
 
     async def selftest(
         self, devices: Devices, meters: dict[int, MeterInfo], options: Options

@@ -11,7 +11,6 @@ exactly as they open a real one. Faults from ``[sim.faults]`` fire at their simu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +20,7 @@ from meterbench.config.bench import BenchConfig
 from meterbench.config.meter_types import ElectricityMeterType
 from meterbench.kinds.electricity.sim_config import FaultEvent, MeterSim, SimSection
 from meterbench.sim.answer import Answer
-from meterbench.sim.clock import ScaledClock
+from meterbench.sim.clock import ScaledClock, VirtualClock
 from meterbench.sim.controller import SimulatedController
 from meterbench.sim.error_curves import CurvePoint, ErrorCurve
 from meterbench.sim.faults import Fault, FaultPlan, NoisePlan
@@ -37,9 +36,10 @@ from meterbench.sim.physics import (
     ReferenceStandard,
     TimeBase,
 )
-from meterbench.sim.pty import LineNoise, PtyDevice
+from meterbench.sim.pty import LineNoise
 from meterbench.sim.simulated import SimulatedBenchBase
 from meterbench.sim.source import LineStream, SimulatedSource, SourceFaults
+from meterbench.waits import stop_task
 from meterproto.dlt645.frame import Frame
 from meterproto.dlt645.messages import MultiFunctionOutput
 
@@ -154,7 +154,7 @@ class PhysicalMeter(Dlt645Meter):
         return super().respond(request)
 
 
-def _meter_clock(clock: ScaledClock, error_s_per_day: float) -> Any:
+def _meter_clock(clock: Any, error_s_per_day: float) -> Any:
     """The meter's own time of day: true simulated time, running at its clock rate."""
     origin = clock.datetime().replace(tzinfo=None)
     start = clock.now()
@@ -169,9 +169,9 @@ def _meter_clock(clock: ScaledClock, error_s_per_day: float) -> Any:
 class _SourceEndpoint:
     """The SCPI source on a pty."""
 
-    def __init__(self, source: SimulatedSource, link: str) -> None:
+    def __init__(self, source: SimulatedSource, device: Any) -> None:
         self.stream = LineStream(source)
-        self.device = PtyDevice(link)
+        self.device = device
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> str:
@@ -188,13 +188,12 @@ class _SourceEndpoint:
                     self.device.send(reply)
             else:
                 self.device.flush()
-            await asyncio.sleep(0.002)
+            await self.device.wait(3600.0)  # it only answers: woken by the host's bytes
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            task, self._task = self._task, None
+            await stop_task(task)
         self.device.close()
 
 
@@ -210,10 +209,21 @@ class SimulatedBench(SimulatedBenchBase):
         bench_path: Path | str,
         time_scale: float | None = None,
         workdir: Path | None = None,
+        *,
+        virtual: bool = False,
+        start_datetime: dt.datetime | None = None,
     ) -> None:
         super().__init__(bench, bench_path, workdir)
         self.section: SimSection
-        self.clock = ScaledClock(time_scale or self.section.time_scale)
+        self.in_memory = virtual
+        self.clock: Any
+        if virtual:
+            # Simulated time from the event loop, which only moves when everything waits; a
+            # time scale given here only paces it for watching.
+            self.clock = VirtualClock(start_datetime=start_datetime, pace=time_scale)
+        else:
+            scale = time_scale or self.section.time_scale
+            self.clock = ScaledClock(scale, start_datetime=start_datetime)
         self.meter_types: dict[int, ElectricityMeterType]
         self._load_meter_types()
         self._build_world()
@@ -296,8 +306,8 @@ class SimulatedBench(SimulatedBenchBase):
                 self.world,
                 self.clock,
                 second_pulse_enabled=self._second_pulse_enabled,
-                link=str(self.workdir / f"controller-{controller.id}"),
-                state_dir=self.workdir,
+                state_dir=self.state_dir(controller.id),
+                device=self.device(f"controller-{controller.id}"),
             )
         s = self.section
         constant = bench.standard.constant_imp_per_kwh
@@ -311,7 +321,7 @@ class SimulatedBench(SimulatedBenchBase):
             seed=s.seed,
             faults=SourceFaults(),
         )
-        self._source_endpoint = _SourceEndpoint(self.source, str(self.workdir / "source"))
+        self._source_endpoint = _SourceEndpoint(self.source, self.device("source", 0.002))
 
     # -- life cycle -----------------------------------------------------------------------------
     async def _start_own(self) -> None:
@@ -321,10 +331,8 @@ class SimulatedBench(SimulatedBenchBase):
 
     async def stop(self) -> None:
         for task in self._fault_tasks:
-            task.cancel()
-        for task in self._fault_tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task)
+        self._fault_tasks.clear()
         await super().stop()
 
     async def _stop_own(self) -> None:
@@ -352,7 +360,7 @@ class SimulatedBench(SimulatedBenchBase):
         await self._end_fault(fault)
         self.fault_log.append((self.clock.now(), f"{fault.kind} ends"))
 
-    def _controller_devices(self, fault: FaultEvent) -> list[PtyDevice]:
+    def _controller_devices(self, fault: FaultEvent) -> list[Any]:
         return [c.device for cid, c in self.controllers.items() if fault.controller in (None, cid)]
 
     async def _start_fault(self, fault: FaultEvent) -> None:

@@ -198,8 +198,7 @@ class SimulatedWaterBench(SimulatedBenchBase):
         bench, water = self.config, self.water
         for controller in bench.controllers:
             channels, valves = self._channels(controller.id)
-            state_dir = self.workdir / f"state-{controller.id}"
-            state_dir.mkdir(parents=True, exist_ok=True)
+            state_dir = self.state_dir(controller.id)
             self.controllers[controller.id] = WaterController(
                 controller.id,
                 channels,
