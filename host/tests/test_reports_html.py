@@ -66,6 +66,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def test_batch_report_opens_in_a_browser_and_shows_the_plots(pages, tmp_path):
     from PIL import Image
 
+    assert CHROMIUM is not None
     _, paths = pages
     shot = tmp_path / "batch.png"
     subprocess.run(
