@@ -156,9 +156,8 @@ def test_batch_report_pdf_with_plots_and_subset_fonts(tmp_path, rendered):
     paths = write_documents(report_documents(en), tmp_path, ["pdf"])
     assert len(paths) == 3  # batch report + two records: fonts are cut once for all
     batch = paths[0].read_bytes()
-    reader = PdfReader(io.BytesIO(batch))
-    images = [img for page in reader.pages for img in page.images]
-    assert len(images) >= 2  # error vs point, distribution
     text = text_of(batch)
+    # error vs point and distribution, drawn as vectors with the document's font
+    assert text.count("Error (%)") == 2 and "batch mean" in text
     assert "Batch verification report" in text and "-0.075 %" in text
     assert ctx.integrity.final_hash in text
