@@ -144,7 +144,7 @@ def best_rate(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--frames", type=int, default=10000)
     parser.add_argument("--chunk", type=int, default=64, help="bytes per read")
     parser.add_argument("--repeat", type=int, default=3)

@@ -35,7 +35,7 @@ def timed_write(docs: list, out: Path, workers: int) -> tuple[float, list[Path]]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("db", type=Path, help="results database with a completed run")
     parser.add_argument("--run", help="run id (default: the latest run)")
     parser.add_argument("--workers", type=int, default=default_workers())
