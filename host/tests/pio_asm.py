@@ -68,7 +68,7 @@ class _Assembler:
     def op_jmp(self, cond: Any, target: str | None = None) -> None:
         if target is None:
             cond, target = None, cond
-        addr = self.labels.get(target, 0) if self.final else 0
+        addr = self.labels.get(target, 0) if self.final and target is not None else 0
         self._emit((0 << 13) | (JMP_CONDITIONS[cond] << 5) | addr)
 
     def op_wait(self, polarity: int, source: str, index: int) -> None:
@@ -91,6 +91,14 @@ class _Assembler:
 
     def op_nop(self) -> None:
         self.op_mov("y", "y")
+
+
+def assembled(program: object) -> Program:
+    """A firmware program as this assembler built it: the firmware module's names are untyped
+    (``rp2`` exists only on the board), so callers check here what they got."""
+    if not isinstance(program, Program):
+        raise TypeError(f"not an assembled PIO program: {program!r} (call install() first)")
+    return program
 
 
 def asm_pio(**options: Any):

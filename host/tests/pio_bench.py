@@ -19,6 +19,10 @@ from bench.hal import rp2_pio  # noqa: E402
 
 MASK32 = 0xFFFFFFFF
 
+GATE = pio_asm.assembled(rp2_pio.gate)
+COUNTER = pio_asm.assembled(rp2_pio.counter)
+CLOCK = pio_asm.assembled(rp2_pio.clock)
+
 
 def square(period: int, high: int, phase: int = 0) -> Callable[[int], int]:
     """A periodic 0/1 signal: high for ``high`` of every ``period`` cycles."""
@@ -33,7 +37,7 @@ def run_gate(
     meter: Callable[[int], int], skip: int, pulses: int, cycles: int, width: int = 0
 ) -> list[int]:
     """Gate pin level per cycle; ``width``: the gate program's W (debounce loops)."""
-    prog = rp2_pio.gate
+    prog = GATE
     state = pioemu.State(transmit_fifo=deque([skip, pulses - 1, width]), pin_directions=0b10)
     levels = [-1] * cycles
 
@@ -110,8 +114,8 @@ def measure(
     """(gate boundaries, counter readings, clock readings, ideal counts per reading)."""
     gate = run_gate(meter, skip, pulses, cycles)
     flips = boundaries(gate)
-    counts = readings(run_counter(rp2_pio.counter, ref, gate, cycles).snapshots)
-    ticks = readings(run_counter(rp2_pio.clock, ref, gate, cycles).snapshots)
+    counts = readings(run_counter(COUNTER, ref, gate, cycles).snapshots)
+    ticks = readings(run_counter(CLOCK, ref, gate, cycles).snapshots)
     edges = rising_edges(ref, cycles)
     ideal = [sum(1 for e in edges if a < e <= b) for a, b in zip(flips, flips[1:], strict=False)]
     return flips, counts, ticks, ideal

@@ -216,7 +216,7 @@ def test_pages_render_to_images(pdfs) -> None:
     try:
         assert len(document) >= 3
         for page in document:
-            image = page.render(scale=0.5).to_pil().convert("L")
+            image = page.render(scale=1).to_pil().convert("L")
             buffer = io.BytesIO()
             image.save(buffer, format="PNG")
             assert buffer.getvalue().startswith(b"\x89PNG")

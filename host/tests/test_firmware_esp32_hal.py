@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ class FakePin:
 
     def __init__(self, n: int, mode: int = 0, value: int = 0) -> None:
         self.n, self._v = n, value
-        self.handler = None
+        self.handler: Callable[[object], None] | None = None
         FakePin.by_number[n] = self
 
     def value(self, v: int | None = None) -> int | None:
@@ -95,7 +95,7 @@ def _controller(mod: types.ModuleType, **hal_args: object):  # type: ignore[no-u
     from bench.safemode import BootState  # noqa: F401  (app needs it importable)
 
     clock = ManualClock()
-    mod.SystemClock = lambda: clock  # the board's ticks, moved by the test
+    vars(mod)["SystemClock"] = lambda: clock  # the board's ticks, moved by the test
     hal = mod.Esp32Hal("esp32-devkit", **hal_args)
     cfg = dict(config.DEFAULTS)
 
@@ -111,7 +111,9 @@ def _meter_edge(hal, position: int = 0) -> None:  # type: ignore[no-untyped-def]
     from bench.hal.boards import BOARDS
 
     pin = BOARDS["esp32-devkit"]["positions"][position]["meter"]
-    FakePin.by_number[pin].handler(None)
+    handler = FakePin.by_number[pin].handler
+    assert handler is not None, f"no interrupt handler on pin {pin}"
+    handler(None)
 
 
 def _readings(server) -> list[dict[str, int]]:  # type: ignore[no-untyped-def]

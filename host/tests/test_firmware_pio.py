@@ -23,21 +23,21 @@ METER = pb.square(257, 120, 11)  # a meter pulse every 257 cycles (scaled down i
 
 def test_programs_fit_their_pio_blocks() -> None:
     # The layout of bench.hal.boards: the gate alone in one block, counter and clock together.
-    assert len(rp2_pio.gate.opcodes) <= 32
-    assert len(rp2_pio.counter.opcodes) + len(rp2_pio.clock.opcodes) <= 32
+    assert len(pb.GATE.opcodes) <= 32
+    assert len(pb.COUNTER.opcodes) + len(pb.CLOCK.opcodes) <= 32
 
 
 def test_assembler_encodings() -> None:
     # Spot checks against the RP2040 datasheet encodings.
-    gate = rp2_pio.gate.opcodes
+    gate = pb.GATE.opcodes
     assert gate[0] == 0x80A0  # pull block
     assert gate[1] == 0xA027  # mov x, osr
     assert gate[3] == 0xA0C7  # mov isr, osr
     assert gate[5:7] == [0x2020, 0xA047]  # wait 0 pin 0; mov y, osr
     assert gate[7] == 0x00C5  # jmp pin 5
     assert 0xE001 in gate and 0xE000 in gate  # set pins, 1 / 0
-    assert rp2_pio.counter.opcodes[5:7] == [0xA0C1, 0x8000]  # mov isr, x; push noblock
-    assert rp2_pio.counter.opcodes[2] == 0x00C5  # jmp pin 5
+    assert pb.COUNTER.opcodes[5:7] == [0xA0C1, 0x8000]  # mov isr, x; push noblock
+    assert pb.COUNTER.opcodes[2] == 0x00C5  # jmp pin 5
 
 
 @pytest.mark.parametrize(("skip", "pulses"), [(0, 1), (1, 2), (2, 3)])
@@ -167,7 +167,7 @@ def test_counts_exact_with_debounce_on() -> None:
     gate = pb.run_gate(METER, 0, 1, cycles, width=20)
     flips = pb.boundaries(gate)
     ref = pb.square(13, 6)
-    counts = pb.readings(pb.run_counter(rp2_pio.counter, ref, gate, cycles).snapshots)
+    counts = pb.readings(pb.run_counter(pb.COUNTER, ref, gate, cycles).snapshots)
     edges = pb.rising_edges(ref, cycles)
     ideal = [sum(1 for e in edges if a < e <= b) for a, b in zip(flips, flips[1:], strict=False)]
     assert len(ideal) >= 6
@@ -189,7 +189,7 @@ def test_reference_absent_for_a_reading_puts_the_raw_counter_out_of_step() -> No
     def absent(c: int) -> int:
         return 0 if flips[2] - 5 <= c <= flips[4] + 5 else present(c)
 
-    count = pb.run_counter(rp2_pio.counter, absent, gate, cycles)
-    clock = pb.run_counter(rp2_pio.clock, absent, gate, cycles)
+    count = pb.run_counter(pb.COUNTER, absent, gate, cycles)
+    clock = pb.run_counter(pb.CLOCK, absent, gate, cycles)
     assert len(clock.snapshots) >= len(flips) - 1
     assert len(count.snapshots) == len(clock.snapshots) - 2

@@ -54,6 +54,13 @@ class FakeSM:
         return self.rx.pop(0)
 
 
+def _pin(sm: FakeSM, key: str) -> FakePin:
+    """The pin a state machine was given as ``key`` (kwargs are untyped)."""
+    pin = sm.kwargs[key]
+    assert isinstance(pin, FakePin), f"{key} is not a pin: {pin!r}"
+    return pin
+
+
 def _install() -> None:
     machine = types.ModuleType("machine")
     machine.Pin = FakePin  # type: ignore[attr-defined]
@@ -83,13 +90,13 @@ def test_channel_wiring_and_readings_from_pio_words() -> None:
     assert count.prog is rp2_pio.counter and clock.prog is rp2_pio.clock
     gate_pin = gate.kwargs["set_base"]
     assert count.kwargs["jmp_pin"] is gate_pin and clock.kwargs["jmp_pin"] is gate_pin
-    assert count.kwargs["in_base"].n == 16 and gate.kwargs["in_base"].n == 10  # ref, meter
+    assert _pin(count, "in_base").n == 16 and _pin(gate, "in_base").n == 10  # ref, meter
 
     # Words from the emulated programs: meter every 257 cycles, reference every 13.
     meter, ref, cycles = pb.square(257, 120, 11), pb.square(13, 6), 257 * 14
     levels = pb.run_gate(meter, 1, 2, cycles)
-    count.rx = pb.run_counter(rp2_pio.counter, ref, levels, cycles).snapshots
-    clock.rx = pb.run_counter(rp2_pio.clock, ref, levels, cycles).snapshots
+    count.rx = pb.run_counter(pb.COUNTER, ref, levels, cycles).snapshots
+    clock.rx = pb.run_counter(pb.CLOCK, ref, levels, cycles).snapshots
     expected = pb.readings(count.rx)
     series = Series(2, 0, channel.count_mod, channel.tick_mod, hal.tick_hz)
     got = []
@@ -150,7 +157,8 @@ def test_reference_absent_gives_an_invalid_reading_and_a_restart_not_a_merged_on
         def ref(c: int) -> int:  # the reference is absent for more than two readings
             return 0 if flips[3] - 5 <= c <= flips[6] + 5 else present(c)
 
-        for sm, prog in ((count, rp2_pio.counter), (clock, rp2_pio.clock)):
+        for sm, prog in ((count, pb.COUNTER), (clock, pb.CLOCK)):
+            assert isinstance(sm, TimedSM)
             run = pb.run_counter(prog, ref, levels, cycles)
             sm.timed = list(zip(run.cycles, run.snapshots, strict=True))
         series = Series(1, 0, channel.count_mod, channel.tick_mod, hal.tick_hz)

@@ -66,7 +66,7 @@ def _dts(when: dt.datetime) -> list[int]:
 
 
 def _from_dts(raw: list[int]) -> dt.datetime:
-    return dt.datetime((raw[0] << 8) | raw[1], *raw[2:7])
+    return dt.datetime((raw[0] << 8) | raw[1], raw[2], raw[3], raw[4], raw[5], raw[6])
 
 
 def _show(side: str, kind: str, data: bytes) -> None:
@@ -154,20 +154,21 @@ class _Clock(ObjectProvider):
         self.value = _dts(dt.datetime(2024, 12, 31, 23, 59, 58))
         self.calls: list[int] = []
 
-    def read(self, oad: Any) -> Any:
-        return dlt698.Data.date_time_s(self.value) if oad.attribute == 2 else 4
+    # Parameter names as in the binding's stubs (arg0, arg1): these override its methods.
+    def read(self, arg0: native.Oad) -> int | native.Data:
+        return dlt698.Data.date_time_s(self.value) if arg0.attribute == 2 else 4
 
-    def write(self, oad: Any, data: Any) -> int:
-        self.value = list(data.as_date_time_s())
+    def write(self, arg0: native.Oad, arg1: native.Data) -> int:
+        self.value = list(arg1.as_date_time_s())
         return 0
 
-    def invoke(self, omd: Any, data: Any) -> Any:
-        self.calls.append(omd.method)
-        self.value = list(data.as_date_time_s())
+    def invoke(self, arg0: native.Omd, arg1: native.Data) -> native.ActionValue:
+        self.calls.append(arg0.method)
+        self.value = list(arg1.as_date_time_s())
         return native.ActionValue(dar=0)
 
-    def read_record(self, query: Any) -> int:
-        return 4
+    def read_record(self, arg0: native.GetRecord) -> native.RecordResult:
+        return native.RecordResult(attribute=arg0.attribute, result=4)
 
 
 class _Energy(ObjectProvider):
@@ -175,18 +176,18 @@ class _Energy(ObjectProvider):
 
     values = (125031, 100001, 25030, 0, 0)
 
-    def read(self, oad: Any) -> Any:
+    def read(self, arg0: native.Oad) -> int | native.Data:
         items = [dlt698.Data.uint32(v) for v in self.values]
-        return items[oad.index - 1] if oad.index else dlt698.Data.array(items)
+        return items[arg0.index - 1] if arg0.index else dlt698.Data.array(items)
 
-    def write(self, oad: Any, data: Any) -> int:
+    def write(self, arg0: native.Oad, arg1: native.Data) -> int:
         return 3
 
-    def invoke(self, omd: Any, data: Any) -> Any:
+    def invoke(self, arg0: native.Omd, arg1: native.Data) -> native.ActionValue:
         return native.ActionValue(dar=4)
 
-    def read_record(self, query: Any) -> int:
-        return 4
+    def read_record(self, arg0: native.GetRecord) -> native.RecordResult:
+        return native.RecordResult(attribute=arg0.attribute, result=4)
 
 
 def _registry(clock: _Clock) -> Any:

@@ -41,19 +41,23 @@ def test_lot_statistics_equal_a_direct_computation_over_accepted_meters(tmp_path
         assert rejected == {2}  # wrong only in reverse
         for c in mpe:
             if c.step_key.startswith("basic_error/"):
+                assert c.mean is not None
                 everyone.setdefault(c.step_key, []).append(Fraction(c.mean))
                 if c.position not in rejected:
                     expected.setdefault(c.step_key, []).append(Fraction(c.mean))
     stored = {s.point: s for s in records[1].lot_statistics}
     assert set(stored) == set(expected)
     for point, means in expected.items():
-        assert stored[point].n == len(means) == 4
-        assert stored[point].n_all == 6
-        assert abs(Fraction(stored[point].mean) - sum(means) / len(means)) < Fraction(1, 10**6)
+        stat = stored[point]
+        assert stat.n == len(means) == 4 and stat.n_all == 6
+        assert stat.mean is not None and stat.mean_all is not None
+        assert abs(Fraction(stat.mean) - sum(means) / len(means)) < Fraction(1, 10**6)
         all_mean = sum(everyone[point]) / len(everyone[point])
-        assert abs(Fraction(stored[point].mean_all) - all_mean) < Fraction(1, 10**6)
+        assert abs(Fraction(stat.mean_all) - all_mean) < Fraction(1, 10**6)
     reverse = stored["basic_error/P-/all/Ib/1.0"]
-    assert reverse.mean_all > 0 and reverse.verdict is Outcome.PASS  # the rejected meter is out
+    assert (
+        reverse.mean_all is not None and reverse.mean_all > 0 and reverse.verdict is Outcome.PASS
+    )  # the rejected meter is out
     (verdict,) = records[1].lot_verdicts
     assert verdict.lot == "LOT-9" and verdict.verdict is Outcome.PASS
     assert all(set(s.runs) == set(runs) for s in records[1].lot_statistics)

@@ -14,8 +14,8 @@ from meterbench.config.errors import ConfigError
 from meterbench.config.meter_types import WaterMeterType, load_meter_type
 from meterbench.config.plans import load_plan
 from meterbench.plan.expand import expand_plan
-from meterbench.plan.model import ManualStep, PlanExpansion
-from meterbench.regulations.profile import load_profile
+from meterbench.plan.model import ManualStep, PlanExpansion, WaterErrorStep
+from meterbench.regulations.profile import WaterProfile, load_profile
 from meterbench.regulations.water import (
     in_temperature_class,
     mpe_at_measured_temperature,
@@ -123,12 +123,14 @@ def test_a_point_outside_the_temperature_class_is_refused_at_plan_time(tmp_path:
     assert "water-hot.toml" in message and "temperature_c" in message
     assert "T30" in message and "wm-t" in message and plan.id in message
     step = expand_plan(plan, _water_meter("T50")).steps[0]  # a T50 meter is judged at 40 °C
+    assert isinstance(step, WaterErrorStep)
     assert step.points[0].limits.mpe == Decimal(3)  # upper zone above 30 °C
     assert expand_plan(load_plan(PLANS / "jjg162-2019-water.toml"), _water_meter("T30"))
 
 
 def test_temperature_classes_and_the_mpe_at_the_measured_temperature() -> None:
     profile = load_profile("jjg162-2019")
+    assert isinstance(profile, WaterProfile)
     assert in_temperature_class(profile, "T30", 30).value is True
     assert in_temperature_class(profile, "T30", Decimal("30.1")).value is False
     assert in_temperature_class(profile, "T50", 45).value is True

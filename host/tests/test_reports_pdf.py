@@ -13,6 +13,7 @@ from pathlib import Path
 import pypdfium2
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from meterbench.reports import load_context
 from meterbench.reports.certificate import build_certificate
@@ -104,7 +105,11 @@ def test_cjk_font_is_embedded_as_a_subset(rendered):
     reader = PdfReader(io.BytesIO(pdfs["record"]))
     fonts, standard = {}, set()
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
+        resources = page["/Resources"].get_object()
+        assert isinstance(resources, DictionaryObject)
+        page_fonts = resources["/Font"].get_object()
+        assert isinstance(page_fonts, DictionaryObject)
+        for font in page_fonts.values():
             font = font.get_object()
             name = str(font["/BaseFont"]).lstrip("/")
             if font["/Subtype"] == "/Type1":  # a PDF standard font: Courier for hex and counts
@@ -127,7 +132,7 @@ def test_no_glyph_is_missing(rendered):
 def test_page_renders_to_a_non_blank_image(rendered):
     _, pdfs, *_ = rendered
     document = pypdfium2.PdfDocument(pdfs["certificate"])
-    image = document[0].render(scale=0.6).to_pil().convert("L")
+    image = document[0].render(scale=1).to_pil().convert("L")
     document.close()
     dark = sum(1 for value in image.tobytes() if value < 128)
     assert dark > 0.004 * image.width * image.height  # text, not an empty page
@@ -151,9 +156,8 @@ def test_batch_report_pdf_with_plots_and_subset_fonts(tmp_path, rendered):
     paths = write_documents(report_documents(en), tmp_path, ["pdf"])
     assert len(paths) == 3  # batch report + two records: fonts are cut once for all
     batch = paths[0].read_bytes()
-    reader = PdfReader(io.BytesIO(batch))
-    images = [img for page in reader.pages for img in page.images]
-    assert len(images) >= 2  # error vs point, distribution
     text = text_of(batch)
+    # error vs point and distribution, drawn as vectors with the document's font
+    assert text.count("Error (%)") == 2 and "batch mean" in text
     assert "Batch verification report" in text and "-0.075 %" in text
     assert ctx.integrity.final_hash in text

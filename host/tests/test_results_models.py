@@ -7,6 +7,7 @@ import json
 from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -17,12 +18,14 @@ from meterbench.results import (
     Conclusion,
     Event,
     FrozenDict,
+    Outcome,
     Position,
     Reading,
     ResultsStore,
     Run,
     RunStatus,
     RunStatusChange,
+    Severity,
     Snapshot,
     Step,
     canonical_json,
@@ -41,6 +44,11 @@ from meterbench.results.sample import (
 )
 
 T0 = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+
+
+def _invalid(value: str) -> Any:
+    """A value the field's type does not allow: the record must refuse it at run time."""
+    return value
 
 
 def _reading(**changes: object) -> Reading:
@@ -93,7 +101,7 @@ def test_codecs_fill_exactly_the_schema_columns():
     run = sample_run()
     records = [run, *sample_records(run.run_id), *verdict_records(run.run_id)]
     records.append(Snapshot(run_id=run.run_id, name="plan", recorded_at=T0, content={}))
-    records.append(RunStatusChange(run_id=run.run_id, status="running", at=T0))
+    records.append(RunStatusChange(run_id=run.run_id, status=RunStatus.RUNNING, at=T0))
     for record in records:
         codec = CODECS[type(record)]
         row = to_row(record)
@@ -171,12 +179,19 @@ def test_decimals_inside_json_become_exact_text():
         (lambda: _reading(raw=[1, 2]), "JSON object"),
         (lambda: Step(run_id="R", step_key="k", ordinal=0, item="Basic Error", point="x"), "item"),
         (
-            lambda: Conclusion(run_id="R", position=1, step_key="k", at=T0, outcome="passed"),
+            lambda: Conclusion(
+                run_id="R", position=1, step_key="k", at=T0, outcome=_invalid("passed")
+            ),
             "outcome",
         ),
         (
             lambda: Conclusion(
-                run_id="R", position=1, step_key="k", at=T0, outcome="pass", limit_kind="x"
+                run_id="R",
+                position=1,
+                step_key="k",
+                at=T0,
+                outcome=Outcome.PASS,
+                limit_kind=_invalid("x"),
             ),
             "mpe, acceptance",
         ),
@@ -189,11 +204,14 @@ def test_invalid_records_are_refused_with_the_field_named(make, message):
 
 
 def test_event_key_defaults_to_a_digest_of_its_content():
-    a = Event(run_id="R", at=T0, severity="error", kind="timeout", message="m", position=3)
-    b = Event(run_id="R", at=T0, severity="error", kind="timeout", message="m", position=3)
-    c = Event(run_id="R", at=T0, severity="error", kind="timeout", message="m", position=4)
+    a = Event(run_id="R", at=T0, severity=Severity.ERROR, kind="timeout", message="m", position=3)
+    b = Event(run_id="R", at=T0, severity=Severity.ERROR, kind="timeout", message="m", position=3)
+    c = Event(run_id="R", at=T0, severity=Severity.ERROR, kind="timeout", message="m", position=4)
     assert a.key == b.key != c.key
-    assert Event(run_id="R", at=T0, severity="info", kind="note", message="", key="k1").key == "k1"
+    assert (
+        Event(run_id="R", at=T0, severity=Severity.INFO, kind="note", message="", key="k1").key
+        == "k1"
+    )
 
 
 def test_times_keep_their_offset():
@@ -204,5 +222,7 @@ def test_times_keep_their_offset():
 
 
 def test_batch_statistic_allows_empty_statistics():
-    stat = BatchStatistic(run_id="R", meter_type="T", step_key="k", at=T0, n=0, verdict="no_result")
+    stat = BatchStatistic(
+        run_id="R", meter_type="T", step_key="k", at=T0, n=0, verdict=Outcome.NO_RESULT
+    )
     assert CODECS[BatchStatistic].from_row(to_row(stat)) == stat

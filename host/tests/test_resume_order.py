@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from meterbench.config.meter_types import load_meter_type
+from meterbench.config.meter_types import ElectricityMeterType, load_meter_type
 from meterbench.plan.model import PlanExpansion
 from meterbench.runner.engine import RunOptions, planned_steps, prepare
 from meterbench.runner.meters import MeterEntry
@@ -20,19 +20,18 @@ REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "bench_configs"
 
 
+def _single_phase_electricity(name: str) -> bool:
+    meter_type = load_meter_type(CONFIGS / "meter_types" / f"{name}.toml")
+    return isinstance(meter_type, ElectricityMeterType) and meter_type.wiring == "1p"
+
+
 def _two_types(tmp_path: Path) -> RunOptions:
     """The demo bench with a second meter type (sorting after the first) on some positions."""
     lines = (CONFIGS / "meters" / "sim-1p-24.csv").read_text(encoding="utf-8").splitlines()
     header, rows = lines[0], lines[1:]
     first = rows[0].split(",")[1]
     types = sorted(p.stem for p in (CONFIGS / "meter_types").glob("*.toml"))
-    other = next(
-        t
-        for t in types
-        if t != first
-        and load_meter_type(CONFIGS / "meter_types" / f"{t}.toml").kind == "electricity"
-        and load_meter_type(CONFIGS / "meter_types" / f"{t}.toml").wiring == "1p"
-    )
+    other = next(t for t in types if t != first and _single_phase_electricity(t))
     # the type that sorts later is on the first positions, so sorted keys reverse the order
     late, early = max(first, other), min(first, other)
     out = [header]

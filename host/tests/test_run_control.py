@@ -168,7 +168,7 @@ def test_pause_continue_and_take_out_from_another_terminal(tmp_path: Path) -> No
     assert events[taken_at].position == 5
     later = [s.step_key for s in steps if s.step_key not in ("communication", "creep")]
     out = {c.step_key: c for c in conclusions if c.position == 5}
-    after = [k for k in later if out[k].reason and out[k].reason.startswith("taken out")]
+    after = [k for k in later if (out[k].reason or "").startswith("taken out")]
     assert after, "no step after the take-out gave position 5 'taken out'"
     for key in after:
         assert out[key].outcome is Outcome.NO_RESULT

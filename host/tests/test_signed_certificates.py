@@ -4,11 +4,11 @@ whether a certificate's hash and signature hold, and nothing internal."""
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
 import pytest
+import segno
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -22,11 +22,12 @@ from test_signed_records import (  # noqa: E402
 
 from meterbench.cli import app  # noqa: E402
 from meterbench.config.lab import lab_key, lab_public_key  # noqa: E402
+from meterbench.reports.chart import Box  # noqa: E402
 from meterbench.reports.context import load_context  # noqa: E402
 from meterbench.reports.errors import SignatureInvalidError  # noqa: E402
 from meterbench.reports.lookup import public_lookup  # noqa: E402
 from meterbench.reports.render import render_certificates  # noqa: E402
-from meterbench.reports.signature_code import verify_code  # noqa: E402
+from meterbench.reports.signature_code import QUIET_ZONE, verify_code  # noqa: E402
 from meterbench.results import ResultsStore  # noqa: E402
 from meterbench.results.signing import LabKey  # noqa: E402
 
@@ -87,10 +88,18 @@ def test_the_qr_code_on_a_certificate_decodes_and_verifies(tmp_path, lab):
     assert verify_code(payload, public)
     assert not verify_code(payload.replace(ctx.integrity.final_hash[:8], "00000000"), public)
     assert not verify_code(payload, LabKey.generate().public)
-    from PIL import Image as Picture
-
-    with Picture.open(io.BytesIO(codes[0].png)) as picture:
-        assert picture.size[0] == picture.size[1] > 100
+    # What is drawn is the code of that payload, module for module.
+    chart = codes[0].chart
+    matrix = segno.make(payload, error="m", micro=False).matrix
+    unit = chart.width / (len(matrix) + 2 * QUIET_ZONE)
+    drawn = {
+        (round(box.y / unit) - QUIET_ZONE, round(box.x / unit) - QUIET_ZONE + i)
+        for box in chart.shapes
+        if isinstance(box, Box)
+        for i in range(round(box.w / unit))
+    }
+    dark = {(r, c) for r, row in enumerate(matrix) for c, on in enumerate(row) if on}
+    assert drawn == dark and len(dark) > 200
 
 
 def test_no_certificate_for_a_run_whose_signature_fails(db_location, lab, tmp_path):

@@ -21,6 +21,7 @@ from meterbench.sim.water import (
     Hydraulics,
     ReferencePulseOutput,
     WaterMeterBehaviour,
+    WaterMeterModel,
     WaterWorld,
 )
 
@@ -41,6 +42,13 @@ def _world(**behaviours: WaterMeterBehaviour) -> WaterWorld:
     return world
 
 
+def _meter(world: WaterWorld, position: int) -> WaterMeterModel:
+    """The meter model at a position (the world's map also holds reference pulse outputs)."""
+    meter = world.meters[position]
+    assert isinstance(meter, WaterMeterModel), meter
+    return meter
+
+
 def test_flow_follows_the_pump_curve_with_a_first_order_lag() -> None:
     world = _world()
     world.set_valve(10.0, "start", True)
@@ -58,7 +66,7 @@ def test_flow_follows_the_pump_curve_with_a_first_order_lag() -> None:
 
 def test_meters_integrate_with_their_error_curve_and_starting_flow() -> None:
     world = _world(m1=WaterMeterBehaviour(0.01, CURVE, start_flow_l_h=4, seed=1))
-    behaviour = world.meters[1].behaviour
+    behaviour = _meter(world, 1).behaviour
     assert behaviour.error_at(16) == pytest.approx(-2.2)
     assert behaviour.error_at(2) == pytest.approx(-6.0)  # constant beyond the ends
     assert behaviour.factor(3.9) == 0  # below its starting flow it does not turn
@@ -68,7 +76,7 @@ def test_meters_integrate_with_their_error_curve_and_starting_flow() -> None:
     world.set_valve(0.0, "start", True)
     t0, t1 = 50.0, 150.0
     true = world.volume(TRUE, t1) - world.volume(TRUE, t0)
-    meter = world.meters[1]
+    meter = _meter(world, 1)
     indicated = meter.indicated_l(t1) - meter.indicated_l(t0)
     assert indicated / true - 1 == pytest.approx(behaviour.error_at(world.flow_l_h(t0)) / 100)
 
@@ -79,7 +87,7 @@ def test_pulses_match_the_indicated_volume_and_a_dead_meter_is_silent() -> None:
     )
     world.set_valve(0.0, "start", True)
     world.set_valve(60.0, "start", False)
-    meter = world.meters[1]
+    meter = _meter(world, 1)
     pulses = meter.pulse_times(0.0, 30.0) + meter.pulse_times(30.0, 100.0)
     assert pulses == sorted(pulses) and len(set(pulses)) == len(pulses)
     phase = meter._phase

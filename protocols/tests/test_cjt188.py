@@ -504,7 +504,7 @@ def test_roundtrip_901f_reply(
     assert reply.ser == ser
     described = cm.describe(decoded)
     assert described["value"] == volume / 100
-    assert described["datetime"] == md.time.isoformat()
+    assert md.time is not None and described["datetime"] == md.time.isoformat()
 
 
 @FAST

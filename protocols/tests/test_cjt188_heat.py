@@ -278,7 +278,7 @@ def heat_readings(draw: st.DrawFn) -> HeatMeterData:
     ser=st.integers(0, 255),
     order=st.sampled_from(["low_first", "high_first"]),
 )
-def test_any_reading_round_trips(data: HeatMeterData, ser: int, order: str):
+def test_any_reading_round_trips(data: HeatMeterData, ser: int, order: cm.DiOrder):
     frame = cm.read_data_reply(
         ADDRESS, cm.DI_CURRENT_DATA, ser, encode_heat_data(data), meter_type=0x21, di_order=order
     )

@@ -22,7 +22,7 @@ from meterbench.reports.document import (
     cell,
 )
 from meterbench.reports.meters import MeterResult
-from meterbench.reports.signature_code import code_text, qr_images
+from meterbench.reports.signature_code import code_text, qr_chart
 from meterbench.results import Outcome
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -227,7 +227,6 @@ def signature_blocks(ctx: ReportContext, number: str) -> list[Block]:
         return []
     labels = ctx.labels
     text = code_text(number, head)
-    images = qr_images(text)
     return [
         Heading(labels("lab_signature"), 2),
         Fields(
@@ -241,7 +240,7 @@ def signature_blocks(ctx: ReportContext, number: str) -> list[Block]:
             ),
             columns=1,
         ),
-        Image(labels("signature_qr"), images.png, images.svg, alt=text, width_mm=32),
+        Image(labels("signature_qr"), qr_chart(text, 32), alt=text, width_mm=32),
     ]
 
 

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from meterbench.reports.chart import Chart
+from meterbench.reports.svg import chart_svg
+
 Tone = Literal["", "pass", "fail", "warn", "mono", "muted"]
 
 
@@ -61,13 +64,22 @@ class Table:
 
 @dataclass(frozen=True, slots=True)
 class Image:
-    """A plot: PNG for the PDF, SVG for the HTML (both from the same figure)."""
+    """A plot as vector shapes: the PDF draws them, the HTML shows them as SVG."""
 
     title: str
-    png: bytes
-    svg: str
+    chart: Chart
     alt: str = ""
     width_mm: float | None = None  # None: the full text width (plots); a QR code is small
+
+    @property
+    def svg(self) -> str:
+        """A standalone SVG file of the plot."""
+        return chart_svg(self.chart)
+
+    @property
+    def svg_element(self) -> str:
+        """The plot as an SVG element for inline HTML (text escaped by the writer)."""
+        return chart_svg(self.chart, standalone=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The one font of every PDF and plot: Noto Sans CJK SC, from a PyPI package (OFL-1.1).
+"""The one font of every PDF (plots included): Noto Sans CJK SC, from a PyPI package (OFL-1.1).
 
 ``noto-cjk-sans-otc`` ships the Noto Sans CJK Regular collection (one .ttc file, ten faces);
 face 2 is Simplified Chinese, with Latin glyphs. Nothing is downloaded at run time and no
@@ -49,17 +49,6 @@ def check_faces() -> None:
         name = font["name"].getDebugName(1)
     if name != SANS_FAMILY:
         raise ReportError(f"{FILE} face {SANS_FACE} is {name!r}, expected {SANS_FAMILY!r}")
-
-
-@cache
-def matplotlib_family() -> str:
-    """Register the collection with matplotlib once; return the family plots should use."""
-    from matplotlib import font_manager
-
-    font_manager.fontManager.addfont(str(font_file()))
-    if not any(f.name == SANS_FAMILY for f in font_manager.fontManager.ttflist):
-        raise ReportError(f"matplotlib did not load {SANS_FAMILY} from {FILE} (needs >= 3.11)")
-    return SANS_FAMILY
 
 
 @dataclass(frozen=True, slots=True)

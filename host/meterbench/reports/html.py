@@ -12,7 +12,7 @@ from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from meterbench.reports.document import Document
+from meterbench.reports.document import Document, Image
 from meterbench.reports.fonts import SANS_FACE, chars_of, check_faces, subset_face
 
 
@@ -57,4 +57,6 @@ def render_html(doc: Document, font_css: str | None = None) -> str:
 
 
 def html_text(doc: Document) -> str:
-    return doc.text() + doc.run_id
+    """Every character the page prints, its plots' labels included (for the font subset)."""
+    charts = "".join(b.chart.texts() for b in doc.blocks if isinstance(b, Image))
+    return doc.text() + doc.run_id + charts

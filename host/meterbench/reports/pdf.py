@@ -7,7 +7,6 @@ creation date is the run's own time, so rendering the same run again gives the s
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
@@ -27,6 +26,7 @@ from meterbench.reports.document import (
     Tone,
 )
 from meterbench.reports.fonts import PdfFonts, check_faces, full_fonts
+from meterbench.reports.pdf_chart import chart_height, draw_chart
 
 INK = (28, 37, 48)
 MUTED = (93, 107, 122)
@@ -200,11 +200,7 @@ def _cell_style(c: Cell, size: float) -> FontFace:
 
 
 def _image_height(pdf: _Pdf, block: Image) -> float:
-    from PIL import Image as Picture
-
-    with Picture.open(io.BytesIO(block.png)) as picture:
-        width, height = picture.size
-    return (block.width_mm or pdf.epw) * height / width
+    return chart_height(block.chart, block.width_mm or pdf.epw)
 
 
 def _keep(pdf: _Pdf, block: object) -> float:
@@ -217,10 +213,10 @@ def _keep(pdf: _Pdf, block: object) -> float:
 
 
 def _image(pdf: _Pdf, block: Image) -> None:
-    width = block.width_mm or pdf.epw
-    if pdf.will_page_break(_image_height(pdf, block) + 4):
+    if pdf.will_page_break(_image_height(pdf, block)):
         pdf.add_page()
-    pdf.image(io.BytesIO(block.png), w=width)
+    pdf.set_x(pdf.l_margin)
+    draw_chart(pdf, block.chart, block.width_mm or pdf.epw, "sans")
     pdf.set_font("sans", size=7.5)
     pdf.set_text_color(*MUTED)
     pdf.multi_cell(pdf.epw, 3.6, block.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -280,4 +276,5 @@ def render_pdf(doc: Document, fonts: PdfFonts | None = None) -> bytes:
 
 def pdf_text(doc: Document) -> str:
     """Every character a PDF of ``doc`` may print (for font subsetting)."""
-    return doc.text() + doc.run_id + BROKEN_LINE
+    charts = "".join(b.chart.texts() for b in doc.blocks if isinstance(b, Image))
+    return doc.text() + doc.run_id + BROKEN_LINE + charts

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from meterbench.reports.batch import build_batch
 from meterbench.reports.certificate import build_certificate
@@ -41,31 +41,45 @@ ALL_FORMATS: tuple[str, ...] = DOCUMENT_FORMATS + EXPORT_FORMATS
 SUBSET_FROM = 2
 
 
-def write_documents(docs: Sequence[Document], out_dir: Path, formats: Iterable[str]) -> list[Path]:
-    """Write each document in each of ``formats`` (html, pdf); return the paths."""
+def write_documents(
+    docs: Sequence[Document],
+    out_dir: Path,
+    formats: Iterable[str],
+    *,
+    workers: int | None = None,
+) -> list[Path]:
+    """Write each document in each of ``formats`` (html, pdf); return the paths.
+
+    The font is cut once, for all documents and both formats. Documents are rendered in
+    ``workers`` processes (default: one per core); each file's bytes do not depend on where
+    or in which order it was rendered, so parallel and serial give the same files."""
     # Imported here: exports and error paths do not pay for the PDF and font libraries.
-    from meterbench.reports.fonts import subset_fonts
-    from meterbench.reports.html import font_face_css, html_text, render_html
-    from meterbench.reports.pdf import pdf_text, render_pdf
+    from meterbench.reports.parallel import Job, render_jobs
 
     formats = [f for f in formats if f in DOCUMENT_FORMATS]
     out_dir.mkdir(parents=True, exist_ok=True)
     fonts = font_css = None
-    if "pdf" in formats and len(docs) >= SUBSET_FROM:
-        fonts = subset_fonts("".join(pdf_text(d) for d in docs))
-    if "html" in formats:
-        font_css = font_face_css("".join(html_text(d) for d in docs))
+    if formats:
+        fonts, font_css = shared_fonts(docs, formats)
+    jobs = [Job(doc, fmt) for doc in docs for fmt in ("html", "pdf") if fmt in formats]
     paths: list[Path] = []
-    for doc in docs:
-        if "html" in formats:
-            path = out_dir / f"{doc.stem}.html"
-            path.write_text(render_html(doc, font_css), encoding="utf-8")
-            paths.append(path)
-        if "pdf" in formats:
-            path = out_dir / f"{doc.stem}.pdf"
-            path.write_bytes(render_pdf(doc, fonts))
-            paths.append(path)
+    for job, data in zip(jobs, render_jobs(jobs, fonts, font_css, workers), strict=True):
+        path = out_dir / f"{job.doc.stem}.{job.fmt}"
+        path.write_bytes(data)
+        paths.append(path)
     return paths
+
+
+def shared_fonts(docs: Sequence[Document], formats: Sequence[str]) -> tuple[Any, str | None]:
+    """One font subset for every document and format (cutting it is the costly part)."""
+    from meterbench.reports.fonts import subset_fonts
+    from meterbench.reports.html import font_face_css, html_text
+    from meterbench.reports.pdf import pdf_text
+
+    text = "".join(pdf_text(d) + html_text(d) for d in docs)
+    fonts = subset_fonts(text) if "pdf" in formats and len(docs) >= SUBSET_FROM else None
+    font_css = font_face_css(text) if "html" in formats else None
+    return fonts, font_css
 
 
 def report_documents(ctx: ReportContext, meter: str | None = None) -> list[Document]:

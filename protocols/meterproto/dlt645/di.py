@@ -11,6 +11,7 @@ Unknown identifiers still decode: ``lookup`` returns None and the caller keeps t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from meterproto.dlt645.values import (
@@ -130,6 +131,7 @@ def _period_text(period: int) -> str:
     return f", settlement period -{period}"
 
 
+@lru_cache(maxsize=4096)  # items are immutable; naming one costs more than decoding its value
 def _energy_item(di: int) -> DataItem | None:
     di2, di1, di0 = di >> 16 & 0xFF, di >> 8 & 0xFF, di & 0xFF
     table = ENERGY_QUANTITIES if di >> 24 == 0x00 else DEMAND_QUANTITIES
@@ -286,6 +288,7 @@ FREEZE_KINDS = {
 }
 
 
+@lru_cache(maxsize=4096)
 def _freeze_item(di: int) -> DataItem | None:
     kind, what, n = di >> 16 & 0xFF, di >> 8 & 0xFF, di & 0xFF
     if kind not in FREEZE_KINDS or not 1 <= n <= 0x3E:

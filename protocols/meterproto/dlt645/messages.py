@@ -615,6 +615,9 @@ def _parse_request_1997(frame: Frame, addr: str, fn: int, data: bytes) -> Messag
     return UnknownRequest(*base, data)
 
 
+_ADDRESS_DIGITS = BcdDigits(12)
+
+
 def parse_reply(frame: Frame, version: int | None = None) -> Message:
     """A reply frame (D7 = 1) -> typed reply; raises AbnormalReply for D6 = 1 and
     DecodeError for malformed DATA. ``version`` (1997/2007) is the edition of the meter the
@@ -647,7 +650,7 @@ def parse_reply(frame: Frame, version: int | None = None) -> Message:
         return ReadReply(*base, di_from_wire(data[:4]), data[4:-1], frame.follow_up, data[-1])
     if fn == Function.READ_ADDRESS:
         _need(frame, (6,), "93H read-address reply")
-        meter = BcdDigits(12).decode(data)
+        meter = _ADDRESS_DIGITS.decode(data)
         if meter is None:
             raise DecodeError(f"93H read-address reply: address {data.hex()} is not BCD")
         return ReadAddressReply(*base, address_to_text(data))
