@@ -191,8 +191,10 @@ async def _first_result(
     """The next result of ``msg_type`` on a channel within ``budget_s`` clock seconds."""
     router = devices.router(controller_id)
     deadline = devices.clock.now() + budget_s
+    period = msg_type == m.PERIOD_READING  # second-pulse periods have a queue of their own
     while True:
-        msg = await router.get(channel, max(0.0, deadline - devices.clock.now()), devices.clock)
+        left = max(0.0, deadline - devices.clock.now())
+        msg = await router.get(channel, left, devices.clock, period=period)
         if msg.msg_type == msg_type:
             return msg
 

@@ -278,17 +278,21 @@ def test_firmware_line_names_the_runtime_the_controller_reports() -> None:
 
 
 def test_every_nameplate_key_has_a_chinese_label_or_is_hidden() -> None:
+    from meterbench.config.gas_meter_type import GasMeterType
+    from meterbench.config.heat_meter_type import HeatMeterType
     from meterbench.config.meter_types import ElectricityMeterType, WaterMeterType
     from meterbench.reports.common import NAMEPLATE_HIDDEN
     from meterbench.reports.labels import Labels
 
     labels = Labels("zh")
-    for model in (ElectricityMeterType, WaterMeterType):
-        for name, field in model.model_fields.items():
-            key = field.alias or name
-            if key in NAMEPLATE_HIDDEN:
-                continue
-            assert re.search(r"[\u4e00-\u9fff]", labels.nameplate(key)), key
+    missing = [
+        f"{model.__name__}.{field.alias or name}"
+        for model in (ElectricityMeterType, WaterMeterType, HeatMeterType, GasMeterType)
+        for name, field in model.model_fields.items()
+        if (field.alias or name) not in NAMEPLATE_HIDDEN
+        and not re.search(r"[\u4e00-\u9fff]", labels.nameplate(field.alias or name))
+    ]
+    assert missing == []
 
 
 def test_the_bench_names_its_lab_and_a_bad_lab_profile_names_file_and_field(

@@ -111,7 +111,7 @@ def test_cutting_the_approval_off_is_reported_by_the_public_lookup(
     client: TestClient, db_location: str
 ) -> None:
     _approve(client)
-    published = _lookup(client)["final_hash"]
+    published = str(_lookup(client)["final_hash"])
     delete_last_rows(db_location, RUN_A, 1)
     entries = client.get("/api/public/lookup", params={"q": "SN0001"}).json()
     # Without its approval the run is no longer published; with it, it must not verify.

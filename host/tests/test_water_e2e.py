@@ -207,7 +207,7 @@ def test_water_records_and_certificates_render(flying: Any, tmp_path: Path) -> N
     assert any(n.startswith("batch-report") for n in names)
     notices = [n for n in names if n.startswith("notice-")]
     certificates = [n for n in names if n.startswith("certificate-")]
-    assert len(notices) == 3 and len(certificates) == 7
+    assert len(notices) == 4 and len(certificates) == 6  # meters 3, 5, 9 and 10 fail
     text = next(p for p in paths if "pos03" in p.name).read_text(encoding="utf-8")
     assert "lower zone" in text and "imp/L" in text
 

@@ -51,7 +51,8 @@ NAMEPLATE_ORDER = (
     "scale_interval_l",
 )
 # Nameplate keys that say nothing to a reader of the record.
-NAMEPLATE_HIDDEN = {"kind", "regulation", "tariff_names", "sim", "error_model"}
+# not nameplate data: tariff names and the period table are programming, shown where used
+NAMEPLATE_HIDDEN = {"kind", "regulation", "tariff_names", "tariff_periods", "sim", "error_model"}
 
 
 def safe(text: str) -> str:

@@ -257,7 +257,7 @@ async def check_clock_reference(
                 Check("clock_reference", cid, None, "no position whose meter gives second pulses")
             )
             continue
-        devices.router(cid).drain(chosen.channel)
+        devices.router(cid).drain(chosen.channel, period=True)
         cycles = options.period_cycles
         try:
             await client.request(
