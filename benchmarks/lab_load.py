@@ -1,11 +1,12 @@
 """N simulated benches x 24 positions streaming into one lab server: rows stored per second
 and page latency while they stream.
 
-    python benchmarks/lab_load.py [--benches 3] [--time-scale 1000] [--db PATH]
+    python benchmarks/lab_load.py [--benches 3] [--time-scale 1000] [--db PATH|URL | --postgres]
 
 Each bench is the shipped simulated 24-position bench under its own id, run by its own bench
 worker process that `meterbench serve` starts through the JSON API; all write into one
-results database (SQLite here; the store behind `meterbench.web.access` is the one to swap).
+results database: an SQLite file, a lab's ``postgresql://`` URL, or with ``--postgres`` a
+throwaway PostgreSQL cluster started for the measurement (as the test suite starts one).
 While they run, one client keeps loading a run page, the live state (JSON) and the runs list.
 Prints: rows stored per second (readings, conclusions, events, every chained row), and the
 page latencies (median, 95th percentile, max).
@@ -18,7 +19,6 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "host"))
 sys.path.insert(0, str(ROOT / "protocols"))
+sys.path.insert(0, str(ROOT / "host" / "tests"))  # the suite's throwaway PostgreSQL cluster
 
 from meterbench.results import schema  # noqa: E402
 from meterbench.web import auth  # noqa: E402
@@ -103,14 +104,13 @@ class Client:
         self.csrf = json.loads(content)["csrf_token"]
 
 
-def _rows(db: Path) -> int:
-    raw = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+def _rows(db: str) -> int:
+    store = LabStore(db)
     try:
-        return sum(
-            raw.execute(f"SELECT COUNT(*) FROM {t.name}").fetchone()[0] for t in schema.TABLES
-        )
+        run = store.results.connector.execute
+        return sum(int(run(f"SELECT COUNT(*) FROM {t.name}")[0][0]) for t in schema.TABLES)
     finally:
-        raw.close()
+        store.close()
 
 
 def _stats(values: list[float]) -> str:
@@ -124,11 +124,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--benches", type=int, default=3)
     parser.add_argument("--time-scale", type=float, default=1000.0)
-    parser.add_argument("--db", type=Path, default=None, help="default: a fresh temporary file")
+    parser.add_argument(
+        "--db", default=None, help="SQLite file or postgresql:// URL (default: a fresh file)"
+    )
+    parser.add_argument(
+        "--postgres", action="store_true", help="a throwaway PostgreSQL cluster for the run"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="lab-load-"))
-    db = args.db or work / "lab.db"
+    cluster = None
+    if args.postgres:
+        from pg_cluster import start_cluster
+
+        cluster = start_cluster()
+    db = cluster.new_database() if cluster else (args.db or str(work / "lab.db"))
     benches, plan, meters = _configs(work, args.benches)
     store = LabStore(db)
     if store.user("load") is None:
@@ -187,7 +197,10 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait()
-    print(f"{args.benches} benches x 24 positions, time scale {args.time_scale:g}, SQLite {db}")
+        if cluster is not None:
+            cluster.stop()
+    where = "PostgreSQL" if cluster or db.startswith("postgres") else f"SQLite {db}"
+    print(f"{args.benches} benches x 24 positions, time scale {args.time_scale:g}, {where}")
     print(f"runs completed: {len(done)} of {args.benches}, wall time {elapsed:.1f} s")
     print(f"rows stored: {rows}  ->  {rows / elapsed:.0f} rows/s (readings, conclusions, events)")
     for name, values in pages.items():
