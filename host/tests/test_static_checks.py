@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from node_tools import ROOT, pyright_command  # noqa: E402
 
-TIMEOUT_S = 600  # a safety net, not a measured time
+TIMEOUT_S = 1800  # a safety net against a hung checker, not a measured time
 
 
 def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
