@@ -19,5 +19,10 @@ def default_db_path() -> Path | str:
         return explicit
     if explicit:
         return Path(explicit).expanduser()
+    return data_dir() / "results.db"
+
+
+def data_dir() -> Path:
+    """``$XDG_DATA_HOME/meterbench`` (~/.local/share/meterbench): the user's own files."""
     data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home).expanduser() / "meterbench" / "results.db"
+    return Path(data_home).expanduser() / "meterbench"

@@ -9,7 +9,6 @@ No ``from __future__ import annotations`` here: FastAPI reads the routes' annota
 name dependencies local to `create_app`, at definition time.
 """
 
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -32,6 +31,7 @@ from pydantic import BaseModel, Field
 from meterbench import __version__
 from meterbench.results import RunStatus, StoreError, to_plain
 from meterbench.results.connector import is_database_url
+from meterbench.results.paths import data_dir
 from meterbench.results.signing import LabKey
 from meterbench.web import documents, live, public, service
 from meterbench.web.access import LabStore
@@ -87,8 +87,7 @@ def _state_dir(db: str | Path) -> Path:
     """Where the server keeps worker logs and uploaded meter lists: beside an SQLite file,
     or beside the user's default database for a lab's PostgreSQL server."""
     if is_database_url(db):
-        data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-        return data / "meterbench" / "lab-server"
+        return data_dir() / "lab-server"
     path = Path(db)
     return path.with_name(path.name + ".lab")
 
