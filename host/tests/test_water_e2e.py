@@ -46,10 +46,12 @@ FAILS = {
     (3, "water_error/Q1"),
     (5, "water_error/Q3"),
     (9, "water_error/Q2"),
-    # register 0.8 % ahead of its pulses: seen by the register run at Q3 and Q2; at Q1 the
-    # run's 0.8 % is within one register digit and one pulse
+    # register 2.5 % ahead of its pulses: seen by the register run at every point. (A smaller
+    # bias is seen or not at Q1's 2 L depending on where the register digit and the pulse
+    # stood when the run began: with 10 mL each, only a difference above 40 mL always shows.)
     (10, "water_error/Q3"),
     (10, "water_error/Q2"),
+    (10, "water_error/Q1"),
 }
 
 
@@ -127,7 +129,7 @@ def test_flying_known_error_curves_give_the_regulations_values(flying: Any, posi
 
 def test_flying_start_reads_the_registers_in_a_standing_run(flying: Any) -> None:
     """Flying gates see pulses only; the meters with a register get a standing run at every
-    point, and a register 0.8 % ahead of its honest pulses fails with the reason."""
+    point, and a register 2.5 % ahead of its honest pulses fails with the reason."""
     _, record = flying
     conclusions = _mpe(record)
     runs = [r for r in record.readings if r.raw.get("register_run")]
@@ -135,7 +137,7 @@ def test_flying_start_reads_the_registers_in_a_standing_run(flying: Any) -> None
         (p, k) for p in (7, 8, 9, 10) for k in POINTS
     }
     assert all(r.raw["start"] == "standing" and r.value is None for r in runs)
-    for key in ("water_error/Q3", "water_error/Q2"):
+    for key in POINTS:
         reason = conclusions[(10, key)].reason or ""
         assert "register advanced" in reason and "disagree" in reason
         assert conclusions[(10, key)].rounded == Decimal(EXPECTED[10][POINTS.index(key)])
