@@ -15,6 +15,8 @@ Not a test: it takes minutes per run and measures the machine as much as the sof
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import multiprocessing
 import os
 import signal
@@ -57,14 +59,38 @@ def conclusions(db: Path) -> dict[tuple[int, str, str], str]:
         return {(p, s, k): o for p, s, k, o in rows}
 
 
-def readings(db: Path) -> dict[tuple[int, str, int, int], tuple[str, str]]:
-    """Every reading's raw counts and value: a seeded simulated run repeats them exactly."""
+def times_from(value: object, start: dt.datetime) -> object:
+    """``value`` with every date and time in it (the meters' clocks) as seconds from the run's
+    start: each run begins at its own wall time, and everything after it must repeat."""
+    if isinstance(value, dict):
+        return {k: times_from(v, start) for k, v in value.items()}
+    if isinstance(value, list):
+        return [times_from(v, start) for v in value]
+    if isinstance(value, str):
+        try:
+            at = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=start.tzinfo)
+        return f"start{(at - start).total_seconds():+.6f}s"
+    return value
+
+
+def readings(db: Path) -> dict[tuple[int, str, int, int], tuple[object, str]]:
+    """Every reading's raw counts (times relative to the run's start) and value: a seeded
+    simulated run repeats them exactly."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+        (started,) = con.execute("SELECT started_at FROM run").fetchone()
+        start = dt.datetime.fromisoformat(started)
         rows = con.execute(
             "SELECT position_no, step_key, reading_index, attempt, raw_counts, result_value "
             "FROM reading"
         )
-        return {(p, s, i, a): (raw, value) for p, s, i, a, raw, value in rows}
+        return {
+            (p, s, i, a): (times_from(json.loads(raw), start), value)
+            for p, s, i, a, raw, value in rows
+        }
 
 
 def start(args: list[str], db: Path, terminal: bool) -> tuple[subprocess.Popen[bytes], int | None]:
@@ -128,7 +154,7 @@ def main() -> None:
         run += ["--time-scale", str(options.time_scale)]
     hangs = differences = reading_differences = 0
     first: dict[tuple[int, str, str], str] | None = None
-    first_readings: dict[tuple[int, str, int, int], tuple[str, str]] | None = None
+    first_readings: dict[tuple[int, str, int, int], tuple[object, str]] | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="soak-") as folder:
             for index in range(options.runs):

@@ -77,7 +77,9 @@ class VirtualClock:
     much faster than the wall the loop may run (None: as fast as it can).
 
     ``start`` and ``start_datetime`` place the time line: a resumed run continues from the
-    last time its record holds, so its timestamps never go backwards.
+    last time its record holds, so its timestamps never go backwards. A new time line starts
+    on a whole second, so the meters' clocks (which show whole seconds) read the same offsets
+    from the start in every seeded run, whenever it is started.
     """
 
     time_scale = 1.0
@@ -92,7 +94,7 @@ class VirtualClock:
         self._loop = loop
         self._loop_origin = loop.time()
         self._start = float(start)
-        self._origin_datetime = start_datetime or local_now()
+        self._origin_datetime = start_datetime or local_now().replace(microsecond=0)
         self.pace = pace
 
     def now(self) -> float:
