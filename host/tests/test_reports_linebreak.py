@@ -2,7 +2,7 @@
 content (text, positions, line breaks) and the same bytes, for the sample run's record,
 certificate, notice and batch report, with the line cache cold and warm, and for random
 paragraphs (Chinese, Latin words, long unbroken runs, newlines, non-breaking and soft
-hyphens, underlined runs) in random widths and alignments."""
+hyphens, underlined runs, Courier) in random widths and alignments."""
 
 from __future__ import annotations
 
@@ -109,13 +109,16 @@ def paragraphs_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
     pdf.add_font("sans", "", str(fonts_path), collection_font_number=face)
     pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))
     pdf.add_page()
-    texts = [random_text(rng) for _ in range(12)]  # each drawn several times, in other widths
+    # each text drawn several times, in other widths; some in Courier (a core font)
+    texts = [random_text(rng) for _ in range(10)] + ["0x68 0x11 ab" * 20, "12 34\n" * 9]
     for _ in range(60):
-        pdf.set_font("sans", size=rng.choice([6.5, 8.5, 9.5, 13.0]))
+        text = rng.choice(texts)
+        family = "courier" if text.isascii() and rng.random() < 0.5 else "sans"
+        pdf.set_font(family, size=rng.choice([6.5, 8.5, 9.5, 13.0]))
         pdf.multi_cell(
             rng.choice([8.0, 20.0, 47.5, 90.0, 180.0]),
             rng.choice([3.2, 4.2]),
-            rng.choice(texts),
+            text,
             align=rng.choice("LCRJ"),
             markdown=rng.random() < 0.3,
             padding=rng.choice([0, (0.6, 1.0)]),

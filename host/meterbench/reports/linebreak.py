@@ -1,21 +1,23 @@
-"""Line breaking for fpdf2 in linear instead of quadratic time, with the same lines.
+"""Line breaking for fpdf2 in linear instead of quadratic time, and once per text.
 
 fpdf2 (2.8.x) decides where a line of a `multi_cell` (every table cell, every paragraph)
 breaks by adding characters one by one, and before each one it measures the whole line again
-from its first character. A 120-character line therefore costs ~7,000 glyph-width look-ups;
-for the records, whose parameter paragraphs run to 1,500 characters, that was most of the
-~1.5 s of CPU each PDF took.
+from its first character: a 120-character line costs ~7,000 glyph-width look-ups, and the
+records' parameter paragraphs run to 1,500 characters. It also breaks every table cell twice
+(to size the row, then to draw it), and most texts recur in every record of a batch.
 
 `FastLine` is fpdf2's own `CurrentLine` with one change: the width of the line so far is
 kept per fragment and extended by the characters added since the last measurement, instead
 of being summed from scratch. Glyph widths are integers (font units), so the running sum is
-exactly the sum fpdf2 computes, and the final scaling is fpdf2's own formula: the lines, and
-so the PDF, are the same to the byte (``tests/test_reports_pdf_speed.py`` renders documents
-both ways and compares). Fragments it cannot measure this way (core fonts, text shaping,
-symbol fonts) are measured by fpdf2 as before.
+exactly the sum fpdf2 computes, and the final scaling is fpdf2's own formula. Fragments it
+cannot measure this way (core fonts, text shaping, symbol fonts) are measured by fpdf2.
 
-`install` puts it in place of fpdf2's class for the whole process (every FPDF gets the same
-lines either way); only fpdf2 versions whose line breaker was checked against it are patched.
+`CachedLineBreak` is fpdf2's `MultiLineBreak` that remembers the lines of each text (see
+there). Both give the lines fpdf2 gives, so the PDFs are the same to the byte;
+``host/tests/test_reports_linebreak.py`` renders documents both ways and compares.
+
+`install` puts both in place of fpdf2's classes for the whole process (every FPDF gets the
+same lines either way); only fpdf2 versions whose line breaker was checked are patched.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import fpdf
 import fpdf.fpdf
 from fpdf import line_break
 from fpdf.enums import Align, WrapMode
-from fpdf.fonts import TTFFont
+from fpdf.fonts import CoreFont, TTFFont
 from fpdf.graphics_state import GraphicsState
 from fpdf.line_break import CurrentLine, Fragment, MultiLineBreak, TextLine
 
@@ -142,13 +144,17 @@ def _state_key(fragment: Fragment) -> tuple[Any, ...] | None:
     if state.text_shaping or type(fragment) is not Fragment:
         return None
     font = state.current_font
-    if not isinstance(font, TTFFont) or font.is_symbol:
+    if isinstance(font, TTFFont) and not font.is_symbol:
+        font_key: tuple[str, ...] = ("ttf", font.fontkey, str(font.ttffile), font.name)
+    elif isinstance(font, CoreFont):  # a PDF standard font: fixed widths per name
+        font_key = ("core", font.fontkey)
+    else:
         return None
     key: list[Any] = []
     for name in _STATE_FIELDS:
         value = getattr(state, name)
         if name == "current_font":
-            value = (font.fontkey, str(font.ttffile), font.name)
+            value = font_key
         elif name == "dash_pattern":
             value = tuple(sorted(value.items()))
         key.append(value)
