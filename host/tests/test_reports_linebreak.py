@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.util import Padding
 from pypdf import PdfReader
 
 from meterbench.reports import linebreak
@@ -121,7 +122,7 @@ def paragraphs_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
             text,
             align=rng.choice("LCRJ"),
             markdown=rng.random() < 0.3,
-            padding=rng.choice([0, (0.6, 1.0)]),
+            padding=rng.choice([Padding(), Padding(0.6, 1.0, 0.6, 1.0)]),
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )
@@ -142,11 +143,12 @@ def test_random_paragraphs_break_as_fpdf2_breaks_them(seed):
 
 
 def test_unchecked_fpdf2_keeps_its_own_line_breaking(monkeypatch):
-    import fpdf.fpdf
+    import fpdf
+    from fpdf import fpdf as fpdf_module
     from fpdf import line_break
 
     monkeypatch.setattr(fpdf, "FPDF_VERSION", "0.0.1")
     with linebreak.stock_line_breaking():
         linebreak.install()
         assert line_break.CurrentLine is not linebreak.FastLine
-        assert fpdf.fpdf.MultiLineBreak is not linebreak.CachedLineBreak
+        assert getattr(fpdf_module, "MultiLineBreak") is not linebreak.CachedLineBreak  # noqa: B009

@@ -29,7 +29,7 @@ from dataclasses import fields
 from typing import Any, NamedTuple
 
 import fpdf
-import fpdf.fpdf
+from fpdf import fpdf as fpdf_module
 from fpdf import line_break
 from fpdf.enums import Align, WrapMode
 from fpdf.fonts import CoreFont, TTFFont
@@ -50,7 +50,7 @@ class _Measured:
     def __init__(self, chars: list[str]) -> None:
         self.chars = chars  # the very list measured: fpdf2 replaces it when it trims
         self.count = 0
-        self.units = 0
+        self.units: float = 0  # integers: fpdf2's glyph widths are rounded font units
 
 
 def _plain(fragment: Fragment) -> bool:
@@ -300,16 +300,17 @@ def install() -> None:
     """Use `FastLine` and `CachedLineBreak` in fpdf2 from now on (a checked fpdf2 only)."""
     if supported():
         line_break.CurrentLine = FastLine  # type: ignore[misc]
-        fpdf.fpdf.MultiLineBreak = CachedLineBreak  # type: ignore[misc]
+        setattr(fpdf_module, "MultiLineBreak", CachedLineBreak)  # noqa: B010
 
 
 @contextmanager
 def stock_line_breaking() -> Iterator[None]:
     """fpdf2's own line breaking for the duration (to compare against it)."""
-    saved = line_break.CurrentLine, fpdf.fpdf.MultiLineBreak
+    saved = line_break.CurrentLine, getattr(fpdf_module, "MultiLineBreak")  # noqa: B009
     line_break.CurrentLine = _STOCK_LINE  # type: ignore[misc]
-    fpdf.fpdf.MultiLineBreak = _STOCK_BREAK  # type: ignore[misc]
+    setattr(fpdf_module, "MultiLineBreak", _STOCK_BREAK)  # noqa: B010
     try:
         yield
     finally:
-        line_break.CurrentLine, fpdf.fpdf.MultiLineBreak = saved  # type: ignore[misc]
+        line_break.CurrentLine = saved[0]  # type: ignore[misc]
+        setattr(fpdf_module, "MultiLineBreak", saved[1])  # noqa: B010
