@@ -152,3 +152,13 @@ def test_unchecked_fpdf2_keeps_its_own_line_breaking(monkeypatch):
         linebreak.install()
         assert line_break.CurrentLine is not linebreak.FastLine
         assert getattr(fpdf_module, "MultiLineBreak") is not linebreak.CachedLineBreak  # noqa: B009
+
+
+def test_cache_keeps_at_most_its_size_and_still_breaks_alike(monkeypatch):
+    fonts = subset_fonts("".join(WORDS) + "0123456789abcdef-\u00a0")
+    with linebreak.stock_line_breaking():
+        stock = paragraphs_pdf(fonts.path, fonts.face, 7)
+    monkeypatch.setattr(linebreak, "CACHE_SIZE", 3)
+    linebreak.clear_cache()
+    assert_same_pdf(stock, paragraphs_pdf(fonts.path, fonts.face, 7), "small cache")
+    assert linebreak.cache_size() == 3

@@ -22,6 +22,7 @@ same lines either way); only fpdf2 versions whose line breaker was checked are p
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -135,6 +136,7 @@ class _Shape(NamedTuple):
 
 CACHE_SIZE = 20_000
 _cache: OrderedDict[tuple[Any, ...], tuple[_Shape, ...]] = OrderedDict()
+_lock = threading.Lock()  # documents may be rendered in threads (the lab server)
 _STATE_FIELDS = tuple(f.name for f in fields(GraphicsState))
 
 
@@ -246,11 +248,13 @@ class CachedLineBreak(MultiLineBreak):
         self._key = _break_key(fragments, settings)
         if self._key is None:
             return
-        shapes = _cache.get(self._key)
+        with _lock:
+            shapes = _cache.get(self._key)
+            if shapes is not None:
+                _cache.move_to_end(self._key)
         if shapes is None:
             self._recorded = []
             return
-        _cache.move_to_end(self._key)
         _note_sizes(fragments)
         self._replay = (_line(shape, fragments) for shape in shapes)
 
@@ -261,9 +265,10 @@ class CachedLineBreak(MultiLineBreak):
         if self._recorded is None or self._key is None:
             return line
         if line is None:
-            _cache[self._key] = tuple(self._recorded)
-            if len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+            with _lock:
+                _cache[self._key] = tuple(self._recorded)
+                if len(_cache) > CACHE_SIZE:
+                    _cache.popitem(last=False)
             self._recorded = None
             return None
         shape = _shape(line, self._sources)
@@ -285,7 +290,8 @@ def _note_sizes(fragments: Sequence[Fragment]) -> None:
 
 
 def clear_cache() -> None:
-    _cache.clear()
+    with _lock:
+        _cache.clear()
 
 
 def cache_size() -> int:
