@@ -1,10 +1,12 @@
-"""Document rendering: a batch's records, certificates, notices and report, serial against
-parallel, in one run.
+"""Document rendering: a batch's records, certificates, notices and report, the baseline
+against today's paths, in one run.
 
 Takes a results database with a completed run (``meterbench demo`` leaves one: a 24-meter
-batch), builds every document of the run once, then writes them all (HTML and PDF) twice:
-with one worker (serial, in this process) and with one worker per core. Prints wall seconds
-for each, the ratio, and whether both gave the same files byte for byte.
+batch), builds every document of the run once, then writes them all (HTML and PDF) three
+times: the baseline (fpdf2's own line breaking, one worker, as before the line-breaking
+work), serial (one worker, in this process) and parallel (one worker per core). Prints wall
+and CPU seconds for each, the ratios against the baseline, whether all three gave the same
+files byte for byte, and the load average (the machine may be shared).
 
     meterbench demo --out /tmp/demo        # once, if there is no database yet
     python benchmarks/render_documents.py /tmp/demo/results.db [--run RUN_ID] [--workers N]
@@ -13,11 +15,13 @@ for each, the ratio, and whether both gave the same files byte for byte.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
-from meterbench.reports import load_context
+from meterbench.reports import linebreak, load_context
 from meterbench.reports.parallel import default_workers
 from meterbench.reports.render import (
     certificate_documents,
@@ -28,10 +32,19 @@ from meterbench.reports.render import (
 from meterbench.results import ResultsStore
 
 
-def timed_write(docs: list, out: Path, workers: int) -> tuple[float, list[Path]]:
-    start = time.perf_counter()
-    paths = write_documents(docs, out, ["html", "pdf"], workers=workers)
-    return time.perf_counter() - start, paths
+def timed_write(
+    docs: list, out: Path, workers: int, stock: bool = False
+) -> tuple[float, float, list[Path]]:
+    """Wall and CPU seconds (of this process: workers are not its children) and the paths."""
+    linebreak.clear_cache()  # every pass starts cold
+    wall, cpu = time.perf_counter(), time.process_time()
+    with linebreak.stock_line_breaking() if stock else nullcontext():
+        paths = write_documents(docs, out, ["html", "pdf"], workers=workers)
+    return time.perf_counter() - wall, time.process_time() - cpu, paths
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -49,17 +62,24 @@ def main() -> None:
     docs = report_documents(ctx) + certificate_documents(ctx)[0]
     built = time.perf_counter() - start
     print(f"run {run_id}: {len(ctx.meters)} meters, {len(docs)} documents built in {built:.2f} s")
+    print(f"load average before: {load()}  ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory(prefix="meterbench-render-") as tmp:
         # The font subset is cut once per process and character set, whichever way the
-        # documents are then written: cut it before timing either.
+        # documents are then written: cut it before timing any pass.
         shared_fonts(docs, ["html", "pdf"])
-        serial, serial_paths = timed_write(docs, Path(tmp) / "serial", 1)
-        parallel, parallel_paths = timed_write(docs, Path(tmp) / "parallel", args.workers)
-        same = [p.read_bytes() for p in serial_paths] == [p.read_bytes() for p in parallel_paths]
-    files = len(serial_paths)
-    print(f"serial (1 worker)       : {serial:6.2f} s wall for {files} files")
-    print(f"parallel ({args.workers} workers)    : {parallel:6.2f} s wall for {files} files")
-    print(f"ratio serial/parallel   : {serial / parallel:.2f}x   identical files: {same}")
+        base, base_cpu, base_paths = timed_write(docs, Path(tmp) / "baseline", 1, stock=True)
+        serial, serial_cpu, serial_paths = timed_write(docs, Path(tmp) / "serial", 1)
+        parallel, _, parallel_paths = timed_write(docs, Path(tmp) / "parallel", args.workers)
+        files = [[p.read_bytes() for p in paths] for paths in (serial_paths, parallel_paths)]
+        same = all(f == [p.read_bytes() for p in base_paths] for f in files)
+    count = len(base_paths)
+    print(f"load average after : {load()}")
+    print(f"baseline (fpdf2 line breaking, 1 worker): {base:6.2f} s wall {base_cpu:6.2f} s CPU")
+    print(f"serial   (1 worker)                     : {serial:6.2f} s wall {serial_cpu:6.2f} s CPU")
+    print(f"parallel ({args.workers} workers)                    : {parallel:6.2f} s wall")
+    print(f"{count} files each; identical files in all three: {same}")
+    print(f"ratio baseline/serial  : {base / serial:.2f}x wall, {base_cpu / serial_cpu:.2f}x CPU")
+    print(f"ratio baseline/parallel: {base / parallel:.2f}x wall")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from meterbench.reports.document import (
     Tone,
 )
 from meterbench.reports.fonts import PdfFonts, check_faces, full_fonts
+from meterbench.reports.linebreak import install as install_line_breaking
 from meterbench.reports.pdf_chart import chart_height, draw_chart
 
 INK = (28, 37, 48)
@@ -41,6 +42,9 @@ TONES: dict[str, tuple[int, int, int]] = {
 BANNER_FILL = {"fail": (253, 231, 230), "warn": (255, 244, 214)}
 BODY_PT = 8.5
 SIZES = {1: 13.0, 2: 11.0, 3: 9.5}
+
+# fpdf2 measures each line again for every character it adds: the linear version instead.
+install_line_breaking()
 
 
 class _Pdf(FPDF):
