@@ -68,11 +68,13 @@ def test_every_pulse_is_injected_once_and_output_modes_are_honoured(tmp_path: Pa
     injected: list[tuple[str, int, int]] = []
     edge = controller.hal.edge
 
-    def record(name: str, channel: int, t_us: int) -> None:
-        injected.append((name, channel, t_us))
-        edge(name, channel, t_us)
+    def record(name: str, position: int, t_us: int | None = None) -> None:
+        assert t_us is not None
+        injected.append((name, position, t_us))
+        edge(name, position, t_us)
 
-    controller.hal.edge = record
+    hal: Any = controller.hal
+    hal.edge = record
     world.apply(0.0, Setpoint.balanced("1p", 220.0, 5.0, 1.0))
 
     def run_until(end: float) -> float:

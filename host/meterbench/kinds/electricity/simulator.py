@@ -107,12 +107,12 @@ class PhysicalMeter(Dlt645Meter):
     on_output_mode: Callable[[], None] | None = None
     _output_mode: int = MultiFunctionOutput.CLOCK_SECOND_PULSE
 
-    @property  # type: ignore[override]
+    @property
     def output_mode(self) -> int:
         return self._output_mode
 
     @output_mode.setter
-    def output_mode(self, mode: int) -> None:
+    def output_mode(self, mode: int) -> None:  # pyright: ignore[reportIncompatibleVariableOverride]
         self._output_mode = mode
         if self.on_output_mode is not None:
             self.on_output_mode()
