@@ -11,7 +11,8 @@ What a meter reads out (its clock, the time it was set to) follows the simulated
 time, which starts at the wall time the run began. ``run`` makes the demo-sized run
 (``meterbench run`` of the demo bench, plan and meter list) with the simulated time line
 starting at a fixed instant instead, so that two runs of it can be compared value for value;
-run it with the interpreter of each version of the code to compare.
+run it with the interpreter of each version of the code to compare; it prints the CPU
+seconds the run took.
 
     python benchmarks/compare_runs.py run BEFORE.db        # with the code before a change
     python benchmarks/compare_runs.py run AFTER.db         # and after it
@@ -24,6 +25,7 @@ import argparse
 import datetime as dt
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 from soak_demo import CONFIGS, conclusions, readings
@@ -135,7 +137,10 @@ def run_demo(db: Path) -> None:
     sys.argv += ["--bench", str(CONFIGS / "sim-1p-24.toml")]
     sys.argv += ["--plan", str(CONFIGS / "plans" / "jjg596-2012-initial.toml")]
     sys.argv += ["--meters", str(CONFIGS / "meters" / "sim-1p-24.csv")]
-    meterbench()
+    try:
+        meterbench()
+    finally:
+        print(f"CPU seconds of this process: {time.process_time():.1f}")
 
 
 def main() -> None:
