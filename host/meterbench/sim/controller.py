@@ -11,14 +11,16 @@ restarts the firmware with a new boot id and fresh counters, losing whatever was
 The controller is event-driven: it wakes when the host writes, when the next pulse of one of
 its positions falls due (edges closer than ``MIN_GAP_S`` are injected together, as a board's
 main loop drains its edge rings) and at least every ``IDLE_S`` for the firmware's own timers.
-The time of each position's next pulse is remembered until the source changes its output, so
-a service costs only the positions whose pulses fell due: the simulator's cost grows with the
-number of pulses, linearly in positions, not with positions times ticks.
+The time of each position's next pulse is remembered until the source changes its output, and
+that of its next clock second pulse until its meter's output mode changes, both in heaps
+(earliest first), so a service costs only the positions whose pulses fell due: the simulator's
+cost grows with the number of pulses, linearly in positions, not with positions times ticks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import math
 import shutil
 import tempfile
@@ -35,6 +37,9 @@ from meterbench.waits import stop_task
 MIN_GAP_S = 0.01  # simulated seconds: pulses due closer together are injected in one service
 IDLE_S = 0.25  # simulated seconds: the longest the firmware goes unserviced (resends, windows)
 DRAIN_EVERY = 16  # edges injected between two firmware services within one catch-up
+# Relative distance to a remembered next second pulse within which it is asked again (float
+# rounding of the pulse arithmetic is some 1e-16 relative: far inside it)
+SECOND_GUARD = 1e-9
 
 
 class SimulatedController:
@@ -48,6 +53,7 @@ class SimulatedController:
         clock: Clock,
         *,
         second_pulse_enabled: Callable[[int], bool],
+        second_pulse_changes: Callable[[], int] | None = None,
         link: str | None = None,
         state_dir: Path | None = None,
         device: Any = None,
@@ -63,8 +69,19 @@ class SimulatedController:
         self._state_dir = state_dir or Path(tempfile.mkdtemp(prefix=f"meterbench-{controller_id}-"))
         self._task: asyncio.Task[None] | None = None
         self.resets = 0
+        self.second_pulse_changes = second_pulse_changes
         self._due: dict[int, float] = {}  # channel -> its next meter pulse (before jitter)
+        self._due_heap: list[tuple[float, int]] = []  # the same, earliest first
+        self._unpredicted: list[int] = []  # channels whose next pulse is asked at the next look
+        self._always: list[int] = []  # channels whose meter model cannot tell: every service
+        self._pulsing: dict[int, Any] = {}  # channel -> its meter's physics
         self._version = -1  # the world's setpoint version the predictions were made under
+        # channel -> (its next second pulse, the instant that was asked at), for the channels
+        # whose second pulse is enabled; the same earliest first; what the change count of
+        # their output modes was when they were looked at
+        self._seconds: dict[int, tuple[float, float]] = {}
+        self._second_heap: list[tuple[float, int]] = []
+        self._seconds_seen: int | None = None
         self._boot()
         governor = getattr(clock, "govern", None)
         if governor is not None:
@@ -133,35 +150,102 @@ class SimulatedController:
             wake = min(max(self.next_edge(), now + MIN_GAP_S), now + IDLE_S)
             await self.device.wait(self.clock.wall_seconds(wake - now))
 
+    # -- what falls due when ------------------------------------------------------------------
+    # Every service used to ask every channel when its next pulse falls due: O(channels) per
+    # service, and services grow with pulses, so a controller cost the square of its positions.
+    # Now the next meter pulse and the next second pulse of every channel sit in two heaps: a
+    # service touches only the channels whose pulse fell due, and asks their meter models the
+    # very same questions at the very same simulated instants as before (same answers, same
+    # schedule, same readings).
+
     def _predictions_current(self) -> None:
         version = getattr(self.world, "version", None)
         if version is None or version != self._version:
             self._due.clear()
+            self._due_heap.clear()
             self._version = -1 if version is None else version
+            pulsing: dict[int, Any] = {}
+            for channel, position in self.channels.items():
+                meter = self.world.meters.get(position)
+                if meter is not None:
+                    pulsing[channel] = meter
+            old = self._pulsing
+            if pulsing.keys() != old.keys() or any(pulsing[c] is not old[c] for c in pulsing):
+                self._pulsing = pulsing
+                self._seconds = {}  # other meters: their second pulses are asked afresh
+                self._second_heap = []
+                self._seconds_seen = None
+            # A meter model that cannot predict (or a world without versions) is looked at
+            # every service; the others once per pulse.
+            self._always = [
+                channel
+                for channel, meter in pulsing.items()
+                if self._version < 0 or getattr(meter, "next_pulse_time", None) is None
+            ]
+            always = set(self._always)
+            self._unpredicted = [channel for channel in pulsing if channel not in always]
+        if self._unpredicted:
+            for channel in self._unpredicted:
+                due = self._due[channel] = self._pulsing[channel].next_pulse_time(self._last_t)
+                heapq.heappush(self._due_heap, (due, channel))
+            self._unpredicted = []
+        self._seconds_current()
 
-    def _meter_due(self, channel: int, meter: Any) -> float:
-        """When the channel's next meter pulse falls due after the last service (a meter
-        model that cannot tell is looked at every service)."""
-        due = self._due.get(channel)
-        if due is None:
-            predict = getattr(meter, "next_pulse_time", None)
-            if predict is None or self._version < 0:
-                return self._last_t
-            due = self._due[channel] = predict(self._last_t)
-        return due
+    def _seconds_current(self) -> None:
+        """Which channels give second pulses now (asked again only when an output mode may
+        have changed, if the bench says when; else at every service, as before)."""
+        changes = self.second_pulse_changes
+        seen = None if changes is None else changes()
+        if seen is not None and seen == self._seconds_seen:
+            return
+        self._seconds_seen = seen
+        enabled = {
+            channel
+            for channel, meter in self._pulsing.items()
+            if self.second_pulse_enabled(self.channels[channel])
+        }
+        if enabled == set(self._seconds):
+            return
+        seconds: dict[int, tuple[float, float]] = {}
+        for channel in sorted(enabled):
+            known = self._seconds.get(channel)
+            if known is None:
+                meter = self._pulsing[channel]
+                known = (meter.next_second_pulse_time(self._last_t), self._last_t)
+            seconds[channel] = known
+        self._seconds = seconds
+        self._second_heap = [(due, channel) for channel, (due, _) in seconds.items()]
+        heapq.heapify(self._second_heap)
+
+    def _seconds_exact(self) -> None:
+        """Make the remembered next second pulse exact at the last service for every channel
+        whose answer could have moved on since it was asked: one asked at ``t`` is the same
+        at any later ``t'`` short of it (a rounding away from the next pulse at the most);
+        only those within ``SECOND_GUARD`` of their pulse, or past it, are asked again."""
+        heap = self._second_heap
+        last = self._last_t
+        near = last + SECOND_GUARD * (1.0 + abs(last))
+        if not heap or heap[0][0] > near:
+            return
+        again: list[int] = []
+        while heap and heap[0][0] <= near:
+            again.append(heapq.heappop(heap)[1])
+        for channel in again:
+            due, asked = self._seconds[channel]
+            if asked != last:
+                due = self._pulsing[channel].next_second_pulse_time(last)
+                self._seconds[channel] = (due, last)
+            heapq.heappush(heap, (due, channel))
 
     def next_edge(self) -> float:
         """The earliest simulated time an edge of one of this controller's inputs falls due."""
         self._predictions_current()
-        first = math.inf
-        for channel, position in self.channels.items():
-            meter = self.world.meters.get(position)
-            if meter is None:
-                continue
-            first = min(first, self._meter_due(channel, meter))
-            if self.second_pulse_enabled(position):
-                second = getattr(meter, "next_second_pulse_time", None)
-                first = min(first, self._last_t if second is None else second(self._last_t))
+        first = self._last_t if self._always else math.inf
+        if self._due_heap:
+            first = min(first, self._due_heap[0][0])
+        self._seconds_exact()
+        if self._second_heap:
+            first = min(first, self._second_heap[0][0])
         return first
 
     def step(self) -> None:
@@ -185,15 +269,23 @@ class SimulatedController:
             return
         self._predictions_current()
         events: list[tuple[float, str, int]] = []
-        for channel, position in self.channels.items():
-            meter = self.world.meters.get(position)
-            if meter is None:
-                continue
-            if self._meter_due(channel, meter) <= t:
-                events += [(te, "meter", channel) for te in meter.pulse_times(t0, t)]
-                self._due.pop(channel, None)  # predicted again from t, after this service
-            if self.second_pulse_enabled(position):
-                events += [(te, "second", channel) for te in meter.second_pulse_times(t0, t)]
+        for channel in self._always:
+            events += [(te, "meter", channel) for te in self._pulsing[channel].pulse_times(t0, t)]
+        heap = self._due_heap
+        while heap and heap[0][0] <= t:
+            channel = heapq.heappop(heap)[1]
+            del self._due[channel]  # predicted again from t, after this service
+            self._unpredicted.append(channel)
+            events += [(te, "meter", channel) for te in self._pulsing[channel].pulse_times(t0, t)]
+        # A channel whose remembered second pulse lies beyond t has none in (t0, t]: the
+        # pulses after t0 are never earlier than the first after an earlier instant.
+        seconds = self._second_heap
+        passed: list[int] = []
+        while seconds and seconds[0][0] <= t:
+            channel = heapq.heappop(seconds)[1]
+            passed.append(channel)
+            meter = self._pulsing[channel]
+            events += [(te, "second", channel) for te in meter.second_pulse_times(t0, t)]
         events.sort()
         for index, (te, name, channel) in enumerate(events, 1):
             self._counts_to(te)
@@ -205,6 +297,10 @@ class SimulatedController:
         self._counts_to(t)
         self.hal.set_time(max(self._fw_clock.now_us, self._sim_us(t)))
         self._last_t = t
+        for channel in passed:
+            due = self._pulsing[channel].next_second_pulse_time(t)
+            self._seconds[channel] = (due, t)
+            heapq.heappush(seconds, (due, channel))
 
     def _at_us(self, t: float) -> int:
         return max(self._fw_clock.now_us, self._sim_us(t))

@@ -22,6 +22,7 @@ from meterbench.sim.error_curves import ErrorCurve
 
 SECONDS_PER_DAY = 86400.0
 J_PER_KWH = 3.6e6
+GAUSS_MAX_SIGMA = 9.0  # above sqrt(-2 ln 2**-53) = 8.57, the most random.gauss can draw
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,6 +109,9 @@ class _Integrator:
         self._noise_interval = noise_interval_s
         self._seed = seed
         self._noise_of: dict[int, float] = {}  # a seeded generator per draw is costly: once
+        # A Gaussian draw of random.gauss never exceeds 8.6 sigma (its log of 1 - random()
+        # is bounded), so below this noise no factor is negative and energy never falls.
+        self._monotone = noise_pct * GAUSS_MAX_SIGMA < 100.0
 
     def set_rate(self, t: float, rate: float) -> None:
         if t < self._starts[-1]:
@@ -173,17 +177,24 @@ class _Integrator:
         if self.energy(after) >= target:
             return after
         i = bisect.bisect_right(self._starts, after) - 1
+        from_t = after
         while True:
             end = self._end(i)
             if self._rates[i] > 0:
-                reached = self._solve(i, target, end)
+                reached = self._solve(i, target, end, from_t)
                 if reached is not None:
                     return max(reached, after)
             if end == math.inf:
                 return None
             i += 1
+            from_t = None
 
-    def _solve(self, i: int, target: float, end: float) -> float | None:
+    def _solve(
+        self, i: int, target: float, end: float, below_at: float | None = None
+    ) -> float | None:
+        """When segment i reaches ``target`` (None: not before ``end``); ``below_at``: an
+        instant in the segment at which the energy is still below it, where the search for
+        the interval may begin instead of at the segment's start."""
         start, rate = self._starts[i], self._rates[i]
         if not self._noise_pct:
             t = start + (target - self._energy_at_start[i]) / rate
@@ -193,21 +204,47 @@ class _Integrator:
         # Find the first interval whose end energy reaches the target (galloping search on
         # the memoised boundaries), then solve inside it.
         k0 = math.floor(start / self._noise_interval)
-        hi = 1
-        while self._boundary_energy(i, hi - 1) < target:
-            hi *= 2
-        lo = 0
+        if below_at is not None and self._monotone:
+            lo = self._first_reaching(i, target, math.floor(below_at / self._noise_interval) - k0)
+        else:
+            hi = 1
+            while self._boundary_energy(i, hi - 1) < target:
+                hi *= 2
+            lo = 0
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if self._boundary_energy(i, mid) < target:
+                    lo = mid + 1
+                else:
+                    hi = mid
+        j = lo
+        before = self._energy_at_start[i] if j == 0 else self._boundary_energy(i, j - 1)
+        a = start if j == 0 else (k0 + j) * self._noise_interval
+        t = a + (target - before) / (rate * self._noise(k0 + j))
+        return t if t <= end else None
+
+    def _first_reaching(self, i: int, target: float, near: int) -> int:
+        """The first interval of segment i whose end energy reaches ``target``, searched from
+        interval ``near`` (where the energy is known to be below it) instead of the segment's
+        start: boundary energies never fall (no noise factor below 0), so the first one that
+        reaches the target is the same wherever a search below it begins. A pulse search
+        starts at the previous pulse, so this costs a probe or two instead of a bisection
+        over the whole segment."""
+        lo = max(0, near - 1)  # the one before: rounding of the interval of ``near``
+        if lo and self._boundary_energy(i, lo - 1) >= target:
+            lo = 0  # every interval before lo ends below the target
+        step = 1
+        while self._boundary_energy(i, lo + step - 1) < target:
+            lo += step
+            step *= 2
+        hi = lo + step - 1  # its end reaches the target
         while lo < hi:
             mid = (lo + hi) // 2
             if self._boundary_energy(i, mid) < target:
                 lo = mid + 1
             else:
                 hi = mid
-        j = lo
-        before = self._energy_at_start[i] if j == 0 else self._boundary_energy(i, j - 1)
-        a = start if j == 0 else (k0 + j) * self._noise_interval
-        t = a + (target - before) / (rate * self._noise(k0 + j))
-        return t if t <= end else None
+        return lo
 
 
 class MeterPhysics:

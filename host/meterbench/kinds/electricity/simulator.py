@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -101,6 +102,20 @@ class PhysicalMeter(Dlt645Meter):
     silent_after_s: float | None = None
 
     splitters: dict[int, TariffSplitter] | None = None  # time-of-use: per register quantity
+    # Told of every change of the multi-function output, which decides whether the meter's
+    # clock second pulses reach its controller input (the controllers remember that).
+    on_output_mode: Callable[[], None] | None = None
+    _output_mode: int = MultiFunctionOutput.CLOCK_SECOND_PULSE
+
+    @property
+    def output_mode(self) -> int:
+        return self._output_mode
+
+    @output_mode.setter
+    def output_mode(self, mode: int) -> None:  # pyright: ignore[reportIncompatibleVariableOverride]
+        self._output_mode = mode
+        if self.on_output_mode is not None:
+            self.on_output_mode()
 
     def use_periods(self, periods: list[tuple[int, int]], delay_s: float = 0.0) -> None:
         """Register by a day time-period table (minute of day, tariff) from now on, switching
@@ -216,6 +231,7 @@ class SimulatedBench(SimulatedBenchBase):
         super().__init__(bench, bench_path, workdir)
         self.section: SimSection
         self.in_memory = virtual
+        self.output_mode_changes = 0  # counts changes of any meter's multi-function output
         self.clock: Any
         if virtual:
             # Simulated time from the event loop, which only moves when everything waits; a
@@ -278,12 +294,16 @@ class SimulatedBench(SimulatedBenchBase):
             meter.world = self.world
             meter.sim_clock = self.clock
             meter.silent_after_s = sim.silent_after_s
+            meter.on_output_mode = self._output_mode_changed
             if meter_type.tariff_periods and meter_type.tariffs > 1:
                 meter.use_periods(
                     [(p.minutes, p.tariff) for p in meter_type.tariff_periods],
                     sim.tariff_delay_s or 0.0,
                 )
             self.meters[number] = meter
+
+    def _output_mode_changed(self) -> None:
+        self.output_mode_changes += 1
 
     def _second_pulse_enabled(self, position: int) -> bool:
         meter = self.meters.get(position)
@@ -306,6 +326,7 @@ class SimulatedBench(SimulatedBenchBase):
                 self.world,
                 self.clock,
                 second_pulse_enabled=self._second_pulse_enabled,
+                second_pulse_changes=lambda: self.output_mode_changes,
                 state_dir=self.state_dir(controller.id),
                 device=self.device(f"controller-{controller.id}"),
             )
