@@ -156,6 +156,46 @@ def test_an_idle_controller_link_reads_nothing_until_bytes_arrive() -> None:
     assert idle == 0
 
 
+def test_a_request_frame_is_written_on_the_loop_without_a_worker_thread() -> None:
+    """A frame fits the port's output buffer: handing each one to a thread (and its reply
+    back) cost more than the write itself."""
+    firmware_path()
+    from bench import app, config  # type: ignore[import-not-found]
+    from bench.clock import ManualClock  # type: ignore[import-not-found]
+    from bench.hal.sim import SimHal  # type: ignore[import-not-found]
+
+    class _Boot:
+        safe = False
+        boot_id = 3
+        reason = ""
+
+    async def main() -> int:
+        clock = ManualClock()
+        server = app.build(SimHal(positions=2, clock=clock), dict(config.DEFAULTS), _Boot())
+        pty = PtyLink()
+        serving = asyncio.create_task(pty.serve(server, lambda: clock.now_us // 1000))
+        client = await ControllerClient.open(pty.path, timeout=0.5)
+        threaded = 0
+        write = client.port.write
+
+        def counted(data: bytes) -> int | None:
+            nonlocal threaded
+            threaded += 1
+            return write(data)
+
+        client.port.write = counted
+        try:
+            await client.hello()
+            await client.status()
+            return threaded
+        finally:
+            await client.close()
+            serving.cancel()
+            pty.close()
+
+    assert asyncio.run(main()) == 0
+
+
 def test_an_idle_port_reads_nothing_until_bytes_arrive() -> None:
     master, slave = os.openpty()
     tty.setraw(master)

@@ -35,7 +35,7 @@ import serial
 
 from meterbench.transport import memory
 from meterbench.transport.errors import TransportError
-from meterbench.transport.readiness import readable_fd, wait_readable
+from meterbench.transport.readiness import readable_fd, wait_readable, write_now
 from meterbench.transport.settings import SerialSettings
 from meterbench.waits import within
 from meterproto import link
@@ -195,8 +195,10 @@ class ControllerClient:
     async def _send(port: Any, wire: bytes) -> None:
         if memory.is_memory(getattr(port, "url", "")):
             port.send(wire)
-        else:
-            await asyncio.to_thread(port.write, wire)
+            return
+        sent = write_now(port, wire)
+        if sent < len(wire):  # the port is not taking it now: a thread waits for it
+            await asyncio.to_thread(port.write, wire[sent:])
 
     @staticmethod
     async def _close_port(port: Any) -> None:

@@ -20,7 +20,7 @@ import serial
 from meterbench.transport import memory
 from meterbench.transport.endpoint import open_serial, release
 from meterbench.transport.errors import PortLostError
-from meterbench.transport.readiness import readable_fd
+from meterbench.transport.readiness import readable_fd, write_now
 from meterbench.transport.settings import SerialSettings
 from meterbench.waits import within
 
@@ -141,7 +141,9 @@ class AsyncPort:
         if self._error is not None:
             raise self._lost_error()
         try:
-            await asyncio.to_thread(self._ser.write, data)
+            sent = write_now(self._ser, data)
+            if sent < len(data):  # the port is not taking it now: a thread waits for it
+                await asyncio.to_thread(self._ser.write, data[sent:])
         except Exception as exc:  # a failed write means the port is gone
             if self._error is None:
                 self._error = exc
