@@ -227,3 +227,41 @@ def test_an_idle_port_reads_nothing_until_bytes_arrive() -> None:
         os.close(slave)
     assert idle == 0
     assert data == b"\x68\x01\x02"
+
+
+def test_the_live_table_is_drawn_after_changes_not_for_each_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """192 positions each reporting a reading: one drawing per moment, none while idle."""
+    import io
+
+    from rich.console import Console
+
+    from meterbench.runner import progress
+
+    renders = 0
+    render = progress.LiveProgress._render
+
+    def counted(self: progress.LiveProgress) -> Any:
+        nonlocal renders
+        renders += 1
+        return render(self)
+
+    monkeypatch.setattr(progress.LiveProgress, "_render", counted)
+    out = io.StringIO()
+
+    async def main() -> tuple[int, int]:
+        console = Console(file=out, force_terminal=True, width=160, height=80)
+        with progress.LiveProgress(list(range(1, 193)), console) as live:
+            for second in range(3):
+                for p in range(1, 193):
+                    live.position(p, f"reading {second + 1}")
+                await asyncio.sleep(1.0)
+            busy = renders
+            await asyncio.sleep(60.0)  # nothing changes
+            return busy, renders - busy
+
+    busy, idle = virtual_loop.run(main())
+    assert busy <= 8  # 576 changes in 3 s: a handful of drawings
+    assert idle == 0
+    assert "reading 3" in out.getvalue()  # the last state was shown
