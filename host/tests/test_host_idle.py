@@ -100,6 +100,7 @@ def test_looking_up_positions_expands_the_bench_once(monkeypatch: pytest.MonkeyP
     config = load_bench(BENCHES / "runner-1p-8.toml")
     expansions = 0
     expand = BenchConfig.positions.fget  # type: ignore[attr-defined]
+    assert expand is not None
 
     def counted(self: BenchConfig) -> Any:
         nonlocal expansions
@@ -183,7 +184,7 @@ def test_a_request_frame_is_written_on_the_loop_without_a_worker_thread() -> Non
             threaded += 1
             return write(data)
 
-        client.port.write = counted
+        client.port.write = counted  # type: ignore[method-assign]
         try:
             await client.hello()
             await client.status()
