@@ -35,6 +35,7 @@ import serial
 
 from meterbench.transport import memory
 from meterbench.transport.errors import TransportError
+from meterbench.transport.readiness import readable_fd, wait_readable, write_now
 from meterbench.transport.settings import SerialSettings
 from meterbench.waits import within
 from meterproto import link
@@ -173,21 +174,31 @@ class ControllerClient:
         await self.close()
 
     # -- the port ----------------------------------------------------------------------------
-    # A pyserial port blocks, so it is used from worker threads; an in-process port (a
-    # simulated controller on virtual time, ``transport.memory``) is awaited on the loop, as
-    # the loop must see every wait to know when all is idle.
+    # A pyserial port with a file descriptor (a serial port, a pty, a socket) is watched by
+    # the loop and read only once bytes are there: an idle link costs nothing. One without
+    # (rfc2217://) blocks, so it is read from worker threads. An in-process port (a simulated
+    # controller on virtual time, ``transport.memory``) is awaited on the loop, as the loop
+    # must see every wait to know when all is idle.
     async def _receive(self) -> bytes:
-        receive = getattr(self.port, "receive", None)
+        port = self.port
+        receive = getattr(port, "receive", None)
         if receive is not None:
             return await receive()
-        return await asyncio.to_thread(self._read_blocking)
+        fd = readable_fd(port)
+        if fd is None:
+            return await asyncio.to_thread(self._read_blocking)
+        await wait_readable(fd)
+        # the bytes are there: this read does not block (a hang-up or error raises)
+        return port.read(max(1, port.in_waiting))
 
     @staticmethod
     async def _send(port: Any, wire: bytes) -> None:
         if memory.is_memory(getattr(port, "url", "")):
             port.send(wire)
-        else:
-            await asyncio.to_thread(port.write, wire)
+            return
+        sent = write_now(port, wire)
+        if sent < len(wire):  # the port is not taking it now: a thread waits for it
+            await asyncio.to_thread(port.write, wire[sent:])
 
     @staticmethod
     async def _close_port(port: Any) -> None:

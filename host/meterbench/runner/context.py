@@ -53,6 +53,7 @@ class NullObserver:
 
 
 WALL_FLOOR_S = 60.0  # the least wall time a result wait lasts when the clock stands still
+LOOK_AGAIN_S = 0.1  # wall seconds between looks at a clock whose seconds take no wall time
 
 
 class ResultRouter:
@@ -82,16 +83,23 @@ class ResultRouter:
         """The next result of ``channel``; TimeoutError once ``timeout_s`` of the shared
         clock's seconds have passed (a simulated clock may run slower than its scale), or,
         should that clock stop altogether, once ten times their wall duration (at least
-        WALL_FLOOR_S) have passed on the wall: the deadline holds in wall time too."""
+        WALL_FLOOR_S) have passed on the wall: the deadline holds in wall time too.
+
+        The wait sleeps until the result comes or the clock should have reached the
+        deadline, then looks again only if a slowed clock has not: a position waiting for
+        its next reading costs nothing while it waits."""
         deadline = clock.now() + timeout_s
         loop = asyncio.get_running_loop()
         wall_deadline = loop.time() + max(WALL_FLOOR_S, 10 * clock.wall_seconds(timeout_s))
         queue = self._queues[(channel, period)]
+        left = timeout_s
         while True:
+            due = max(LOOK_AGAIN_S, clock.wall_seconds(left))
             try:
-                return await within(queue.get(), 0.1)
+                return await within(queue.get(), min(due, wall_deadline - loop.time()))
             except TimeoutError:
-                if clock.now() >= deadline or loop.time() >= wall_deadline:
+                left = deadline - clock.now()
+                if left <= 0 or loop.time() >= wall_deadline:
                     raise
 
     async def close(self) -> None:

@@ -11,7 +11,10 @@ opened the same way, and a dead device is named before anything runs.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 from meterbench.clock import Clock, WallClock
@@ -55,9 +58,12 @@ class BenchSession:
     firmware: dict[str, Any] = field(default_factory=dict)  # for the run record
     hello: dict[str, dict[str, str]] = field(default_factory=dict)  # HELLO fields by controller
 
-    @property
-    def positions(self) -> dict[int, Position]:
-        return {p.number: p for p in self.config.positions}
+    @cached_property
+    def positions(self) -> Mapping[int, Position]:
+        """Positions by number, expanded once: every reading looks its position up, and
+        expanding a 192-position bench's groups each time made the host's cost grow with
+        the square of its positions (the bench config is frozen, so this never goes stale)."""
+        return MappingProxyType({p.number: p for p in self.config.positions})
 
     def controller_of(self, position: int) -> tuple[ControllerClient, int]:
         p = self.positions[position]

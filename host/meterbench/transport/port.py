@@ -1,11 +1,12 @@
 """A pyserial port driven from asyncio.
 
-pyserial is blocking and its URL handlers have no common file descriptor to watch (``loop://``
-and ``rfc2217://`` have none), so one reader thread per port blocks in ``read`` and hands every
-chunk to the event loop. The thread wakes on the first byte, so latency is that of the OS, and a
-failure in the thread (device unplugged, socket closed) is handed over the same way and raised
-by the next ``read`` as PortLostError. Writes and closes run in worker threads so a stuck
-adapter never blocks the loop (closing a serial port can take seconds on some drivers).
+Where the port has a file descriptor (a POSIX serial port, a pty, ``socket://``) the event loop
+watches it and reads each chunk as it arrives: an idle bus costs the host nothing. pyserial's
+other URL handlers have none (``loop://``, ``rfc2217://``), so there one reader thread per port
+blocks in ``read`` and hands every chunk to the event loop. Either way latency is that of the
+OS, and a failure (device unplugged, socket closed) is kept and raised by the next ``read`` as
+PortLostError. Writes and closes run in worker threads so a stuck adapter never blocks the loop
+(closing a serial port can take seconds on some drivers).
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import serial
 from meterbench.transport import memory
 from meterbench.transport.endpoint import open_serial, release
 from meterbench.transport.errors import PortLostError
+from meterbench.transport.readiness import readable_fd, write_now
 from meterbench.transport.settings import SerialSettings
 from meterbench.waits import within
 
-_READ_POLL = 0.1  # how long the reader thread blocks before it looks at the stop flag
+_READ_POLL = 0.1  # how long a reader thread blocks before it looks at the stop flag
 
 
 class AsyncPort:
@@ -41,8 +43,13 @@ class AsyncPort:
         self._event = asyncio.Event()
         self._stop = threading.Event()
         self._closed = False
-        self._thread = threading.Thread(target=self._reader, name=f"port {url}", daemon=True)
-        self._thread.start()
+        self._fd = readable_fd(ser)
+        self._thread: threading.Thread | None = None
+        if self._fd is not None:
+            self._loop.add_reader(self._fd, self._readable)
+        else:
+            self._thread = threading.Thread(target=self._reader, name=f"port {url}", daemon=True)
+            self._thread.start()
 
     @classmethod
     async def open(cls, url: str, settings: SerialSettings, *, exclusive: bool = True) -> AsyncPort:
@@ -55,7 +62,25 @@ class AsyncPort:
         )
         return cls(ser, url, settings, key)
 
-    # -- reader thread ----------------------------------------------------------------------
+    # -- input on the loop (ports with a file descriptor) -----------------------------------
+    def _readable(self) -> None:
+        """The loop saw input (or a hang-up): take what is there without blocking."""
+        ser = self._ser
+        try:
+            data = ser.read(max(1, ser.in_waiting))
+        except Exception as exc:  # any failure means the port is gone
+            self._unwatch()
+            self._deliver(b"", exc)
+            return
+        if data:
+            self._deliver(data, None)
+
+    def _unwatch(self) -> None:
+        if self._fd is not None:
+            self._loop.remove_reader(self._fd)
+            self._fd = None
+
+    # -- reader thread (ports without one) --------------------------------------------------
     def _reader(self) -> None:
         ser = self._ser
         while not self._stop.is_set():
@@ -116,7 +141,9 @@ class AsyncPort:
         if self._error is not None:
             raise self._lost_error()
         try:
-            await asyncio.to_thread(self._ser.write, data)
+            sent = write_now(self._ser, data)
+            if sent < len(data):  # the port is not taking it now: a thread waits for it
+                await asyncio.to_thread(self._ser.write, data[sent:])
         except Exception as exc:  # a failed write means the port is gone
             if self._error is None:
                 self._error = exc
@@ -140,11 +167,13 @@ class AsyncPort:
             return
         self._closed = True
         self._stop.set()
-        cancel = getattr(self._ser, "cancel_read", None)
-        if cancel is not None:
-            with contextlib.suppress(Exception):  # closing anyway
-                cancel()
-        await asyncio.to_thread(self._thread.join, 2 * _READ_POLL + 1.0)
+        self._unwatch()
+        if self._thread is not None:
+            cancel = getattr(self._ser, "cancel_read", None)
+            if cancel is not None:
+                with contextlib.suppress(Exception):  # closing anyway
+                    cancel()
+            await asyncio.to_thread(self._thread.join, 2 * _READ_POLL + 1.0)
         if self.url.lower().startswith("socket://"):
             # pyserial's socket close shuts the socket at once, then sleeps 0.3 s "to give the
             # server time": let that sleep run out in the background.

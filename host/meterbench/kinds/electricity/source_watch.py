@@ -12,15 +12,17 @@ an unstable source at a new setpoint does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from typing import Any
 
 from meterbench.clock import Clock
 from meterbench.devices.source import SourceError
 from meterbench.runner.context import RunContext
-from meterbench.waits import stop_task
+from meterbench.waits import stop_task, within
 
 _KEEP = 4096  # polls remembered (a few hours at one per second)
+_POLL_GRACE_S = 5.0  # how late a poll may be (a slow source) before a reader looks again
 
 
 class SourceWatch:
@@ -33,6 +35,7 @@ class SourceWatch:
         self._users = 0
         self._task: asyncio.Task[None] | None = None
         self._polls: list[tuple[float, bool]] = []  # (clock time, stable)
+        self._polled = asyncio.Event()  # set after each poll (and when the watcher ends)
         self.unstable_since: float | None = None
         self.problem = ""
 
@@ -49,6 +52,12 @@ class SourceWatch:
             await stop_task(task)
 
     async def _run(self) -> None:
+        try:
+            await self._poll_forever()
+        finally:
+            self._polled.set()  # whoever waits for a poll learns there will be none
+
+    async def _poll_forever(self) -> None:
         while True:
             t = self._clock.now()
             try:
@@ -64,15 +73,18 @@ class SourceWatch:
                     self.unstable_since = t
             self._polls.append((t, stable))
             del self._polls[:-_KEEP]
+            polled, self._polled = self._polled, asyncio.Event()
+            polled.set()
             await asyncio.sleep(self._poll_s)
 
     async def unstable_between(self, start: float, end: float) -> bool:
         """Was the source found unstable after ``start``, up to the first poll at or after
-        ``end`` (waits for that poll)?"""
+        ``end`` (waits for that poll: woken by each poll, not on a timer of its own)?"""
         while not self._polls or self._polls[-1][0] < end:
             if self._task is None or self._task.done():
                 raise SourceError("the source is not being watched")
-            await asyncio.sleep(self._poll_s / 2)
+            with contextlib.suppress(TimeoutError):  # a poll is due within poll_s: look again
+                await within(self._polled.wait(), 2 * self._poll_s + _POLL_GRACE_S)
         first_after = next(t for t, _ in self._polls if t >= end)
         return any(start < t <= first_after and not ok for t, ok in self._polls)
 
