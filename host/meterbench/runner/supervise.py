@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -82,21 +83,28 @@ class Supervisor:
 async def watchdog(
     progress: Callable[[], int], limit_s: Callable[[], float], on_stall: Callable[[float], None]
 ) -> None:
-    """Call ``on_stall(seconds)`` once nothing was stored for ``limit_s()`` wall seconds.
+    """Call ``on_stall(seconds)`` once nothing was stored for ``limit_s()`` seconds, on the
+    wall clock and on the loop's clock alike.
 
     ``progress()`` counts what the run stored; ``limit_s()`` may change from step to step (a
-    long creep test stores nothing for its whole duration). Loop time is wall time, so a
-    stopped simulated clock cannot hold the watchdog back."""
+    long creep test stores nothing for its whole duration). On an ordinary loop both clocks
+    are wall time, so a stopped simulated clock cannot hold the watchdog back. On a
+    virtual-time loop (a simulated bench in this process) a step that stores nothing for a
+    long simulated time (a water point at a low flow) passes in little wall time and is no
+    stall, while a real hang leaves only this watchdog's timers, which run the loop's clock
+    ahead until the wall limit is reached as well."""
     loop = asyncio.get_running_loop()
-    seen, since = progress(), loop.time()
+    seen, since, since_wall = progress(), loop.time(), time.monotonic()
     while True:
         limit = limit_s()
         await asyncio.sleep(max(0.01, min(limit / 4, 5.0)))
         now = progress()
         if now != seen:
-            seen, since = now, loop.time()
-        elif loop.time() - since >= limit:
-            on_stall(loop.time() - since)
+            seen, since, since_wall = now, loop.time(), time.monotonic()
+            continue
+        idle = min(loop.time() - since, time.monotonic() - since_wall)
+        if idle >= limit:
+            on_stall(idle)
             return
 
 
