@@ -7,7 +7,6 @@ kinds; a run stopped between points resumes without measuring anything twice."""
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -24,6 +23,7 @@ from meterbench.reports import render_run
 from meterbench.results import LimitKind, Outcome, ResultsStore, RunStatus
 from meterbench.runner.context import NullObserver
 from meterbench.runner.engine import Runner, RunOptions, run_batch
+from meterbench.sim import virtual_loop
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench_configs" / "sim-heat-8.toml"
@@ -58,7 +58,6 @@ def _run_cli(plan: Path, db: Path) -> tuple[ResultsStore, Any]:
             "--plan", str(plan),
             "--meters", str(METERS),
             "--db", str(db),
-            "--time-scale", "3000",
             "--plain",
         ],
     )  # fmt: skip
@@ -269,9 +268,9 @@ class _CrashAtStep(NullObserver):
 
 def test_a_heat_run_resumes_after_a_crash_keeping_what_was_concluded(tmp_path: Path) -> None:
     db = tmp_path / "results.db"
-    options = RunOptions(BENCH, COMPLETE_PLAN, METERS, db=db, time_scale=3000)
+    options = RunOptions(BENCH, COMPLETE_PLAN, METERS, db=db)
     with pytest.raises(_Crash):
-        asyncio.run(asyncio.wait_for(run_batch(options, _CrashAtStep(2)), 600))
+        virtual_loop.run(run_batch(options, _CrashAtStep(2)))
     store = ResultsStore.open(db)
     run_id = store.list_runs()[-1].run_id
     before = store.load_run(run_id)
@@ -281,7 +280,7 @@ def test_a_heat_run_resumes_after_a_crash_keeping_what_was_concluded(tmp_path: P
     async def resume() -> str:
         return await Runner(store).resume(run_id, RunOptions(Path("."), Path("."), Path(".")))
 
-    asyncio.run(asyncio.wait_for(resume(), 600))
+    virtual_loop.run(resume())
     after = store.load_run(run_id)
     assert after.status == RunStatus.COMPLETED
     assert set(_mpe(after)) == {(p, k) for p in range(1, 9) for k in COMPLETE}
