@@ -42,6 +42,18 @@ def resolve_meter_type_path(name: str, bench_path: Path) -> Path:
     return locate_meter_type(name, Path(bench_path), "sim.meter_defaults.type")
 
 
+_memory_names: set[str] = set()  # claimed by the in-memory benches alive in this process
+
+
+def _claim_memory_name(base: str) -> str:
+    name, number = base, 1
+    while name in _memory_names:
+        number += 1
+        name = f"{base}-{number}"
+    _memory_names.add(name)
+    return name
+
+
 class SimulatedBenchBase:
     """Subclasses set ``section_model`` and ``workdir_prefix`` and build ``controllers``
     (id -> simulated controller with ``start()``/``stop()``) and ``meters`` (position ->
@@ -87,6 +99,9 @@ class SimulatedBenchBase:
                 scale, slack=self.scaled_slack(scale), start_datetime=start_datetime
             )
         self.endpoints: dict[str, str] = {}  # endpoint name (as in BenchConfig) -> path or URL
+        # The ``mem://`` names of its devices: the bench's id, so a seeded run records the same
+        # URLs every time; a second bench of that id alive in this process gets a number.
+        self.memory_name = _claim_memory_name(f"sim-{bench.bench.id}") if virtual else ""
 
     @classmethod
     def from_file(cls, path: Path | str, **kwargs: Any) -> Any:
@@ -122,7 +137,7 @@ class SimulatedBenchBase:
         """A device's end of its line: a pty (``name`` in the work directory) or, in memory,
         ``mem://<work directory>/<name>``; both have the ``PtyDevice`` interface."""
         if self.in_memory:
-            return MemoryDevice(f"{self.workdir.name}/{name}")
+            return MemoryDevice(f"{self.memory_name}/{name}")
         return PtyDevice(str(self.workdir / name), poll_s=poll_s)
 
     def _build_buses(self) -> None:
@@ -144,7 +159,7 @@ class SimulatedBenchBase:
                 gap_s=bus.inter_byte_gap_s,
             )
             if self.in_memory:
-                self.buses[bus.id] = MemoryBusServer(line, f"{self.workdir.name}/bus-{bus.id}")
+                self.buses[bus.id] = MemoryBusServer(line, f"{self.memory_name}/bus-{bus.id}")
                 continue
             self.buses[bus.id] = PtyMeterServer(
                 line, link=str(self.workdir / f"bus-{bus.id}"), check_line_format=False
@@ -167,6 +182,7 @@ class SimulatedBenchBase:
         return self.resolved_config()
 
     async def stop(self) -> None:
+        _memory_names.discard(self.memory_name)
         try:
             for controller in self.controllers.values():
                 await controller.stop()
