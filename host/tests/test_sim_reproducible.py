@@ -201,3 +201,19 @@ def test_a_resumed_simulated_run_goes_on_from_its_last_stored_time(tmp_path: Pat
 
     at, now = virtual_loop.run(opened_at())
     assert at == last and now == 0.0
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_kinds_simulated_clock_goes_on_from_the_time_it_is_given(kind: str) -> None:
+    """What a resumed run relies on (``start_datetime`` from its record) for every kind."""
+    from meterbench.bench_open import open_bench
+    from meterbench.config.bench import load_bench
+
+    bench = KINDS[kind][0]
+    last = dt.datetime(2026, 3, 1, 8, 30, 15, tzinfo=dt.UTC)
+
+    async def opened_at() -> tuple[dt.datetime, float, str]:
+        async with open_bench(load_bench(bench), bench, None, last) as opened:
+            return opened.clock.datetime(), opened.clock.now(), type(opened.clock).__name__
+
+    assert virtual_loop.run(opened_at()) == (last, 0.0, "VirtualClock")
