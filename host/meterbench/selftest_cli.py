@@ -1,7 +1,8 @@
 """``meterbench selftest``: the commissioning checks for an operator, as a per-position table.
 
 A simulated bench (a bench file with [sim]) is started by ``open_bench`` and checked through
-its ptys like a real one; a real bench is opened as configured. Exit status 0 only when
+its lines like a real one, in this process on virtual time (as ``run`` does) when its kind
+can; a real bench is opened as configured. Exit status 0 only when
 nothing failed.
 """
 
@@ -16,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from meterbench.bench_open import open_bench
+from meterbench.bench_open import open_bench, runs_on_virtual_time
 from meterbench.config.bench import BenchConfig, load_bench
 from meterbench.config.locate import BENCHES, METER_LISTS, locate
 from meterbench.inputs import positive_problem, time_scale_problem
@@ -29,6 +30,7 @@ from meterbench.selftest import (
     listed_meters,
     simulated_meters,
 )
+from meterbench.sim import virtual_loop
 
 _MARK = {True: "ok", False: "FAIL", None: "skipped"}
 
@@ -111,7 +113,8 @@ def selftest(
     meters_path = locate(meters, METER_LISTS) if meters is not None else None
     config = load_bench(bench_path)
     options = Options(voltage_v=voltage, current_a=current, tolerance_pct=tolerance)
-    report = asyncio.run(_run(config, bench_path, meters_path, options, time_scale))
+    go = virtual_loop.run if runs_on_virtual_time(config) else asyncio.run
+    report = go(_run(config, bench_path, meters_path, options, time_scale))
     if as_json:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, default=str))
     else:

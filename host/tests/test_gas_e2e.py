@@ -6,7 +6,6 @@ certificates and notices come out of the same store as for the other kinds."""
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +19,7 @@ from meterbench.regulations.gas import bell_volume_at_meter, gas_error
 from meterbench.reports import render_run
 from meterbench.results import LimitKind, Outcome, ReadingStatus, ResultsStore, RunStatus
 from meterbench.runner.engine import RunError, RunOptions, run_batch
+from meterbench.sim import virtual_loop
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench_configs" / "sim-gas-6.toml"
@@ -60,7 +60,6 @@ def gas_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[ResultsStore, Any
             "--plan", str(PLAN),
             "--meters", str(METERS),
             "--db", str(db),
-            "--time-scale", "4000",
             "--plain",
         ],
     )  # fmt: skip
@@ -197,10 +196,9 @@ def master_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[ResultsStore, 
         GAS_BENCHES / "plan-upper.toml",
         GAS_BENCHES / "meters-3.csv",
         db=db,
-        time_scale=3000,
         verifier="test",
     )
-    run_id = asyncio.run(asyncio.wait_for(run_batch(options), 600))
+    run_id = virtual_loop.run(run_batch(options))
     store = ResultsStore.open(db)
     return store, store.load_run(run_id)
 
@@ -244,10 +242,9 @@ def test_a_run_outside_its_band_is_stored_invalid_and_taken_again(tmp_path: Path
         GAS_BENCHES / "plan-upper.toml",
         GAS_BENCHES / "meters-3.csv",
         db=db,
-        time_scale=3000,
         verifier="test",
     )
-    run_id = asyncio.run(asyncio.wait_for(run_batch(options), 600))
+    run_id = virtual_loop.run(run_batch(options))
     store = ResultsStore.open(db)
     record = store.load_run(run_id)
     qmax = [r for r in store.readings(run_id) if r.step_key == "gas_error/qmax" and r.position == 1]
@@ -269,10 +266,10 @@ def test_a_stuck_bell_stops_the_run_as_a_bench_fault(tmp_path: Path) -> None:
         (tmp_path / "meter_types" / path.name).write_bytes(path.read_bytes())
     db = tmp_path / "results.db"
     options = RunOptions(
-        bench, GAS_BENCHES / "plan-upper.toml", GAS_BENCHES / "meters-3.csv", db=db, time_scale=3000
+        bench, GAS_BENCHES / "plan-upper.toml", GAS_BENCHES / "meters-3.csv", db=db
     )
     with pytest.raises(RunError, match="the reference counted 0.0 L of .*fix the gas bench"):
-        asyncio.run(asyncio.wait_for(run_batch(options), 600))
+        virtual_loop.run(run_batch(options))
     store = ResultsStore.open(db)
     record = store.load_run(store.list_runs()[-1].run_id)
     assert record.status == RunStatus.INTERRUPTED

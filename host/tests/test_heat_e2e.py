@@ -7,7 +7,6 @@ kinds; a run stopped between points resumes without measuring anything twice."""
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -24,6 +23,7 @@ from meterbench.reports import render_run
 from meterbench.results import LimitKind, Outcome, ResultsStore, RunStatus
 from meterbench.runner.context import NullObserver
 from meterbench.runner.engine import Runner, RunOptions, run_batch
+from meterbench.sim import virtual_loop
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench_configs" / "sim-heat-8.toml"
@@ -58,7 +58,6 @@ def _run_cli(plan: Path, db: Path) -> tuple[ResultsStore, Any]:
             "--plan", str(plan),
             "--meters", str(METERS),
             "--db", str(db),
-            "--time-scale", "3000",
             "--plain",
         ],
     )  # fmt: skip
@@ -175,9 +174,13 @@ def test_complete_meter_errors_add_up_the_components(complete: Any) -> None:
     assert record.status == RunStatus.COMPLETED
     conclusions = _mpe(record)
     assert set(conclusions) == {(p, k) for p in range(1, 9) for k in COMPLETE}
-    # flow 0.3 % and calculator 0.1 % at qp; the pair's 0.13 K adds 3.9 % at Δθ 3.3 K
-    assert abs(conclusions[(1, "heat_complete/qp/dtmin")].mean - Decimal("0.4")) <= Decimal("0.1")
-    assert abs(conclusions[(5, "heat_complete/qp/dtmin")].mean - Decimal("4.35")) <= Decimal("0.1")
+    # flow 0.3 % and calculator 0.1 % at qp; the pair's 0.13 K adds 3.9 % at Δθ 3.3 K. The
+    # baths count as settled within 0.05 K over the stability window while still approaching
+    # their setpoints (τ 120 s), and a simulated meter integrates at the temperatures of the
+    # moment it is read: at Δθmin that adds up to 0.2 %. (On a wall-scaled clock the host's
+    # own delays let the baths settle further, which hid it.)
+    assert abs(conclusions[(1, "heat_complete/qp/dtmin")].mean - Decimal("0.4")) <= Decimal("0.2")
+    assert abs(conclusions[(5, "heat_complete/qp/dtmin")].mean - Decimal("4.35")) <= Decimal("0.2")
     assert abs(conclusions[(3, "heat_complete/qi/dtmax")].mean + Decimal("4.4")) <= Decimal("0.1")
     failed = conclusions[(7, "heat_complete/qp/dtmin")]
     assert failed.upper == Decimal("6.657416")
@@ -269,9 +272,9 @@ class _CrashAtStep(NullObserver):
 
 def test_a_heat_run_resumes_after_a_crash_keeping_what_was_concluded(tmp_path: Path) -> None:
     db = tmp_path / "results.db"
-    options = RunOptions(BENCH, COMPLETE_PLAN, METERS, db=db, time_scale=3000)
+    options = RunOptions(BENCH, COMPLETE_PLAN, METERS, db=db)
     with pytest.raises(_Crash):
-        asyncio.run(asyncio.wait_for(run_batch(options, _CrashAtStep(2)), 600))
+        virtual_loop.run(run_batch(options, _CrashAtStep(2)))
     store = ResultsStore.open(db)
     run_id = store.list_runs()[-1].run_id
     before = store.load_run(run_id)
@@ -281,7 +284,7 @@ def test_a_heat_run_resumes_after_a_crash_keeping_what_was_concluded(tmp_path: P
     async def resume() -> str:
         return await Runner(store).resume(run_id, RunOptions(Path("."), Path("."), Path(".")))
 
-    asyncio.run(asyncio.wait_for(resume(), 600))
+    virtual_loop.run(resume())
     after = store.load_run(run_id)
     assert after.status == RunStatus.COMPLETED
     assert set(_mpe(after)) == {(p, k) for p in range(1, 9) for k in COMPLETE}

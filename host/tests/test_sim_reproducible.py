@@ -1,17 +1,20 @@
 """A seeded simulated run is reproducible reading for reading, on any machine and under any
-load: the simulated bench runs in-process on virtual time (``sim.virtual_loop``), which
-advances only when host and devices all wait. And a 192-position bench with 16 controllers
-runs a plan to completion."""
+load: the simulated bench of every kind (electricity, water, heat, gas) runs in-process on
+virtual time (``sim.virtual_loop``), which advances only when host and devices all wait. And
+a 192-position bench with 16 controllers runs a plan to completion."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from meterbench.results import ResultsStore, RunStatus
@@ -24,15 +27,34 @@ HERE = Path(__file__).resolve().parent / "sim_benches"
 BENCH = REPO / "bench_configs" / "sim-1p-24.toml"
 METERS = REPO / "bench_configs" / "meters" / "sim-1p-24.csv"
 PLAN = HERE / "short-plan.toml"
+TESTS = Path(__file__).resolve().parent
+# A short seeded run of every other kind: bench, meter list, plan.
+KINDS = {
+    "water": (
+        TESTS / "water_benches" / "standing-master.toml",
+        TESTS / "water_benches" / "meters-standing.csv",
+        HERE / "water-short-plan.toml",
+    ),
+    "heat": (
+        REPO / "hil_tests" / "benches" / "heat-4.toml",
+        HERE / "meters-heat-3.csv",
+        HERE / "heat-short-plan.toml",
+    ),
+    "gas": (
+        TESTS / "gas_benches" / "master-meter.toml",
+        TESTS / "gas_benches" / "meters-3.csv",
+        HERE / "gas-short-plan.toml",
+    ),
+}
 
 
-def _run(db: Path, bench: Path = BENCH, meters: Path = METERS) -> str:
+def _run(db: Path, bench: Path = BENCH, meters: Path = METERS, plan: Path = PLAN) -> str:
     store = ResultsStore.open(db)
     try:
         runner = Runner(store, PlainProgress(Console(file=io.StringIO())))
         options = RunOptions(
             bench,
-            PLAN,
+            plan,
             meters,
             db,
             verifier="t",
@@ -112,11 +134,12 @@ def _canonical(db: Path, run_id: str) -> dict[str, Any]:
         store.close()
 
 
-def test_a_seeded_simulated_run_stores_the_same_values_every_time(tmp_path: Path) -> None:
-    first = _canonical(tmp_path / "a.db", _run(tmp_path / "a.db"))
+@contextmanager
+def _loaded() -> Iterator[None]:
+    """Another thread keeps the CPU (and the interpreter lock) busy meanwhile."""
     stop = threading.Event()
 
-    def spin() -> None:  # another thread keeps the CPU (and the interpreter lock) busy
+    def spin() -> None:
         x = 0
         while not stop.is_set():
             x = (x * 1103515245 + 12345) & 0xFFFFFFFF
@@ -124,16 +147,39 @@ def test_a_seeded_simulated_run_stores_the_same_values_every_time(tmp_path: Path
     spinner = threading.Thread(target=spin, daemon=True)
     spinner.start()
     try:
-        loaded = _canonical(tmp_path / "b.db", _run(tmp_path / "b.db"))
+        yield
     finally:
         stop.set()
         spinner.join()
+
+
+def test_a_seeded_simulated_run_stores_the_same_values_every_time(tmp_path: Path) -> None:
+    first = _canonical(tmp_path / "a.db", _run(tmp_path / "a.db"))
+    with _loaded():
+        loaded = _canonical(tmp_path / "b.db", _run(tmp_path / "b.db"))
     again = _canonical(tmp_path / "c.db", _run(tmp_path / "c.db"))
     assert first["readings"] and first["conclusions"]
     meter_times = [r[5] for r in first["readings"] if r[5].get("check") == "read_datetime"]
     assert meter_times and all(t["value"][0] == "seconds from start" for t in meter_times)
     assert loaded == first
     assert again == first
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_seeded_run_of_every_kind_repeats_reading_for_reading(tmp_path: Path, kind: str) -> None:
+    """Water, heat and gas benches run on virtual time too: the same readings, conclusions
+    and events (with their frames) whether the machine is idle or loaded."""
+    bench, meters, plan = KINDS[kind]
+
+    def run(name: str) -> dict[str, Any]:
+        db = tmp_path / f"{name}.db"
+        return _canonical(db, _run(db, bench, meters, plan))
+
+    first = run("a")
+    with _loaded():
+        loaded = run("b")
+    assert first["readings"] and first["conclusions"]
+    assert loaded == first
 
 
 def test_192_positions_on_16_controllers_run_to_completion(tmp_path: Path) -> None:
@@ -175,3 +221,19 @@ def test_a_resumed_simulated_run_goes_on_from_its_last_stored_time(tmp_path: Pat
 
     at, now = virtual_loop.run(opened_at())
     assert at == last and now == 0.0
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_kinds_simulated_clock_goes_on_from_the_time_it_is_given(kind: str) -> None:
+    """What a resumed run relies on (``start_datetime`` from its record) for every kind."""
+    from meterbench.bench_open import open_bench
+    from meterbench.config.bench import load_bench
+
+    bench = KINDS[kind][0]
+    last = dt.datetime(2026, 3, 1, 8, 30, 15, tzinfo=dt.UTC)
+
+    async def opened_at() -> tuple[dt.datetime, float, str]:
+        async with open_bench(load_bench(bench), bench, None, last) as opened:
+            return opened.clock.datetime(), opened.clock.now(), type(opened.clock).__name__
+
+    assert virtual_loop.run(opened_at()) == (last, 0.0, "VirtualClock")

@@ -5,7 +5,6 @@ its raw counts; batch statistics and reports come out of the same store as for e
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +20,7 @@ from meterbench.reports import render_run
 from meterbench.results import LimitKind, Outcome, ReadingStatus, ResultsStore, RunStatus
 from meterbench.runner.context import NullObserver
 from meterbench.runner.engine import RunError, Runner, RunOptions, run_batch
+from meterbench.sim import virtual_loop
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench_configs" / "sim-water-10.toml"
@@ -61,9 +61,9 @@ def _mpe(record: Any) -> dict[tuple[int, str], Any]:
     }
 
 
-def _run(bench: Path, meters: Path, db: Path, scale: float) -> Any:
-    options = RunOptions(bench, PLAN, meters, db=db, time_scale=scale, verifier="test")
-    run_id = asyncio.run(asyncio.wait_for(run_batch(options), 600))
+def _run(bench: Path, meters: Path, db: Path) -> Any:
+    options = RunOptions(bench, PLAN, meters, db=db, verifier="test")
+    run_id = virtual_loop.run(run_batch(options))
     store = ResultsStore.open(db)
     return store, store.load_run(run_id)
 
@@ -80,7 +80,6 @@ def flying(tmp_path_factory: pytest.TempPathFactory) -> tuple[ResultsStore, Any]
             "--plan", str(PLAN),
             "--meters", str(METERS),
             "--db", str(db),
-            "--time-scale", "3000",
             "--plain",
         ],
     )  # fmt: skip
@@ -93,14 +92,14 @@ def flying(tmp_path_factory: pytest.TempPathFactory) -> tuple[ResultsStore, Any]
 def standing(tmp_path_factory: pytest.TempPathFactory) -> tuple[ResultsStore, Any]:
     db = tmp_path_factory.mktemp("water-standing") / "results.db"
     meters = TEST_BENCHES / "meters-standing.csv"
-    return _run(TEST_BENCHES / "standing-master.toml", meters, db, 2000)
+    return _run(TEST_BENCHES / "standing-master.toml", meters, db)
 
 
 @pytest.fixture(scope="module")
 def gravimetric(tmp_path_factory: pytest.TempPathFactory) -> tuple[ResultsStore, Any]:
     db = tmp_path_factory.mktemp("water-gravimetric") / "results.db"
     meters = TEST_BENCHES / "meters-standing.csv"
-    return _run(TEST_BENCHES / "gravimetric.toml", meters, db, 2000)
+    return _run(TEST_BENCHES / "gravimetric.toml", meters, db)
 
 
 # -- master meter, flying start (the documented 10-position bench) ------------------------------
@@ -314,9 +313,9 @@ def test_a_flow_the_pump_cannot_give_stops_the_run_for_resume(tmp_path: Path) ->
     bench = tmp_path / "weak-pump.toml"
     bench.write_text(text, encoding="utf-8")
     db = tmp_path / "results.db"
-    options = RunOptions(bench, PLAN, TEST_BENCHES / "meters-standing.csv", db=db, time_scale=2000)
+    options = RunOptions(bench, PLAN, TEST_BENCHES / "meters-standing.csv", db=db)
     with pytest.raises(RunError, match="the pump gives at most .*fix the water bench"):
-        asyncio.run(asyncio.wait_for(run_batch(options), 600))
+        virtual_loop.run(run_batch(options))
     store = ResultsStore.open(db)
     record = store.load_run(store.list_runs()[-1].run_id)
     assert record.status == RunStatus.INTERRUPTED
@@ -344,11 +343,9 @@ class _CrashAtStep(NullObserver):
 def test_a_water_run_resumes_after_a_crash_keeping_what_was_concluded(tmp_path: Path) -> None:
     db = tmp_path / "results.db"
     meters = TEST_BENCHES / "meters-standing.csv"
-    options = RunOptions(
-        TEST_BENCHES / "standing-master.toml", PLAN, meters, db=db, time_scale=2000
-    )
+    options = RunOptions(TEST_BENCHES / "standing-master.toml", PLAN, meters, db=db)
     with pytest.raises(_Crash):
-        asyncio.run(asyncio.wait_for(run_batch(options, _CrashAtStep(2)), 600))
+        virtual_loop.run(run_batch(options, _CrashAtStep(2)))
     store = ResultsStore.open(db)
     run_id = store.list_runs()[-1].run_id
     before = store.load_run(run_id)
@@ -358,7 +355,7 @@ def test_a_water_run_resumes_after_a_crash_keeping_what_was_concluded(tmp_path: 
     async def resume() -> str:
         return await Runner(store).resume(run_id, RunOptions(Path("."), Path("."), Path(".")))
 
-    asyncio.run(asyncio.wait_for(resume(), 600))
+    virtual_loop.run(resume())
     after = store.load_run(run_id)
     assert after.status == RunStatus.COMPLETED
     assert set(_mpe(after)) == {(p, k) for p in range(1, 5) for k in POINTS}

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from meterbench.sim.virtual_loop import running_virtual_loop
 from meterbench.waits import stop_task
 
 T = TypeVar("T")
@@ -79,24 +81,36 @@ class Supervisor:
                         await stop_task(helper)
 
 
+VIRTUAL_SPAN = 100.0  # on virtual time: simulated seconds per wall second of the stall limit
+
+
 async def watchdog(
     progress: Callable[[], int], limit_s: Callable[[], float], on_stall: Callable[[float], None]
 ) -> None:
-    """Call ``on_stall(seconds)`` once nothing was stored for ``limit_s()`` wall seconds.
+    """Call ``on_stall(seconds)`` once nothing was stored for ``limit_s()`` wall seconds
+    (and, on a virtual-time loop, ``VIRTUAL_SPAN`` times that in simulated seconds).
 
     ``progress()`` counts what the run stored; ``limit_s()`` may change from step to step (a
-    long creep test stores nothing for its whole duration). Loop time is wall time, so a
-    stopped simulated clock cannot hold the watchdog back."""
+    long creep test stores nothing for its whole duration). On an ordinary loop both clocks
+    are wall time, so a stopped simulated clock cannot hold the watchdog back. On a
+    virtual-time loop (a simulated bench in this process) a step may store nothing for an
+    hour of simulated time (a water or gas point at its lowest flow) and take minutes of a
+    loaded machine's time to compute: no stall. A real hang there leaves only this
+    watchdog's timers, which run the loop's clock ahead thousands of simulated seconds per
+    wall second, so the wall limit decides."""
     loop = asyncio.get_running_loop()
-    seen, since = progress(), loop.time()
+    span = VIRTUAL_SPAN if running_virtual_loop() is not None else 1.0
+    seen, since, since_wall = progress(), loop.time(), time.monotonic()
     while True:
         limit = limit_s()
         await asyncio.sleep(max(0.01, min(limit / 4, 5.0)))
         now = progress()
         if now != seen:
-            seen, since = now, loop.time()
-        elif loop.time() - since >= limit:
-            on_stall(loop.time() - since)
+            seen, since, since_wall = now, loop.time(), time.monotonic()
+            continue
+        idle = time.monotonic() - since_wall
+        if idle >= limit and loop.time() - since >= span * limit:
+            on_stall(idle)
             return
 
 

@@ -1,5 +1,6 @@
-"""Simulated Modbus RTU servers of a water bench on one pty: the pump drive and the water
-temperature transmitter, both reading and changing the shared water physics.
+"""Simulated Modbus RTU servers of a water bench on one line (a pty, or in memory on virtual
+time): the pump drive and the water temperature transmitter, both reading and changing the
+shared water physics.
 
 Register maps come from the bench file (the drive's registers are configurable there), so the
 real drivers talk to these exactly as to the real devices.
@@ -7,14 +8,12 @@ real drivers talk to these exactly as to the real devices.
 
 from __future__ import annotations
 
-import asyncio
-from typing import Protocol
+from typing import Any, Protocol
 
 from meterbench.clock import Clock
 from meterbench.kinds.water.config import FlowDrive, Thermometer
-from meterbench.sim.pty import PtyDevice
+from meterbench.sim.endpoint import DeviceEndpoint
 from meterbench.sim.water import WaterWorld
-from meterbench.waits import stop_task
 from meterproto.modbus import rtu
 
 
@@ -132,39 +131,22 @@ def serve_request(servers: dict[int, ModbusServer], frame: rtu.Frame) -> bytes |
     return rtu.write_multiple_reply(frame.unit, request.address, request.count)
 
 
-class ModbusLineEndpoint:
-    """Every Modbus server of the bench on one pty, as on one RS-485 line."""
+class ModbusLineEndpoint(DeviceEndpoint):
+    """Every Modbus server of the bench on one line (a pty, or in memory), as on one RS-485
+    line; it only answers."""
 
-    def __init__(self, servers: dict[int, ModbusServer], link: str | None = None) -> None:
+    def __init__(self, servers: dict[int, ModbusServer], device: Any) -> None:
+        super().__init__(device)
         self.servers = servers
-        self.device = PtyDevice(link)
         self._decoder = rtu.StreamDecoder(replies=False)
-        self._task: asyncio.Task[None] | None = None
         self.requests = 0
 
-    def start(self) -> str:
-        path = self.device.open()
-        self._task = asyncio.get_running_loop().create_task(self._run())
-        return path
-
-    async def _run(self) -> None:
-        while True:
-            data = self.device.read()
-            if data:
-                for frame in self._decoder.feed(data):
-                    self.requests += 1
-                    reply = serve_request(self.servers, frame)
-                    if reply:
-                        self.device.send(reply)
-            else:
-                self.device.flush()
-            await asyncio.sleep(0.002)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            task, self._task = self._task, None
-            await stop_task(task)
-        self.device.close()
+    def serve(self, data: bytes) -> None:
+        for frame in self._decoder.feed(data) if data else ():
+            self.requests += 1
+            reply = serve_request(self.servers, frame)
+            if reply:
+                self.device.send(reply)
 
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""The simulated balance under the weighing tank, speaking a subset of MT-SICS on a pty.
+"""The simulated balance under the weighing tank, speaking a subset of MT-SICS on its line (a
+pty, or in memory on virtual time).
 
 It weighs what the water physics says is in the tank, as a balance does: the reading is the
 conventional mass (the water's mass less its air buoyancy against steel weights), in whole
@@ -8,14 +9,16 @@ reading (up to its timeout, then ``S I``); ``SI`` answers at once, ``S D`` while
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
+from typing import Any
 
 from meterbench.clock import Clock
 from meterbench.kinds.water.config import Scale
-from meterbench.sim.pty import PtyDevice
+from meterbench.sim.endpoint import ONLY_ANSWERS_S, DeviceEndpoint
 from meterbench.sim.water import SECONDS_PER_HOUR, WaterWorld
-from meterbench.waits import stop_task
+
+STABLE_LOOK_S = 0.1  # simulated seconds between two looks at stability while an S waits
+MIN_LOOK_S = 0.001  # loop seconds: the shortest wait between two looks
 
 
 class SimulatedScale:
@@ -74,20 +77,15 @@ class SimulatedScale:
         return "ES"
 
 
-class ScaleEndpoint:
-    """The balance on a pty: CR LF lines in, replies out; stable readings wait in sim time."""
+class ScaleEndpoint(DeviceEndpoint):
+    """The balance on its line (a pty, or in memory): CR LF lines in, replies out; an ``S``
+    waits in simulated time for a stable reading, looked at every ``STABLE_LOOK_S``."""
 
-    def __init__(self, scale: SimulatedScale, link: str | None = None) -> None:
+    def __init__(self, scale: SimulatedScale, device: Any) -> None:
+        super().__init__(device)
         self.scale = scale
-        self.device = PtyDevice(link)
         self._buffer = b""
         self._waiting: list[float] = []  # deadlines of pending S commands
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> str:
-        path = self.device.open()
-        self._task = asyncio.get_running_loop().create_task(self._run())
-        return path
 
     def _feed(self, data: bytes) -> None:
         self._buffer += data
@@ -119,20 +117,19 @@ class ScaleEndpoint:
             self._waiting.pop(0)
             self.device.send(b"S I\r\n")
 
-    async def _run(self) -> None:
-        while True:
-            data = self.device.read()
-            if data:
-                self._feed(data)
-            self._answer_waiting()
-            self.device.flush()
-            await asyncio.sleep(0.002)
+    def serve(self, data: bytes) -> None:
+        if data:
+            self._feed(data)
+        self._answer_waiting()
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            task, self._task = self._task, None
-            await stop_task(task)
-        self.device.close()
+    def look_again_s(self) -> float:
+        """While an ``S`` waits: its deadline or the next look at stability, whichever is
+        first (in loop seconds, at least ``MIN_LOOK_S`` so a fast scaled clock never spins)."""
+        if not self._waiting:
+            return ONLY_ANSWERS_S
+        clock = self.scale.clock
+        left = clock.wall_seconds(self._waiting[0] - clock.now())
+        return max(MIN_LOOK_S, min(left, clock.wall_seconds(STABLE_LOOK_S)))
 
 
 __all__ = ["ScaleEndpoint", "SimulatedScale"]

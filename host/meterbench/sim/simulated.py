@@ -1,14 +1,22 @@
-"""What every kind's simulated bench shares: its ``[sim]`` section, the meter type of every
-position, a work directory for the ptys, the controllers and meter buses on ptys, and the
-bench config handed back with every ``sim://`` endpoint replaced by its pty path.
+"""What every kind's simulated bench shares: its ``[sim]`` section, its clock, the meter type
+of every position, a work directory for the ptys, the lines of its devices (ptys, or in
+memory on virtual time), the controllers and meter buses, and the bench config handed back
+with every ``sim://`` endpoint replaced by the path or URL its drivers open.
+
+Two ways to run, chosen here once for every kind: ``virtual=True`` puts every device on an
+in-memory line (``transport.memory``) with simulated time read from the virtual-time loop
+(``VirtualClock``), so a seeded run is the same on any machine; otherwise every device is on
+a pty for other processes (``sim serve``) and time runs a fixed factor faster than the wall
+(``ScaledClock``).
 
 A kind's simulated bench (``kinds/<kind>/simulator.py``) builds its physics world, its meters
-and its own devices (a source, a pump drive, a balance) and starts and stops those in
-``_start_own`` / ``_stop_own``; the rest is here once.
+and its own devices (a source, a pump drive, a balance) on lines from ``device`` and starts
+and stops those in ``_start_own`` / ``_stop_own``; the rest is here once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Collection
@@ -19,6 +27,7 @@ from meterbench.config.bench import SIM_SCHEME, BenchConfig, load_bench
 from meterbench.config.errors import ConfigError
 from meterbench.config.locate import locate_meter_type
 from meterbench.config.meter_types import load_meter_type
+from meterbench.sim.clock import ScaledClock, VirtualClock
 from meterbench.sim.line import SimLine
 from meterbench.sim.memory_device import MemoryDevice
 from meterbench.sim.memory_port import MemoryBusServer
@@ -33,16 +42,40 @@ def resolve_meter_type_path(name: str, bench_path: Path) -> Path:
     return locate_meter_type(name, Path(bench_path), "sim.meter_defaults.type")
 
 
+_memory_names: set[str] = set()  # claimed by the in-memory benches alive in this process
+
+
+def _claim_memory_name(base: str) -> str:
+    name, number = base, 1
+    while name in _memory_names:
+        number += 1
+        name = f"{base}-{number}"
+    _memory_names.add(name)
+    return name
+
+
 class SimulatedBenchBase:
     """Subclasses set ``section_model`` and ``workdir_prefix`` and build ``controllers``
     (id -> simulated controller with ``start()``/``stop()``) and ``meters`` (position ->
-    simulated meter on a bus) before calling ``_build_buses``."""
+    simulated meter on a bus) before calling ``_build_buses``, every device on a line from
+    ``device``.
+
+    ``virtual``: in memory on the running virtual-time loop (``sim.virtual_loop``), which a
+    ``time_scale`` then only paces for watching; ``start_datetime`` places the simulated
+    time line (a resumed run goes on from the last time its record holds)."""
 
     section_model: ClassVar[type[SimSectionBase[Any]]]
     workdir_prefix: ClassVar[str] = "meterbench-sim-"
 
     def __init__(
-        self, bench: BenchConfig, bench_path: Path | str, workdir: Path | None = None
+        self,
+        bench: BenchConfig,
+        bench_path: Path | str,
+        workdir: Path | None = None,
+        *,
+        time_scale: float | None = None,
+        virtual: bool = False,
+        start_datetime: dt.datetime | None = None,
     ) -> None:
         self.bench_path = Path(bench_path)
         self.config = bench
@@ -54,10 +87,21 @@ class SimulatedBenchBase:
         self.meters: dict[int, Any] = {}
         self.controllers: dict[str, Any] = {}
         self.buses: dict[str, Any] = {}  # bus id -> PtyMeterServer or MemoryBusServer
-        # In-process lines (for a run on virtual time) instead of ptys; set by a kind that
-        # supports it before its devices are built.
-        self.in_memory = False
-        self.endpoints: dict[str, str] = {}  # endpoint name (as in BenchConfig) -> pty path
+        # In-process lines (a run on virtual time) instead of ptys.
+        self.in_memory = virtual
+        self.clock: Any
+        if virtual:
+            # Simulated time from the event loop, which only moves when everything waits.
+            self.clock = VirtualClock(start_datetime=start_datetime, pace=time_scale)
+        else:
+            scale = time_scale or self.section.time_scale
+            self.clock = ScaledClock(
+                scale, slack=self.scaled_slack(scale), start_datetime=start_datetime
+            )
+        self.endpoints: dict[str, str] = {}  # endpoint name (as in BenchConfig) -> path or URL
+        # The ``mem://`` names of its devices: the bench's id, so a seeded run records the same
+        # URLs every time; a second bench of that id alive in this process gets a number.
+        self.memory_name = _claim_memory_name(f"sim-{bench.bench.id}") if virtual else ""
 
     @classmethod
     def from_file(cls, path: Path | str, **kwargs: Any) -> Any:
@@ -77,6 +121,11 @@ class SimulatedBenchBase:
                 )
             self.meter_types[position.number] = meter_type
 
+    def scaled_slack(self, time_scale: float) -> float | None:
+        """How far a scaled clock may run ahead of its slowest controller (None: the
+        clock's default)."""
+        return None
+
     def state_dir(self, controller_id: str) -> Path:
         """Where one controller keeps its boot state: its own, as every board has its own
         flash (shared, the boot counts of all would add up and put the 4th into safe mode)."""
@@ -88,7 +137,7 @@ class SimulatedBenchBase:
         """A device's end of its line: a pty (``name`` in the work directory) or, in memory,
         ``mem://<work directory>/<name>``; both have the ``PtyDevice`` interface."""
         if self.in_memory:
-            return MemoryDevice(f"{self.workdir.name}/{name}")
+            return MemoryDevice(f"{self.memory_name}/{name}")
         return PtyDevice(str(self.workdir / name), poll_s=poll_s)
 
     def _build_buses(self) -> None:
@@ -110,7 +159,7 @@ class SimulatedBenchBase:
                 gap_s=bus.inter_byte_gap_s,
             )
             if self.in_memory:
-                self.buses[bus.id] = MemoryBusServer(line, f"{self.workdir.name}/bus-{bus.id}")
+                self.buses[bus.id] = MemoryBusServer(line, f"{self.memory_name}/bus-{bus.id}")
                 continue
             self.buses[bus.id] = PtyMeterServer(
                 line, link=str(self.workdir / f"bus-{bus.id}"), check_line_format=False
@@ -133,6 +182,7 @@ class SimulatedBenchBase:
         return self.resolved_config()
 
     async def stop(self) -> None:
+        _memory_names.discard(self.memory_name)
         try:
             for controller in self.controllers.values():
                 await controller.stop()
@@ -187,8 +237,6 @@ class SimulatedBenchBase:
                 notes.append(f"position {number}: {note}")
         notes.extend(self.section.event_notes())
         return notes
-
-    clock: Any
 
 
 __all__ = ["SimulatedBenchBase", "resolve_meter_type_path"]

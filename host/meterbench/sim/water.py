@@ -181,6 +181,9 @@ class WaterWorld:
         self._segments = [_Segment(0.0, 0.0, 0.0, 0.0, dict.fromkeys(self._factors, 0.0))]
         self._starts = [0.0]
         self._horizon = 0.0
+        # Bumped by every change of flow: a controller's pulse predictions made before it
+        # no longer hold (``SimulatedController`` sleeps until the predicted pulse).
+        self.version = 0
         self.running = False
         self.demand = 0.0
         self.valves: dict[str, bool] = {"start": False, "drain": False}
@@ -222,6 +225,7 @@ class WaterWorld:
         return self.hydraulics.pump_flow_l_h(self.demand)
 
     def _retarget(self, t: float) -> None:
+        self.version += 1
         t = self._moment(t)
         segment = self._segments[-1]
         q = segment.flow(t)
@@ -292,6 +296,21 @@ def _pulse_times(
         t0 = t
 
 
+def _next_pulse_time(
+    world: WaterWorld, key: str, per_pulse: float, phase: float, after: float
+) -> float:
+    """The first time after ``after`` that ``_pulse_times`` would give, under the flow known
+    now (infinity: none unless the flow changes)."""
+    n = math.floor(world.volume(key, after) / per_pulse + phase)
+    while True:
+        t = world.time_of_volume(key, (n + 1 - phase) * per_pulse, after)
+        if t is None:
+            return math.inf
+        if t > after:
+            return t
+        n += 1
+
+
 class WaterMeterModel:
     """A meter under test: pulse (or photo-sensor) output and register, from its indication."""
 
@@ -314,6 +333,12 @@ class WaterMeterModel:
         if not value:
             return []
         return _pulse_times(self.world, self.key, value, self._phase, t0, t1)
+
+    def next_pulse_time(self, after: float) -> float:
+        value = self.behaviour.pulse_value_l
+        if not value:
+            return math.inf
+        return _next_pulse_time(self.world, self.key, value, self._phase, after)
 
     def second_pulse_times(self, t0: float, t1: float) -> list[float]:
         return []  # water meters have no clock output
@@ -344,8 +369,14 @@ class ReferencePulseOutput:
 
     def pulse_times(self, t0: float, t1: float) -> list[float]:
         ref = self.reference
-        per_pulse = 1 / (ref.pulses_per_l * ref.factor)  # true litres per pulse
-        return _pulse_times(ref.world, TRUE, per_pulse, 1e-9, t0, t1)
+        return _pulse_times(ref.world, TRUE, self._per_pulse(), 1e-9, t0, t1)
+
+    def next_pulse_time(self, after: float) -> float:
+        return _next_pulse_time(self.reference.world, TRUE, self._per_pulse(), 1e-9, after)
+
+    def _per_pulse(self) -> float:
+        ref = self.reference
+        return 1 / (ref.pulses_per_l * ref.factor)  # true litres per pulse
 
     def second_pulse_times(self, t0: float, t1: float) -> list[float]:
         return []

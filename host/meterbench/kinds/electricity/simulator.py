@@ -21,8 +21,8 @@ from meterbench.config.bench import BenchConfig
 from meterbench.config.meter_types import ElectricityMeterType
 from meterbench.kinds.electricity.sim_config import FaultEvent, MeterSim, SimSection
 from meterbench.sim.answer import Answer
-from meterbench.sim.clock import ScaledClock, VirtualClock
 from meterbench.sim.controller import SimulatedController
+from meterbench.sim.endpoint import DeviceEndpoint
 from meterbench.sim.error_curves import CurvePoint, ErrorCurve
 from meterbench.sim.faults import Fault, FaultPlan, NoisePlan
 from meterbench.sim.meter_dlt645 import FORWARD_ACTIVE, REVERSE_ACTIVE, Dlt645Meter
@@ -181,35 +181,17 @@ def _meter_clock(clock: Any, error_s_per_day: float) -> Any:
     return now
 
 
-class _SourceEndpoint:
-    """The SCPI source on a pty."""
+class _SourceEndpoint(DeviceEndpoint):
+    """The SCPI source on its line."""
 
     def __init__(self, source: SimulatedSource, device: Any) -> None:
+        super().__init__(device)
         self.stream = LineStream(source)
-        self.device = device
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> str:
-        path = self.device.open()
-        self._task = asyncio.get_running_loop().create_task(self._run())
-        return path
-
-    async def _run(self) -> None:
-        while True:
-            data = self.device.read()
-            if data:
-                reply = self.stream.feed(data)
-                if reply:
-                    self.device.send(reply)
-            else:
-                self.device.flush()
-            await self.device.wait(3600.0)  # it only answers: woken by the host's bytes
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            task, self._task = self._task, None
-            await stop_task(task)
-        self.device.close()
+    def serve(self, data: bytes) -> None:
+        reply = self.stream.feed(data) if data else None
+        if reply:
+            self.device.send(reply)
 
 
 class SimulatedBench(SimulatedBenchBase):
@@ -228,18 +210,16 @@ class SimulatedBench(SimulatedBenchBase):
         virtual: bool = False,
         start_datetime: dt.datetime | None = None,
     ) -> None:
-        super().__init__(bench, bench_path, workdir)
+        super().__init__(
+            bench,
+            bench_path,
+            workdir,
+            time_scale=time_scale,
+            virtual=virtual,
+            start_datetime=start_datetime,
+        )
         self.section: SimSection
-        self.in_memory = virtual
         self.output_mode_changes = 0  # counts changes of any meter's multi-function output
-        self.clock: Any
-        if virtual:
-            # Simulated time from the event loop, which only moves when everything waits; a
-            # time scale given here only paces it for watching.
-            self.clock = VirtualClock(start_datetime=start_datetime, pace=time_scale)
-        else:
-            scale = time_scale or self.section.time_scale
-            self.clock = ScaledClock(scale, start_datetime=start_datetime)
         self.meter_types: dict[int, ElectricityMeterType]
         self._load_meter_types()
         self._build_world()

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 class GasKind:
     name = "gas"
+    # Its simulated bench can run in-process on virtual time (``bench_open``), which takes
+    # the ``virtual`` and ``start_datetime`` options of ``simulator``.
+    virtual_time = True
     article = "a"
     section_model = GasSection
     meter_type_model = GasMeterType
@@ -76,11 +79,11 @@ class GasKind:
         return gas_meter_client(entry, bus)
 
     def simulator(
-        self, config: BenchConfig, path: Path | str, time_scale: float | None
+        self, config: BenchConfig, path: Path | str, time_scale: float | None, **options: Any
     ) -> Simulator:
         from meterbench.kinds.gas.simulator import SimulatedGasBench
 
-        return SimulatedGasBench(config, path, time_scale=time_scale)
+        return SimulatedGasBench(config, path, time_scale=time_scale, **options)
 
     async def selftest(
         self, devices: Devices, meters: dict[int, MeterInfo], options: Options

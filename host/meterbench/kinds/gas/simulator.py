@@ -1,11 +1,13 @@
-"""The simulated gas bench: one gas world and every device a real gas bench has, each on its
-own pty speaking its real protocol: the controllers (real firmware logic, nothing wired to
-their inputs on a gas bench), the CJ/T 188 gas meters (30H) on their buses, and the bell
-prover's controller and the line sensors on one Modbus RTU line. ``start()`` returns the bench
-config with every ``sim://`` endpoint replaced by its pty path."""
+"""The simulated gas bench: one gas world and every device a real gas bench has, each on its own
+line (a pty, or in memory on virtual time) speaking its real protocol: the controllers (real
+firmware logic, nothing wired to their inputs on a gas bench), the CJ/T 188 gas meters (30H) on
+their buses, and the bell prover's controller and the line sensors on one Modbus RTU line.
+``start()`` returns the bench config with every ``sim://`` endpoint replaced by its pty path
+(or ``mem://`` URL)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,6 @@ from meterbench.kinds.gas.sim_devices import (
     SimulatedReference,
 )
 from meterbench.kinds.gas.world import Air, ControllerView, GasMeterBehaviour, GasWorld
-from meterbench.sim.clock import ScaledClock
 from meterbench.sim.controller import SimulatedController
 from meterbench.sim.modbus_devices import ModbusLineEndpoint, ModbusServer
 from meterbench.sim.simulated import SimulatedBenchBase
@@ -39,7 +40,8 @@ def behaviour_for(sim: GasMeterSim, meter_type: GasMeterType) -> GasMeterBehavio
 
 
 class SimulatedGasBench(SimulatedBenchBase):
-    """Everything a gas bench file's ``[sim]`` section describes, started on ptys."""
+    """Everything a gas bench file's ``[sim]`` section describes, started on ptys (or in
+    memory on virtual time, ``virtual=True``)."""
 
     section_model = GasSimSection
     workdir_prefix = "meterbench-gas-"
@@ -50,18 +52,31 @@ class SimulatedGasBench(SimulatedBenchBase):
         bench_path: Path | str,
         time_scale: float | None = None,
         workdir: Path | None = None,
+        *,
+        virtual: bool = False,
+        start_datetime: dt.datetime | None = None,
     ) -> None:
-        super().__init__(bench, bench_path, workdir)
+        super().__init__(
+            bench,
+            bench_path,
+            workdir,
+            time_scale=time_scale,
+            virtual=virtual,
+            start_datetime=start_datetime,
+        )
         self.section: GasSimSection
         self.gas: GasBench = gas_of(bench)
-        scale = time_scale or self.section.time_scale
-        self.clock = ScaledClock(scale, slack=1.0 + scale / 1000)
         self.meter_types: dict[int, GasMeterType]
         self._load_meter_types()
         self._build_world()
         self._build_meters()
         self._build_devices()
         self._build_buses()
+
+    def scaled_slack(self, time_scale: float) -> float:
+        """Little slack, as on a water bench: the host never sees the prover's count long
+        after it was due."""
+        return 1.0 + time_scale / 1000
 
     def _build_world(self) -> None:
         s, gas = self.section, self.gas
@@ -108,16 +123,14 @@ class SimulatedGasBench(SimulatedBenchBase):
             channels = {
                 p.channel: p.number for p in self.config.positions if p.controller == controller.id
             }
-            state_dir = self.workdir / f"state-{controller.id}"
-            state_dir.mkdir(parents=True, exist_ok=True)
             self.controllers[controller.id] = SimulatedController(
                 controller.id,
                 channels,
                 view,
                 self.clock,
                 second_pulse_enabled=lambda position: False,
-                link=str(self.workdir / f"controller-{controller.id}"),
-                state_dir=state_dir,
+                device=self.device(f"controller-{controller.id}"),
+                state_dir=self.state_dir(controller.id),
             )
         self.reference = SimulatedReference(self.world, self.clock)
         self.sensors = SimulatedLineSensors(
@@ -127,7 +140,7 @@ class SimulatedGasBench(SimulatedBenchBase):
             self.gas.reference.unit: self.reference,
             self.gas.sensors.unit: self.sensors,
         }
-        self.modbus = ModbusLineEndpoint(servers, str(self.workdir / "modbus"))
+        self.modbus = ModbusLineEndpoint(servers, self.device("modbus", 0.002))
 
     async def _start_own(self) -> None:
         self.endpoints["gas.modbus.url"] = self.modbus.start()

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 class HeatKind:
     name = "heat"
+    # Its simulated bench can run in-process on virtual time (``bench_open``), which takes
+    # the ``virtual`` and ``start_datetime`` options of ``simulator``.
+    virtual_time = True
     article = "a"
     section_model = HeatSection
     meter_type_model = HeatMeterType
@@ -80,11 +83,11 @@ class HeatKind:
         return heat_meter_client(entry, bus)
 
     def simulator(
-        self, config: BenchConfig, path: Path | str, time_scale: float | None
+        self, config: BenchConfig, path: Path | str, time_scale: float | None, **options: Any
     ) -> Simulator:
         from meterbench.kinds.heat.simulator import SimulatedHeatBench
 
-        return SimulatedHeatBench(config, path, time_scale=time_scale)
+        return SimulatedHeatBench(config, path, time_scale=time_scale, **options)
 
     async def selftest(
         self, devices: Devices, meters: dict[int, MeterInfo], options: Options

@@ -3,10 +3,12 @@ logic, the master meter, the pump drive and transmitter on their Modbus line, th
 plus, on a Modbus line of its own, the two baths, their reference thermometers and the
 calculator tester, and CJ/T 188 heat meters on the meter buses whose registers integrate what
 their flow sensor, sensor pair and calculator would count, each with its own errors.
-``start()`` returns the bench config with every ``sim://`` endpoint replaced by a pty path."""
+``start()`` returns the bench config with every ``sim://`` endpoint replaced by a pty path
+(or a ``mem://`` URL on virtual time)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import cast
 
@@ -45,7 +47,8 @@ def flow_behaviour(sim: HeatMeterSim, meter_type: HeatMeterType, seed: int) -> W
 
 
 class SimulatedHeatBench(SimulatedWaterBench):
-    """Everything a heat bench file's ``[sim]`` section describes, started on ptys."""
+    """Everything a heat bench file's ``[sim]`` section describes, started on ptys (or in
+    memory on virtual time, ``virtual=True``)."""
 
     section_model = HeatSimSection  # type: ignore[assignment]  # the heat section, same base
     workdir_prefix = "meterbench-heat-"
@@ -56,10 +59,20 @@ class SimulatedHeatBench(SimulatedWaterBench):
         bench_path: Path | str,
         time_scale: float | None = None,
         workdir: Path | None = None,
+        *,
+        virtual: bool = False,
+        start_datetime: dt.datetime | None = None,
     ) -> None:
         self.heat: HeatBench = heat_of(bench)
         self.hooks: list = []
-        super().__init__(bench, bench_path, time_scale=time_scale, workdir=workdir)
+        super().__init__(
+            bench,
+            bench_path,
+            time_scale=time_scale,
+            workdir=workdir,
+            virtual=virtual,
+            start_datetime=start_datetime,
+        )
 
     def heat_types(self) -> dict[int, HeatMeterType]:
         """The meter type of every position (``_load_meter_types`` checked they are heat)."""
@@ -151,7 +164,7 @@ class SimulatedHeatBench(SimulatedWaterBench):
         }
         if heat.calculator is not None and self.tester is not None:
             servers[heat.calculator.unit] = self.tester
-        self.heat_line = ModbusLineEndpoint(servers, str(self.workdir / "heat-modbus"))
+        self.heat_line = ModbusLineEndpoint(servers, self.device("heat-modbus", 0.002))
 
     # -- life cycle -----------------------------------------------------------------------------
     async def _start_own(self) -> None:

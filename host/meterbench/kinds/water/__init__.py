@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 class WaterKind:
     name = "water"
+    # Its simulated bench can run in-process on virtual time (``bench_open``), which takes
+    # the ``virtual`` and ``start_datetime`` options of ``simulator``.
+    virtual_time = True
     article = "a"
     section_model = WaterSection
     meter_type_model = WaterMeterType
@@ -73,11 +76,11 @@ class WaterKind:
         return water_meter_client(entry, bus)
 
     def simulator(
-        self, config: BenchConfig, path: Path | str, time_scale: float | None
+        self, config: BenchConfig, path: Path | str, time_scale: float | None, **options: Any
     ) -> Simulator:
         from meterbench.kinds.water.simulator import SimulatedWaterBench
 
-        return SimulatedWaterBench(config, path, time_scale=time_scale)
+        return SimulatedWaterBench(config, path, time_scale=time_scale, **options)
 
     async def selftest(
         self, devices: Devices, meters: dict[int, MeterInfo], options: Options

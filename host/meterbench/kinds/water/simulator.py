@@ -1,16 +1,18 @@
 """The simulated water bench: one water physics world and every device a real water bench has,
-each on its own pty speaking its real protocol.
+each on its own line (a pty, or in memory on virtual time) speaking its real protocol.
 
 Controllers run the real firmware logic (``sim.controller``): meter pulses and the master
 meter's pulses come from the physics, and the valves the firmware switches on its outputs act
 on the physics. Electronic meters answer CJ/T 188 on their bus with registers driven by their
 indication; the pump drive and the temperature transmitter answer Modbus RTU on one line; the
 balance answers MT-SICS. ``start()`` returns the bench config with every ``sim://`` endpoint
-replaced by its pty path, so the runner opens it exactly as it opens a real bench.
+replaced by its pty path (or ``mem://`` URL), so the runner opens it exactly as it opens a
+real bench.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
@@ -20,7 +22,6 @@ from meterbench.config.meter_types import WaterMeterType
 from meterbench.kinds.water.config import WaterBench, water_of
 from meterbench.kinds.water.sim_config import WaterMeterSim, WaterSimSection
 from meterbench.sim.answer import Answer
-from meterbench.sim.clock import ScaledClock
 from meterbench.sim.controller import SimulatedController
 from meterbench.sim.meter_cjt188 import Cjt188WaterMeter
 from meterbench.sim.modbus_devices import (
@@ -114,7 +115,8 @@ class WaterController(SimulatedController):
 
 
 class SimulatedWaterBench(SimulatedBenchBase):
-    """Everything a water bench file's ``[sim]`` section describes, started on ptys."""
+    """Everything a water bench file's ``[sim]`` section describes, started on ptys (or in
+    memory on virtual time, ``virtual=True``)."""
 
     section_model = WaterSimSection
     workdir_prefix = "meterbench-water-"
@@ -125,20 +127,31 @@ class SimulatedWaterBench(SimulatedBenchBase):
         bench_path: Path | str,
         time_scale: float | None = None,
         workdir: Path | None = None,
+        *,
+        virtual: bool = False,
+        start_datetime: dt.datetime | None = None,
     ) -> None:
-        super().__init__(bench, bench_path, workdir)
+        super().__init__(
+            bench,
+            bench_path,
+            workdir,
+            time_scale=time_scale,
+            virtual=virtual,
+            start_datetime=start_datetime,
+        )
         self.section: WaterSimSection
         self.water: WaterBench = water_of(bench)
-        scale = time_scale or self.section.time_scale
-        # Little slack: a controller busy injecting pulses holds the clock back, so the host
-        # never sees results long after they were due while water keeps flowing.
-        self.clock = ScaledClock(scale, slack=1.0 + scale / 1000)
         self.meter_types: dict[int, WaterMeterType]
         self._load_meter_types()
         self._build_world()
         self._build_meters()
         self._build_devices()
         self._build_buses()
+
+    def scaled_slack(self, time_scale: float) -> float:
+        """Little slack: a controller busy injecting pulses holds the clock back, so the host
+        never sees results long after they were due while water keeps flowing."""
+        return 1.0 + time_scale / 1000
 
     # -- construction ---------------------------------------------------------------------------
     def _build_world(self) -> None:
@@ -198,15 +211,14 @@ class SimulatedWaterBench(SimulatedBenchBase):
         bench, water = self.config, self.water
         for controller in bench.controllers:
             channels, valves = self._channels(controller.id)
-            state_dir = self.state_dir(controller.id)
             self.controllers[controller.id] = WaterController(
                 controller.id,
                 channels,
                 self.world,  # type: ignore[arg-type]  # the water world has the same shape
                 self.clock,
                 second_pulse_enabled=lambda position: False,
-                link=str(self.workdir / f"controller-{controller.id}"),
-                state_dir=state_dir,
+                device=self.device(f"controller-{controller.id}"),
+                state_dir=self.state_dir(controller.id),
                 valves=valves,
             )
         self.drive = SimulatedDrive(water.flow, self.world, self.clock)
@@ -217,12 +229,12 @@ class SimulatedWaterBench(SimulatedBenchBase):
             water.flow.unit: self.drive,
             water.temperature.unit: self.thermometer,
         }
-        self.modbus = ModbusLineEndpoint(servers, str(self.workdir / "modbus"))
+        self.modbus = ModbusLineEndpoint(servers, self.device("modbus", 0.002))
         self.scale: SimulatedScale | None = None
         self._scale_endpoint: ScaleEndpoint | None = None
         if water.scale is not None:
             self.scale = SimulatedScale(water.scale, self.world, self.clock)
-            self._scale_endpoint = ScaleEndpoint(self.scale, str(self.workdir / "scale"))
+            self._scale_endpoint = ScaleEndpoint(self.scale, self.device("scale", 0.002))
 
     # -- life cycle -----------------------------------------------------------------------------
     async def _start_own(self) -> None:
