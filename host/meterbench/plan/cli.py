@@ -89,6 +89,7 @@ def _scheduled(expansion: PlanExpansion, console: Console) -> None:
     overlapped = Decimal(str(plan_seconds(expansion)))
     if overlapped < sequential:
         console.print(
-            f"scheduled measuring time (clock alongside the load points): {_hms(overlapped)}"
+            f"scheduled measuring time (clock alongside the load points, register energy "
+            f"accumulated over them where the plan asks): {_hms(overlapped)}"
             f" (in plan order: {_hms(sequential)})"
         )

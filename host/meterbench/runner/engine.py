@@ -545,6 +545,11 @@ class Runner:
                 title = f"{step.title} ({timing.line(index)})"
                 if entry.companion:
                     title = f"{step.title}, alongside the next steps ({timing.line(index)})"
+                elif entry.part:
+                    when = "before" if entry.part == "open" else "after"
+                    title = (
+                        f"{step.title}: registers {when} the error points ({timing.line(index)})"
+                    )
                 else:
                     self._current = f"step {step.key}"
                     self._step_wall_s = ctx.clock.wall_seconds(estimate_s(step))
@@ -555,6 +560,7 @@ class Runner:
                 if not todo:
                     continue
                 pending = step.only(todo)
+                pending.part = entry.part
                 if entry.companion:
                     pending.alongside = True
                     task = asyncio.get_running_loop().create_task(
