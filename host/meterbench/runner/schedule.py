@@ -214,7 +214,7 @@ def remaining_seconds(
             shares.append(0.0)  # register reads only
             continue
         if entry.part == "close":
-            shares.append(_topup_s(entries, index))
+            shares.append(_topup_s(entries, index, estimate))
             continue
         own = estimate(entry.step)
         if not entry.companion:
@@ -229,21 +229,21 @@ def remaining_seconds(
     return shares
 
 
-def point_energy_kwh(model: object) -> float:
-    """The energy a load point delivers over its planned measuring time (0 when the plan
-    gives no time or power for it)."""
+def point_power_w(model: object) -> float:
+    """The active power a load point applies (a std-dev point wraps its load point); 0 for a
+    model without one."""
     power = getattr(model, "power_w", None)
     if power is None:
         power = getattr(getattr(model, "point", None), "power_w", None)
-    time = getattr(model, "time", None)
-    if power is None or time is None:
-        return 0.0
-    return float(power) * float(time.max_s) / 3.6e6
+    return 0.0 if power is None else float(power)
 
 
-def _topup_s(entries: Sequence[Entry], close: int) -> float:
+def _topup_s(
+    entries: Sequence[Entry], close: int, estimate: Callable[[PlannedStep], float]
+) -> float:
     """Seconds at the register load for the energy the block of an accumulating register
-    step does not deliver (the longest over its meter types)."""
+    step does not deliver when each block step lasts its estimate (the longest over the
+    step's meter types)."""
     step = entries[close].step
     opened = max(
         i for i in range(close) if entries[i].part == "open" and entries[i].step.key == step.key
@@ -251,7 +251,11 @@ def _topup_s(entries: Sequence[Entry], close: int) -> float:
     block = [e.step for e in entries[opened + 1 : close] if e.plain]
     longest = 0.0
     for type_id, model in step.by_type.items():
-        delivered = sum(point_energy_kwh(s.by_type[type_id]) for s in block if type_id in s.by_type)
+        delivered = sum(
+            point_power_w(s.by_type[type_id]) * estimate(s) / 3.6e6
+            for s in block
+            if type_id in s.by_type
+        )
         missing = max(0.0, float(model.energy_kwh) - delivered)
         longest = max(longest, missing * 3.6e6 / max(float(model.power_w), 1e-9))
     return longest
@@ -287,7 +291,7 @@ def plan_seconds(expansion: PlanExpansion, overlap: bool = True) -> float:
 
 __all__ = [
     "Entry",
-    "point_energy_kwh",
+    "point_power_w",
     "build_schedule",
     "expansion_steps",
     "plan_seconds",
