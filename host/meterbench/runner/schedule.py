@@ -281,6 +281,20 @@ def expansion_steps(expansion: PlanExpansion) -> list[PlannedStep]:
     return out
 
 
+def plan_overlaps(expansion: PlanExpansion) -> list[str]:
+    """What the schedule of one meter type's plan overlaps, in words."""
+    steps = expansion_steps(expansion)
+    type_id = next(iter(steps[0].by_type)) if steps else ""
+    entries = build_schedule(steps, lambda _: type_id, estimate_s)
+    said: list[str] = []
+    for entry in entries:
+        if entry.companion:
+            said.append(f"{entry.step.item} alongside the load points")
+        elif entry.part == "open":
+            said.append(f"{entry.step.key} energy from the error points")
+    return list(dict.fromkeys(said))
+
+
 def plan_seconds(expansion: PlanExpansion, overlap: bool = True) -> float:
     """Measuring time of one meter type's plan (no settling): in plan order, or scheduled."""
     steps = expansion_steps(expansion)
@@ -294,6 +308,7 @@ __all__ = [
     "point_power_w",
     "build_schedule",
     "expansion_steps",
+    "plan_overlaps",
     "plan_seconds",
     "remaining_seconds",
     "schedule_seconds",
