@@ -260,16 +260,19 @@ def test_plan_show_estimates_the_run_without_the_separate_register_run() -> None
     from meterbench.cli import app
     from meterbench.plan.bench import BenchContext
     from meterbench.plan.expand import expand_files
+    from meterbench.plan.model import BasicErrorStep, RegisterStep
     from meterbench.runner.schedule import plan_seconds
 
     meter_type = BENCHES.parents[2] / "bench_configs" / "meter_types" / "1p-class1-5-60a.toml"
     accumulate = expand_files(BENCHES / "plan-cheats-accumulate.toml", meter_type, BenchContext())
     plain = expand_files(BENCHES / "plan-cheats.toml", meter_type, BenchContext())
-    register = next(s for s in accumulate.steps if getattr(s, "id", "") == "register")
+    register = next(
+        s for s in accumulate.steps if isinstance(s, RegisterStep) and s.id == "register"
+    )
     assert register.accumulate_over == ["basic_error", "std_dev"]
     assert plan_seconds(plain, False) == plan_seconds(accumulate, False)  # same plan in order
     saved = plan_seconds(accumulate, False) - plan_seconds(accumulate)
-    points = [p for s in accumulate.steps if s.type == "basic_error" for p in s.points]
+    points = [p for s in accumulate.steps if isinstance(s, BasicErrorStep) for p in s.points]
     delivered_kwh = sum(float(p.power_w) * float(p.time.max_s) for p in points) / 3.6e6
     assert saved == pytest.approx(delivered_kwh * 3.6e6 / float(register.power_w), rel=1e-4)
     assert plan_seconds(plain) == plan_seconds(plain, False)  # nothing asked, nothing saved
