@@ -147,7 +147,7 @@ def test_a_register_off_over_the_points_is_caught(tmp_path: Path) -> None:
             float(details["accumulated"][k]) for k in ("error_points_kwh", "topup_kwh")
         )
         assert 0.05 < points < 10.0 and points + topup >= 10.0
-        assert topup < 9.0  # only the missing energy
+        assert topup <= 10.0 - points + 0.01  # only the missing energy
         assert details["meter_pulses"] > 0  # counted over the top-up
     assert "ahead of its pulses" in fast.reason
 
