@@ -282,3 +282,30 @@ def test_plan_show_estimates_the_run_without_the_separate_register_run() -> None
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("scheduled measuring"))
     assert "register energy from the error points" in line and "(in plan order:" in line
+
+
+def test_a_source_without_the_accumulator_gives_the_register_test_its_own_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reference standard that refuses REF:ACC cannot say what the error points delivered:
+    the register test runs on its own, and the record says why."""
+    from meterbench.devices.source import ScpiSource, SourceError
+
+    async def refused(self: ScpiSource) -> None:
+        raise SourceError('source refused REF:ACC:STAR: -113,"Undefined header"')
+
+    monkeypatch.setattr(ScpiSource, "start_accumulation", refused)
+    plan = _plan(tmp_path, "plan-cheats-accumulate.toml", LOW).read_text(encoding="utf-8")
+    plan = plan.replace('[[items]]\ntype = "register_span"\n', "")
+    (tmp_path / "plan.toml").write_text(plan, encoding="utf-8")
+    db = tmp_path / "results.db"
+    options = RunOptions(BENCHES / BENCH, tmp_path / "plan.toml", BENCHES / METERS, db=db)
+    record = ResultsStore.open(db).load_run(virtual_loop.run(run_batch(options)))
+    assert record.status == RunStatus.COMPLETED
+    (note,) = [e for e in record.events if "cannot accumulate" in e.message]
+    assert note.kind == "register_accumulation" and "runs on its own" in note.message
+    for position in range(1, 7):
+        register = _conclusion(record, position, "register")
+        assert "accumulated" not in register.details and register.details["meter_pulses"] > 0
+    for position in HONEST:
+        assert _conclusion(record, position, "register").outcome == Outcome.PASS
