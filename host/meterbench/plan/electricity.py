@@ -294,13 +294,14 @@ def register(ctx: Expansion, item: RegisterItem, index: int) -> RegisterStep:
     problems = _current_problems(ctx, current)
     accumulate_over: list[str] = []
     notes = [energy_note]
-    if item.accumulate and section.accumulate_over is None:
+    allowed = section.accumulate_over
+    if item.accumulate and allowed is None:
         ctx.warnings.append(
             f"{item.item_id}: profile {profile.id} does not let the register test take its "
             "energy from the error points; it runs on its own"
         )
-    elif item.accumulate:
-        accumulate_over = list(basis.tagged(section.accumulate_over))
+    elif item.accumulate and allowed is not None:
+        accumulate_over = list(basis.tagged(allowed))
         notes.append(
             f"energy of the forward {', '.join(accumulate_over)} points counts; "
             "the rest is topped up at this load"
