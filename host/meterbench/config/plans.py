@@ -215,6 +215,12 @@ class RegisterItem(_Item):
     energy_kwh: PositiveDecimal | None = Field(
         default=None, description="Test energy; None derives it from the register resolution"
     )
+    accumulate: bool = Field(
+        default=False,
+        description="take the energy of the forward error points the regulation profile allows "
+        "(register.accumulate_over) and top up only what they do not deliver, instead of one "
+        "separate run",
+    )
 
 
 class RegisterSpanItem(_Item):

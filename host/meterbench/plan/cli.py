@@ -83,12 +83,13 @@ def show(
 
 def _scheduled(expansion: PlanExpansion, console: Console) -> None:
     """The run time the schedule gives (items overlapped where the plan data allows)."""
-    from meterbench.runner.schedule import plan_seconds
+    from meterbench.runner.schedule import plan_overlaps, plan_seconds
 
     sequential = Decimal(str(plan_seconds(expansion, False)))
     overlapped = Decimal(str(plan_seconds(expansion)))
     if overlapped < sequential:
         console.print(
-            f"scheduled measuring time (clock alongside the load points): {_hms(overlapped)}"
-            f" (in plan order: {_hms(sequential)})"
+            f"scheduled measuring time ({'; '.join(plan_overlaps(expansion))}): "
+            f"{_hms(overlapped)} (in plan order: {_hms(sequential)})",
+            soft_wrap=True,
         )

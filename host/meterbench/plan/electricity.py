@@ -292,6 +292,20 @@ def register(ctx: Expansion, item: RegisterItem, index: int) -> RegisterStep:
         )
     tolerance_digits = basis.tagged(section.ahead_tolerance_digits)
     problems = _current_problems(ctx, current)
+    accumulate_over: list[str] = []
+    notes = [energy_note]
+    allowed = section.accumulate_over
+    if item.accumulate and allowed is None:
+        ctx.warnings.append(
+            f"{item.item_id}: profile {profile.id} does not let the register test take its "
+            "energy from the error points; it runs on its own"
+        )
+    elif item.accumulate and allowed is not None:
+        accumulate_over = list(basis.tagged(allowed))
+        notes.append(
+            f"energy of the forward {', '.join(accumulate_over)} points counts; "
+            "the rest is topped up at this load"
+        )
     return RegisterStep(
         id=item.item_id,
         title=item.title or "register (meter constant) test",
@@ -310,6 +324,7 @@ def register(ctx: Expansion, item: RegisterItem, index: int) -> RegisterStep:
         tariff_tolerance_digits_per_extra_tariff=basis.tagged(
             section.tariff_digits_per_extra_tariff
         ),
+        accumulate_over=accumulate_over,
         feasible=not problems,
         problems=problems,
         time=duration(seconds),
@@ -324,7 +339,7 @@ def register(ctx: Expansion, item: RegisterItem, index: int) -> RegisterStep:
                 "P": text(power, 3),
             },
             basis=basis.cites(),
-            notes=[energy_note],
+            notes=notes,
         ),
         unconfirmed=ctx.finish(basis),
     )

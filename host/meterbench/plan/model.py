@@ -151,6 +151,9 @@ class RegisterStep(_Step):
     ahead_tolerance_kwh: Decimal
     tariffs: int
     tariff_tolerance_digits_per_extra_tariff: int
+    # items whose forward load points deliver this test's energy (empty: its own run only);
+    # what they do not deliver is topped up at this step's load
+    accumulate_over: list[str] = []
     feasible: bool = True
     problems: list[str] = []
 

@@ -287,6 +287,11 @@ class RegisterSection(_Strict):
     reading_k: Tagged[PositiveDecimal]
     ahead_tolerance_digits: Tagged[NonNegativeInt]
     tariff_digits_per_extra_tariff: Tagged[NonNegativeInt]
+    # Items whose load points the register test may take its energy from (a plan asks with
+    # ``accumulate = true``): registers read before the first and after the last of them,
+    # against the reference accumulator's energy over the span. None: the regulation wants
+    # the register run on its own.
+    accumulate_over: Tagged[list[str]] | None = None
 
 
 class RegisterSpanSection(_Strict):

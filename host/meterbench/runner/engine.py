@@ -543,9 +543,14 @@ class Runner:
                 out = [p for p in todo if p in control.state.taken_out]
                 todo = [p for p in todo if p not in control.state.taken_out]
                 title = f"{step.title} ({timing.line(index)})"
+                if entry.part:
+                    when = "before" if entry.part == "open" else "after"
+                    title = (
+                        f"{step.title}: registers {when} the error points ({timing.line(index)})"
+                    )
                 if entry.companion:
                     title = f"{step.title}, alongside the next steps ({timing.line(index)})"
-                else:
+                else:  # a part of a split step is watched like the step (its own run at most)
                     self._current = f"step {step.key}"
                     self._step_wall_s = ctx.clock.wall_seconds(estimate_s(step))
                 self.observer.step(title, index + 1, len(entries))
@@ -555,6 +560,7 @@ class Runner:
                 if not todo:
                     continue
                 pending = step.only(todo)
+                pending.part = entry.part
                 if entry.companion:
                     pending.alongside = True
                     task = asyncio.get_running_loop().create_task(

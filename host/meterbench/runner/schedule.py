@@ -9,6 +9,12 @@ whose meter type allows it; the other positions keep the step at its place in pl
 The engine starts a companion with its block and waits for it before the first step outside
 the block, so no step ever meets a source state or an input it did not ask for.
 
+A register step whose model lists ``accumulate_over`` items is split around the longest block
+of consecutive forward (P+) steps of those items: its ``open`` part reads the registers before
+the block, its ``close`` part after it, and the reference accumulator's energy over the block
+counts towards the register test, so only what the block does not deliver is run at the
+register load. Reverse points end a block: their energy belongs to another register.
+
 Pure: the same steps give the same schedule, so a resumed run keeps the fresh run's order.
 """
 
@@ -29,10 +35,18 @@ class Entry:
 
     step: PlannedStep
     alongside: frozenset[str] = frozenset()
+    # "open" / "close": the part of a register step that reads the registers before / after
+    # the block whose energy it accumulates (None: the whole step)
+    part: str | None = None
 
     @property
     def companion(self) -> bool:
         return bool(self.alongside)
+
+    @property
+    def plain(self) -> bool:
+        """A whole step in plan order: neither a companion nor one part of a split step."""
+        return not self.companion and self.part is None
 
 
 def _alongside(step: PlannedStep) -> dict[str, frozenset[str]]:
@@ -51,6 +65,8 @@ def build_schedule(
     entries = [Entry(step) for step in steps]
     if not overlap:
         return entries
+    for step in steps:
+        _accumulate(entries, step, type_of, estimate)
     for step in steps:
         by_type = _alongside(step)
         items = frozenset().union(*by_type.values()) if by_type else frozenset()
@@ -79,18 +95,97 @@ def build_schedule(
     return entries
 
 
+def _accumulate_over(step: PlannedStep) -> dict[str, frozenset[str]]:
+    """Per meter type of the step: the items whose forward points deliver its energy."""
+    return {
+        t: frozenset(getattr(m, "accumulate_over", None) or ()) for t, m in step.by_type.items()
+    }
+
+
+def _direction(model: object) -> str | None:
+    """The energy direction of a load point's model (a std-dev point wraps its load point)."""
+    direction = getattr(model, "direction", None)
+    if direction is None:
+        direction = getattr(getattr(model, "point", None), "direction", None)
+    return direction
+
+
+def _forward(step: PlannedStep) -> bool:
+    return all(_direction(m) == "P+" for m in step.by_type.values())
+
+
+def _wrapped(entries: Sequence[Entry]) -> set[int]:
+    """Ids of the steps inside the span of a split register step (between its parts)."""
+    inside: set[int] = set()
+    open_keys: set[str] = set()
+    for entry in entries:
+        if entry.part == "open":
+            open_keys.add(entry.step.key)
+        elif entry.part == "close":
+            open_keys.discard(entry.step.key)
+        elif open_keys:
+            inside.add(id(entry.step))
+    return inside
+
+
+def _accumulate(
+    entries: list[Entry],
+    step: PlannedStep,
+    type_of: Callable[[int], str],
+    estimate: Callable[[PlannedStep], float],
+) -> None:
+    """Split a register step that may accumulate into its open and close parts around the
+    longest block of forward steps of its items, for the positions whose meter type allows
+    every item of the block; the other positions keep the whole step at its place."""
+    by_type = _accumulate_over(step)
+    items = frozenset().union(*by_type.values()) if by_type else frozenset()
+    if not items:
+        return
+    # a block one register step accumulates over is not another's: the top-up of the one
+    # closing first would flow inside the other's span, at a load that is not its own
+    wrapped = _wrapped(entries)
+    block = _longest_block(entries, items, estimate, lambda s: _forward(s) and id(s) not in wrapped)
+    if block is None:
+        return
+    along = [
+        p
+        for p in step.positions
+        if all(entries[i].step.item in by_type.get(type_of(p), ()) for i in block)
+    ]
+    if not along:
+        return
+    here = next(i for i, e in enumerate(entries) if e.plain and e.step is step)
+    rest = [p for p in step.positions if p not in along]
+    part = step.only(along)
+    close_at = block[-1] + 1
+    open_at = block[0]
+    if rest:
+        entries[here] = Entry(step.only(rest))
+    else:
+        del entries[here]
+        if here < open_at:
+            open_at, close_at = open_at - 1, close_at - 1
+    entries.insert(close_at, Entry(part, part="close"))
+    entries.insert(open_at, Entry(part, part="open"))
+
+
 def _longest_block(
-    entries: list[Entry], items: frozenset[str], estimate: Callable[[PlannedStep], float]
+    entries: list[Entry],
+    items: frozenset[str],
+    estimate: Callable[[PlannedStep], float],
+    fits: Callable[[PlannedStep], bool] = lambda _: True,
 ) -> range | None:
-    """The run of consecutive plain steps of ``items`` that lasts longest (first if tied)."""
+    """The run of consecutive whole steps of ``items`` (each one ``fits``) that lasts longest
+    (first if tied)."""
     best: range | None = None
     best_s = -1.0
     start: int | None = None
     for index in range(len(entries) + 1):
         inside = (
             index < len(entries)
-            and not entries[index].companion
+            and entries[index].plain
             and entries[index].step.item in items
+            and fits(entries[index].step)
         )
         if inside and start is None:
             start = index
@@ -115,6 +210,12 @@ def remaining_seconds(
     it adds beyond the steps it runs alongside (the run waits for it at the block's end)."""
     shares: list[float] = []
     for index, entry in enumerate(entries):
+        if entry.part == "open":
+            shares.append(0.0)  # register reads only
+            continue
+        if entry.part == "close":
+            shares.append(_topup_s(entries, index, estimate))
+            continue
         own = estimate(entry.step)
         if not entry.companion:
             shares.append(own)
@@ -126,6 +227,38 @@ def remaining_seconds(
             block += estimate(other.step)
         shares.append(max(0.0, own - block))
     return shares
+
+
+def point_power_w(model: object) -> float:
+    """The active power a load point applies (a std-dev point wraps its load point); 0 for a
+    model without one."""
+    power = getattr(model, "power_w", None)
+    if power is None:
+        power = getattr(getattr(model, "point", None), "power_w", None)
+    return 0.0 if power is None else float(power)
+
+
+def _topup_s(
+    entries: Sequence[Entry], close: int, estimate: Callable[[PlannedStep], float]
+) -> float:
+    """Seconds at the register load for the energy the block of an accumulating register
+    step does not deliver when each block step lasts its estimate (the longest over the
+    step's meter types)."""
+    step = entries[close].step
+    opened = max(
+        i for i in range(close) if entries[i].part == "open" and entries[i].step.key == step.key
+    )
+    block = [e.step for e in entries[opened + 1 : close] if e.plain]
+    longest = 0.0
+    for type_id, model in step.by_type.items():
+        delivered = sum(
+            point_power_w(s.by_type[type_id]) * estimate(s) / 3.6e6
+            for s in block
+            if type_id in s.by_type
+        )
+        missing = max(0.0, float(model.energy_kwh) - delivered)
+        longest = max(longest, missing * 3.6e6 / max(float(model.power_w), 1e-9))
+    return longest
 
 
 def expansion_steps(expansion: PlanExpansion) -> list[PlannedStep]:
@@ -148,6 +281,20 @@ def expansion_steps(expansion: PlanExpansion) -> list[PlannedStep]:
     return out
 
 
+def plan_overlaps(expansion: PlanExpansion) -> list[str]:
+    """What the schedule of one meter type's plan overlaps, in words."""
+    steps = expansion_steps(expansion)
+    type_id = next(iter(steps[0].by_type)) if steps else ""
+    entries = build_schedule(steps, lambda _: type_id, estimate_s)
+    said: list[str] = []
+    for entry in entries:
+        if entry.companion:
+            said.append(f"{entry.step.item} alongside the load points")
+        elif entry.part == "open":
+            said.append(f"{entry.step.key} energy from the error points")
+    return list(dict.fromkeys(said))
+
+
 def plan_seconds(expansion: PlanExpansion, overlap: bool = True) -> float:
     """Measuring time of one meter type's plan (no settling): in plan order, or scheduled."""
     steps = expansion_steps(expansion)
@@ -158,8 +305,10 @@ def plan_seconds(expansion: PlanExpansion, overlap: bool = True) -> float:
 
 __all__ = [
     "Entry",
+    "point_power_w",
     "build_schedule",
     "expansion_steps",
+    "plan_overlaps",
     "plan_seconds",
     "remaining_seconds",
     "schedule_seconds",

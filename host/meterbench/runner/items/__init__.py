@@ -33,6 +33,9 @@ class PlannedStep:
     # run alongside other steps (a companion, see runner.schedule): it must leave the source
     # and the inputs those steps use as they are
     alongside: bool = False
+    # "open" / "close": one part of a step split around the steps whose energy it
+    # accumulates (see runner.schedule); None: the whole step
+    part: str | None = None
 
     def for_position(self, ctx: RunContext, position: int) -> Any:
         return self.by_type[ctx.meters[position].type_id]
@@ -48,6 +51,8 @@ class PlannedStep:
             self.by_type,
             list(positions),
             self.batch_statistics,
+            self.alongside,
+            self.part,
         )
 
 

@@ -10,6 +10,10 @@ from typing import Any
 
 from meterbench.electrical import Setpoint
 from meterbench.kinds.electricity.items.common import DEC, WINDOW_LIMIT_MS, dec, groups, wiring_of
+from meterbench.kinds.electricity.items.register_accumulate import (
+    close_accumulation,
+    open_accumulation,
+)
 from meterbench.kinds.electricity.source import apply, set_without_waiting
 from meterbench.kinds.electricity.source import source as source_of
 from meterbench.plan.model import RegisterStep
@@ -49,9 +53,14 @@ async def register(ctx: RunContext, step: PlannedStep) -> None:
     standard integrates the energy and each controller counts every meter pulse, then the
     registers read again. Both counts span the whole run, so link and source latencies cancel."""
     meters = [p for p in step.positions if p in ctx.session.meters]
+    if step.part == "open":  # registers read before the error points it accumulates over
+        await open_accumulation(ctx, step, meters)
+        return
     for p in step.positions:
         if p not in ctx.session.meters:
             no_result(ctx, p, step.key, Outcome.NO_RESULT, "the register cannot be read: no bus")
+    if step.part == "close":  # what could not be accumulated gets the test's own run
+        meters = await close_accumulation(ctx, step, meters)
 
     def setpoint_key(plan: RegisterStep, position: int) -> tuple[Any, ...]:
         return (wiring_of(ctx, position), float(plan.voltage_v), float(plan.current_a), plan.pf)
@@ -189,19 +198,28 @@ def register_result(
     position: int,
     before: Decimal,
     after: Decimal,
-    pulses: int,
+    pulses: int | None,
     reference_kwh: Decimal,
     tariff_advances: list[Decimal] | None = None,
+    *,
+    pulse_advance: Decimal | None = None,
+    index: int = 0,
+    accumulated: dict[str, str] | None = None,
 ) -> None:
     """Register advance against the reference energy (the error), against the meter's own
     pulses (a register that runs ahead of its test output is tampered or broken) and, for a
-    time-of-use meter, against the sum of its tariff registers' advances."""
+    time-of-use meter, against the sum of its tariff registers' advances. ``pulse_advance``:
+    the register's advance over the part of the span the pulses were counted in (all of it
+    when None); ``pulses`` None: no part was counted, so no check against them."""
     plan: RegisterStep = step.for_position(ctx, position)
     constant = ctx.meter_type(position).constant_imp_per_kwh  # type: ignore[union-attr]
     advance = after - before
     error = register_error(advance, reference_kwh)
-    vs_pulses = register_vs_pulses_error(advance, pulses, constant)
-    ahead = register_ahead_of_pulses(advance, pulses, constant, plan.ahead_tolerance_kwh, 1)
+    counted = advance if pulse_advance is None else pulse_advance
+    vs_pulses = None if pulses is None else register_vs_pulses_error(counted, pulses, constant)
+    ahead = pulses is not None and register_ahead_of_pulses(
+        counted, pulses, constant, plan.ahead_tolerance_kwh, 1
+    )
     tariffs = tariff_advances or []
     combined = not tariffs or tariff_combination_ok(
         advance,
@@ -213,13 +231,14 @@ def register_result(
         ctx.reading(
             position,
             step.key,
-            0,
+            index,
             {
                 "register_before_kwh": str(before),
                 "register_after_kwh": str(after),
                 "meter_pulses": pulses,
                 "reference_energy_kwh": str(reference_kwh),
                 "tariff_advances_kwh": [str(a) for a in tariffs],
+                **({"accumulated": accumulated} if accumulated else {}),
             },
             round_to_interval(error, DEC("0.0001")),
             "%",
@@ -231,8 +250,8 @@ def register_result(
     reason = None
     if ahead:
         reason = (
-            f"register advanced {advance} kWh while the test output gave {pulses} "
-            f"pulses = {to_decimal(Fraction(pulses) / Fraction(dec(constant)))} kWh: "
+            f"register advanced {counted} kWh while the test output gave {pulses} "
+            f"pulses = {to_decimal(Fraction(pulses or 0) / Fraction(dec(constant)))} kWh: "
             "the register runs ahead of its pulses"
         )
     elif not within:
@@ -258,10 +277,13 @@ def register_result(
                 "register_advance_kwh": str(advance),
                 "reference_energy_kwh": str(reference_kwh),
                 "meter_pulses": pulses,
-                "vs_pulses_pct": str(round_to_interval(vs_pulses, DEC("0.01"))),
+                "vs_pulses_pct": None
+                if vs_pulses is None
+                else str(round_to_interval(vs_pulses, DEC("0.01"))),
                 "ahead_of_pulses": ahead,
                 "tariff_advances_kwh": [str(a) for a in tariffs],
                 "tariffs_combine": combined,
+                **({"accumulated": accumulated} if accumulated else {}),
             },
         ),
         say=f"register: {'pass' if passed else 'fail'}",
