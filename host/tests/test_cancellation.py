@@ -287,3 +287,40 @@ def test_closing_a_result_router_ends_a_task_that_swallowed_a_cancel(
         return closer.done() and router._task.done()
 
     assert asyncio.run(main())
+
+
+class _StableSource:
+    """A source that is always stable and counts how often it was asked."""
+
+    def __init__(self) -> None:
+        self.polls = 0
+
+    async def is_stable(self) -> bool:
+        self.polls += 1
+        return True
+
+
+def test_a_watcher_started_again_makes_readers_wait_for_its_own_polls() -> None:
+    """One load point's watcher ends (and sets its event for whoever waited); the next point
+    starts a new one. A reader of the new point must wait for the new watcher's polls, not
+    find the old event set and loop without ever letting the watcher run."""
+
+    async def scenario() -> tuple[bool, int]:
+        clock = ManualClock()
+        source = _StableSource()
+        watch = SourceWatch(source, clock, poll_s=0.0)
+        await watch.join()
+        await watch.unstable_between(0.0, 0.0)
+        await watch.leave()
+        clock.advance(10.0)
+        await watch.join()
+        # (with the old event still set, the wait below would never yield to the watcher)
+        assert not watch._polled.is_set()
+        polls_before = source.polls
+        unstable = await watch.unstable_between(5.0, 10.0)
+        await watch.leave()
+        return not unstable, source.polls - polls_before
+
+    ok, new_polls = asyncio.run(scenario())
+    assert ok
+    assert new_polls >= 1

@@ -42,6 +42,9 @@ class SourceWatch:
     async def join(self) -> SourceWatch:
         self._users += 1
         if self._task is None:
+            # The last watcher set its event on leaving; a reader waiting on that one would
+            # find it set at once, every time, and never let the new watcher poll.
+            self._polled = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._run())
         return self
 
