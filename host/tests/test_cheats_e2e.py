@@ -5,7 +5,6 @@ does not, and the whole-run register check judges each direction on its own ener
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -17,6 +16,7 @@ import pytest
 
 from meterbench.results import Outcome, ResultsStore, RunStatus
 from meterbench.runner.engine import RunOptions, run_batch
+from meterbench.sim import virtual_loop
 
 BENCHES = Path(__file__).resolve().parent / "benches"
 HONEST = (1, 6)
@@ -28,7 +28,7 @@ def _run(tmp: Path, bench: str, plan: str, meters: str, time_scale: float | None
     options = RunOptions(
         BENCHES / bench, BENCHES / plan, BENCHES / meters, db=db, time_scale=time_scale
     )
-    run_id = asyncio.run(asyncio.wait_for(run_batch(options), 900))
+    run_id = virtual_loop.run(run_batch(options))
     return ResultsStore.open(db).load_run(run_id)
 
 
@@ -113,10 +113,6 @@ def reverse(tmp_path_factory: pytest.TempPathFactory) -> Any:
         "runner-1p-3-bidirectional.toml",
         "plan-reverse-registers.toml",
         "meters-3-bidirectional.csv",
-        # The reverse energy over the four points comes from the time the points take in
-        # scaled wall time (about 0.1 kWh without the host's own delays): a high scale gives
-        # the reverse registers over a hundred digits however quickly the host answers.
-        time_scale=5000,
     )
 
 

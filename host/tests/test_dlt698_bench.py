@@ -5,7 +5,6 @@ the meter something (communication, register, time setting) asks it in DL/T 698.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 
 from meterbench.results import Outcome, ResultsStore, RunStatus
 from meterbench.runner.engine import RunOptions, run_batch
+from meterbench.sim import virtual_loop
 
 BENCHES = Path(__file__).resolve().parent / "benches"
 BENCH = BENCHES / "runner-1p-4-dlt698.toml"
@@ -23,7 +23,7 @@ METERS = BENCHES / "meters-4-dlt698.csv"
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Any:
     db = tmp_path_factory.mktemp("runner698") / "results.db"
-    run_id = asyncio.run(asyncio.wait_for(run_batch(RunOptions(BENCH, PLAN, METERS, db=db)), 600))
+    run_id = virtual_loop.run(run_batch(RunOptions(BENCH, PLAN, METERS, db=db)))
     return ResultsStore.open(db).load_run(run_id)
 
 

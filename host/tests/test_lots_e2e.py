@@ -4,12 +4,12 @@ rejected for its reverse error does not move the lot's figures."""
 
 from __future__ import annotations
 
-import asyncio
 from fractions import Fraction
 from pathlib import Path
 
 from meterbench.results import LimitKind, Outcome, ResultsStore
 from meterbench.runner.engine import RunOptions, run_batch
+from meterbench.sim import virtual_loop
 
 BENCHES = Path(__file__).resolve().parent / "benches"
 BENCH = BENCHES / "runner-1p-3-bidirectional.toml"
@@ -29,7 +29,7 @@ def test_lot_statistics_equal_a_direct_computation_over_accepted_meters(tmp_path
     runs = []
     for prefix in ("A", "B"):
         meters = _meters(tmp_path / f"meters-{prefix}.csv", prefix)
-        runs.append(asyncio.run(run_batch(RunOptions(BENCH, PLAN, meters, db=db))))
+        runs.append(virtual_loop.run(run_batch(RunOptions(BENCH, PLAN, meters, db=db))))
     with ResultsStore.open(db) as store:
         records = [store.load_run(r) for r in runs]
     assert all(p.lot == "LOT-9" for r in records for p in r.positions)

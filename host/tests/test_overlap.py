@@ -8,7 +8,6 @@ run on a seeded simulated bench must reach exactly the conclusions of the sequen
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from meterbench.runner.engine import Runner, RunOptions, planned_steps, prepare
 from meterbench.runner.items import PlannedStep
 from meterbench.runner.schedule import build_schedule, remaining_seconds, schedule_seconds
 from meterbench.runner.timing import estimate_s
+from meterbench.sim import virtual_loop
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench_configs" / "sim-1p-24.toml"
@@ -59,7 +59,7 @@ def _files(tmp_path: Path, overlap: bool) -> RunOptions:
 
 def _run(options: RunOptions) -> tuple[dict[tuple[int, str, str], str], list[str]]:
     with ResultsStore.open(options.db) as store:
-        run_id = asyncio.run(Runner(store).start(options))
+        run_id = virtual_loop.run(Runner(store).start(options))
         verdicts = {
             (c.position, c.step_key, c.limit_kind.value): c.outcome.value
             for c in store.conclusions(run_id)

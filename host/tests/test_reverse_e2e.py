@@ -4,7 +4,6 @@ points."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from meterbench.results import Outcome, ResultsStore, RunStatus
 from meterbench.runner.engine import RunOptions, run_batch
+from meterbench.sim import virtual_loop
 
 BENCHES = Path(__file__).resolve().parent / "benches"
 BENCH = BENCHES / "runner-1p-3-bidirectional.toml"
@@ -25,7 +25,7 @@ REVERSE = ("basic_error/P-/all/Ib/1.0", "basic_error/P-/all/Imax/0.5L")
 @pytest.fixture(scope="module")
 def record(tmp_path_factory: pytest.TempPathFactory) -> Any:
     db = tmp_path_factory.mktemp("reverse") / "results.db"
-    run_id = asyncio.run(asyncio.wait_for(run_batch(RunOptions(BENCH, PLAN, METERS, db=db)), 600))
+    run_id = virtual_loop.run(run_batch(RunOptions(BENCH, PLAN, METERS, db=db)))
     store = ResultsStore.open(db)
     return store.load_run(run_id)
 

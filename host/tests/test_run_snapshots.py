@@ -3,12 +3,12 @@ controller that names the runtime truthfully (a simulated controller runs on CPy
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from meterbench.config.lab import lab_snapshot, load_lab
 from meterbench.results import ResultsStore
 from meterbench.runner.engine import RunOptions, run_batch
+from meterbench.sim import virtual_loop
 
 BENCHES = Path(__file__).resolve().parent / "benches"
 BENCH = BENCHES / "runner-1p-3-bidirectional.toml"
@@ -24,7 +24,7 @@ def test_a_run_snapshots_the_lab_profile_and_names_the_simulated_runtime(tmp_pat
     meters = tmp_path / "meters.csv"
     meters.write_text((BENCHES / "meters-3-bidirectional.csv").read_text("utf-8"), "utf-8")
     db = tmp_path / "results.db"
-    run_id = asyncio.run(run_batch(RunOptions(bench, PLAN, meters, db=db)))
+    run_id = virtual_loop.run(run_batch(RunOptions(bench, PLAN, meters, db=db)))
     with ResultsStore.open(db) as store:
         snapshots = store.snapshots(run_id)
     assert snapshots["lab"] == lab_snapshot(load_lab(lab))
@@ -45,7 +45,7 @@ def test_a_run_closed_on_a_bench_whose_lab_signs_is_signed(tmp_path: Path, db_lo
     (tmp_path / "meter_types").symlink_to(BENCHES / "meter_types")
     meters = tmp_path / "meters.csv"
     meters.write_text((BENCHES / "meters-3-bidirectional.csv").read_text("utf-8"), "utf-8")
-    run_id = asyncio.run(run_batch(RunOptions(bench, PLAN, meters, db=db_location)))
+    run_id = virtual_loop.run(run_batch(RunOptions(bench, PLAN, meters, db=db_location)))
     with ResultsStore.open(db_location, read_only=True) as store:
         result = store.verify_run(run_id, public_key=lab_public_key(lab))
         assert "signing" not in store.snapshots(run_id)["lab"]
@@ -70,6 +70,6 @@ def test_a_bench_whose_lab_key_is_missing_starts_nothing(tmp_path: Path) -> None
     meters.write_text((BENCHES / "meters-3-bidirectional.csv").read_text("utf-8"), "utf-8")
     db = tmp_path / "results.db"
     with pytest.raises(ConfigError, match="signing.key_file"):
-        asyncio.run(run_batch(RunOptions(bench, PLAN, meters, db=db)))
+        virtual_loop.run(run_batch(RunOptions(bench, PLAN, meters, db=db)))
     with ResultsStore.open(db, read_only=True) as store:
         assert store.list_runs() == []

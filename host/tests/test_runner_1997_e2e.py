@@ -4,7 +4,6 @@ identifiers, and each defective meter fails its own item and only that one."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from meterbench.results import Outcome, ResultsStore, RunStatus
 from meterbench.runner.engine import RunOptions, run_batch
+from meterbench.sim import virtual_loop
 
 HERE = Path(__file__).resolve().parent
 BENCHES = HERE / "benches"
@@ -35,7 +35,7 @@ ITEMS = {
 def finished(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     bench, meters = BENCH_FILES[request.param]
     db = tmp_path_factory.mktemp(f"run-{request.param}") / "results.db"
-    run_id = asyncio.run(asyncio.wait_for(run_batch(RunOptions(bench, PLAN, meters, db=db)), 900))
+    run_id = virtual_loop.run(run_batch(RunOptions(bench, PLAN, meters, db=db)))
     store = ResultsStore.open(db)
     return request.param, store.load_run(run_id)
 

@@ -4,7 +4,6 @@ its own item and only that one, and the batch statistics equal a direct computat
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from meterbench.regulations.readings import Limits, judge_point
 from meterbench.results import Outcome, ReadingStatus, ResultsStore, RunStatus
 from meterbench.runner.engine import RunOptions, run_batch
+from meterbench.sim import virtual_loop
 
 BENCHES = Path(__file__).resolve().parent / "benches"
 BENCH = BENCHES / "runner-1p-8.toml"
@@ -27,7 +27,7 @@ BASIC = ("basic_error/P+/all/Ib/1.0", "basic_error/P+/all/Imax/0.5L")
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> tuple[ResultsStore, Any]:
     db = tmp_path_factory.mktemp("runner") / "results.db"
-    run_id = asyncio.run(asyncio.wait_for(run_batch(RunOptions(BENCH, PLAN, METERS, db=db)), 600))
+    run_id = virtual_loop.run(run_batch(RunOptions(BENCH, PLAN, METERS, db=db)))
     store = ResultsStore.open(db)
     return store, store.load_run(run_id)
 

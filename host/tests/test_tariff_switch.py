@@ -5,7 +5,6 @@ tariff registers still add up to the total afterwards)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from meterbench.plan.expand import expand_files
 from meterbench.plan.model import TariffSwitchStep
 from meterbench.results import Outcome, ResultsStore, RunStatus
 from meterbench.runner.engine import RunOptions, run_batch
+from meterbench.sim import virtual_loop
 from meterbench.sim.meter_tariffs import TariffSplitter
 
 BENCHES = Path(__file__).resolve().parent / "benches"
@@ -60,7 +60,7 @@ def record(tmp_path_factory: pytest.TempPathFactory) -> Any:
         BENCHES / "meters-3-tou.csv",
         db=db,
     )
-    run_id = asyncio.run(asyncio.wait_for(run_batch(options), 600))
+    run_id = virtual_loop.run(run_batch(options))
     return ResultsStore.open(db).load_run(run_id)
 
 
