@@ -3,25 +3,34 @@ against today's paths, in one run.
 
 Takes a results database with a completed run (``meterbench demo`` leaves one: a 24-meter
 batch), builds every document of the run once, then writes them all (HTML and PDF) three
-times: the baseline (fpdf2's own line breaking, one worker, as before the line-breaking
-work), serial (one worker, in this process) and parallel (one worker per core). Prints wall
-and CPU seconds for each, the ratios against the baseline, whether all three gave the same
-files byte for byte, and the load average (the machine may be shared).
+times: the baseline (fpdf2's and fontTools' own paths: line breaking, table dry runs, font
+writing; one worker), serial (one worker, in this process) and parallel (one worker per
+core). Prints wall and CPU seconds for each, the ratios against the baseline, whether all
+three gave the same files byte for byte, and the load average (the machine may be shared).
+
+Then the whole job as ``meterbench report``/``demo`` does it, in a fresh process (imports,
+loading the run, building the documents, cutting the font, starting the workers, writing
+HTML, PDF, CSV and JSON): wall seconds, median of ``--repeat`` runs.
 
     meterbench demo --out /tmp/demo        # once, if there is no database yet
     python benchmarks/render_documents.py /tmp/demo/results.db [--run RUN_ID] [--workers N]
+        [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from meterbench.reports import linebreak, load_context
+from meterbench.reports import font_embed, linebreak, load_context, table_heights
 from meterbench.reports.parallel import default_workers
 from meterbench.reports.render import (
     certificate_documents,
@@ -37,10 +46,45 @@ def timed_write(
 ) -> tuple[float, float, list[Path]]:
     """Wall and CPU seconds (of this process: workers are not its children) and the paths."""
     linebreak.clear_cache()  # every pass starts cold
+    table_heights.clear_cache()
     wall, cpu = time.perf_counter(), time.process_time()
-    with linebreak.stock_line_breaking() if stock else nullcontext():
+    with stock_paths() if stock else nullcontext():
         paths = write_documents(docs, out, ["html", "pdf"], workers=workers)
     return time.perf_counter() - wall, time.process_time() - cpu, paths
+
+
+@contextmanager
+def stock_paths() -> Iterator[None]:
+    with (
+        linebreak.stock_line_breaking(),
+        table_heights.stock_table_heights(),
+        font_embed.stock_font_embedding(),
+    ):
+        yield
+
+
+END_TO_END = """
+import sys, time
+from pathlib import Path
+from meterbench.reports import render_run
+from meterbench.results import ResultsStore
+if __name__ == "__main__":
+    start = time.perf_counter()
+    with ResultsStore.open(sys.argv[1], create=False) as store:
+        render_run(store, sys.argv[2], Path(sys.argv[3]), lang="zh")
+    print(time.perf_counter() - start)
+"""
+
+
+def end_to_end(db: Path, run_id: str, out: Path) -> float:
+    """Wall seconds of `render_run` in a fresh process, imports included."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", END_TO_END, str(db), run_id, str(out)],
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - start
 
 
 def load() -> str:
@@ -53,6 +97,7 @@ def main() -> None:
     parser.add_argument("--run", help="run id (default: the latest run)")
     parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--lang", default="zh")
+    parser.add_argument("--repeat", type=int, default=3, help="end-to-end runs")
     args = parser.parse_args()
 
     with ResultsStore.open(args.db, create=False) as store:
@@ -72,14 +117,19 @@ def main() -> None:
         parallel, _, parallel_paths = timed_write(docs, Path(tmp) / "parallel", args.workers)
         files = [[p.read_bytes() for p in paths] for paths in (serial_paths, parallel_paths)]
         same = all(f == [p.read_bytes() for p in base_paths] for f in files)
+        whole = [end_to_end(args.db, run_id, Path(tmp) / f"e2e{n}") for n in range(args.repeat)]
     count = len(base_paths)
     print(f"load average after : {load()}")
-    print(f"baseline (fpdf2 line breaking, 1 worker): {base:6.2f} s wall {base_cpu:6.2f} s CPU")
+    print(f"baseline (stock fpdf2+fontTools, 1 worker): {base:6.2f} s wall {base_cpu:6.2f} s CPU")
     print(f"serial   (1 worker)                     : {serial:6.2f} s wall {serial_cpu:6.2f} s CPU")
     print(f"parallel ({args.workers} workers)                    : {parallel:6.2f} s wall")
     print(f"{count} files each; identical files in all three: {same}")
     print(f"ratio baseline/serial  : {base / serial:.2f}x wall, {base_cpu / serial_cpu:.2f}x CPU")
     print(f"ratio baseline/parallel: {base / parallel:.2f}x wall")
+    print(
+        f"whole job in a fresh process (zh html+pdf+csv+json, {args.workers} workers): "
+        f"median {statistics.median(whole):.2f} s wall of {', '.join(f'{w:.2f}' for w in whole)}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from meterbench.reports.document import Document
@@ -53,29 +54,45 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+@contextmanager
+def render_pool(jobs: int, workers: int | None = None) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes for ``jobs`` jobs, started at once: they start (a process, the
+    renderers' imports) while the caller still cuts the font. None: render in this process."""
+    workers = default_workers() if workers is None else workers
+    if workers <= 1 or jobs < PARALLEL_FROM:
+        yield None
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for _ in range(workers):  # a pool starts a worker per job submitted, up to its size
+            pool.submit(_started)
+        yield pool
+
+
+def _started() -> None:
+    """A worker's first job: nothing but being there."""
+
+
 def render_jobs(
     jobs: Sequence[Job],
     fonts: PdfFonts | None,
     font_css: str | None,
-    workers: int | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[bytes]:
-    """The bytes of every job, in the order given."""
-    workers = default_workers() if workers is None else workers
-    if workers <= 1 or len(jobs) < PARALLEL_FROM:
+    """The bytes of every job, in the order given (in ``pool``'s workers when given)."""
+    if pool is None:
         return _render_chunk(jobs, fonts, font_css)
-    # Jobs dealt round-robin (big batch report and small notices spread evenly), a few
-    # chunks per worker so one slow chunk does not leave the others idle.
-    count = min(len(jobs), workers * 4)
-    chunks = [list(range(k, len(jobs), count)) for k in range(count)]
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
+    # Longest first, one job at a time: whichever worker is free takes the next one, so
+    # the batch report does not come last and the workers finish together.
+    order = sorted(range(len(jobs)), key=lambda i: _cost(jobs[i]), reverse=True)
+    futures = [(i, pool.submit(render_job, jobs[i], fonts, font_css)) for i in order]
     out: list[bytes] = [b""] * len(jobs)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [
-            (chunk, pool.submit(_render_chunk, [jobs[i] for i in chunk], fonts, font_css))
-            for chunk in chunks
-        ]
-        for chunk, future in futures:
-            for index, data in zip(chunk, future.result(), strict=True):
-                out[index] = data
+    for index, future in futures:
+        out[index] = future.result()
     return out
+
+
+def _cost(job: Job) -> int:
+    """A rough rendering cost: a PDF's layout costs far more than an HTML page's."""
+    return len(job.doc.text()) * (20 if job.fmt == "pdf" else 1)

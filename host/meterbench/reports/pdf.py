@@ -12,7 +12,9 @@ from contextlib import AbstractContextManager
 
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, TextMode, XPos, YPos
+from fpdf.fonts import TTFFont
 
+from meterbench.reports import font_embed, table_heights
 from meterbench.reports.document import (
     Banner,
     Cell,
@@ -43,8 +45,10 @@ BANNER_FILL = {"fail": (253, 231, 230), "warn": (255, 244, 214)}
 BODY_PT = 8.5
 SIZES = {1: 13.0, 2: 11.0, 3: 9.5}
 
-# fpdf2 measures each line again for every character it adds: the linear version instead.
+# fpdf2 measures each line again for every character it adds: the linear version instead;
+# and it renders every table cell once only to learn its height: measured once per text.
 install_line_breaking()
+table_heights.install()
 
 
 class _Pdf(FPDF):
@@ -54,6 +58,9 @@ class _Pdf(FPDF):
         self.set_margins(15, 16, 15)
         self.set_auto_page_break(True, margin=18)
         self.add_font("sans", "", str(fonts.path), collection_font_number=fonts.face)
+        sans = self.fonts["sans"]
+        assert isinstance(sans, TTFFont)
+        font_embed.prepare(sans.ttfont, fonts.path, fonts.face)
         self.set_text_color(*INK)
         self.set_draw_color(*LINE)
 

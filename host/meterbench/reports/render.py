@@ -54,19 +54,20 @@ def write_documents(
     ``workers`` processes (default: one per core); each file's bytes do not depend on where
     or in which order it was rendered, so parallel and serial give the same files."""
     # Imported here: exports and error paths do not pay for the PDF and font libraries.
-    from meterbench.reports.parallel import Job, render_jobs
+    from meterbench.reports.parallel import Job, render_jobs, render_pool
 
     formats = [f for f in formats if f in DOCUMENT_FORMATS]
     out_dir.mkdir(parents=True, exist_ok=True)
-    fonts = font_css = None
-    if formats:
-        fonts, font_css = shared_fonts(docs, formats)
     jobs = [Job(doc, fmt) for doc in docs for fmt in ("html", "pdf") if fmt in formats]
     paths: list[Path] = []
-    for job, data in zip(jobs, render_jobs(jobs, fonts, font_css, workers), strict=True):
-        path = out_dir / f"{job.doc.stem}.{job.fmt}"
-        path.write_bytes(data)
-        paths.append(path)
+    with render_pool(len(jobs), workers) as pool:
+        fonts = font_css = None
+        if formats:
+            fonts, font_css = shared_fonts(docs, formats)
+        for job, data in zip(jobs, render_jobs(jobs, fonts, font_css, pool), strict=True):
+            path = out_dir / f"{job.doc.stem}.{job.fmt}"
+            path.write_bytes(data)
+            paths.append(path)
     return paths
 
 

@@ -1,0 +1,138 @@
+"""The PDF speed-ups give fpdf2's own bytes: table cell heights looked up instead of rendered
+in a dry run (`table_heights`), and each PDF's font written without re-encoding its glyphs
+(`font_embed`). Compared against stock fpdf2 and fontTools for the sample run's record,
+certificate, notice and batch report, with the caches cold and warm, and for random tables
+long enough to break pages (cached heights met again near a page's foot)."""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF, FontFace
+from test_reports_linebreak import WORDS, assert_same_pdf
+
+from meterbench.reports import font_embed, table_heights
+from meterbench.reports.certificate import build_certificate
+from meterbench.reports.context import load_context
+from meterbench.reports.fonts import subset_fonts
+from meterbench.reports.pdf import pdf_text, render_pdf
+from meterbench.reports.render import report_documents
+from meterbench.results import ResultsStore
+
+sys.path.insert(0, str(Path(__file__).parent))
+from reports_fixtures import RUN_A, build_database  # noqa: E402
+
+pytestmark = pytest.mark.skipif(
+    not (table_heights.supported() and font_embed.supported()), reason="versions not checked"
+)
+
+
+@contextmanager
+def stock() -> Iterator[None]:
+    with table_heights.stock_table_heights(), font_embed.stock_font_embedding():
+        yield
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory):
+    path = build_database(tmp_path_factory.mktemp("speedups") / "results.db")
+    with ResultsStore.open(path, create=False) as store:
+        ctx = load_context(store, RUN_A, "zh")
+    docs = {"batch": report_documents(ctx)[0], "record": report_documents(ctx, "SN0002")[0]}
+    docs["certificate"] = build_certificate(ctx, ctx.meter("SN0001"))
+    docs["notice"] = build_certificate(ctx, ctx.meter("SN0002"))
+    fonts = subset_fonts("".join(pdf_text(d) for d in docs.values()))
+    return docs, fonts
+
+
+def test_documents_are_fpdf2s_own_with_cold_and_warm_caches(documents):
+    docs, fonts = documents
+    with stock():
+        expected = {name: render_pdf(doc, fonts) for name, doc in docs.items()}
+    table_heights.clear_cache()
+    cold = {name: render_pdf(doc, fonts) for name, doc in docs.items()}
+    assert table_heights.cache_size() > 0  # the look-up did run
+    warm = {name: render_pdf(doc, fonts) for name, doc in docs.items()}
+    for name in docs:
+        assert_same_pdf(expected[name], cold[name], f"{name} (cold)")
+        assert_same_pdf(expected[name], warm[name], f"{name} (warm)")
+
+
+def test_fonts_are_written_without_recalculation(documents, monkeypatch):
+    """The quick path is the one taken (the comparison above would pass without it)."""
+    docs, fonts = documents
+    taken = []
+    quick = font_embed.embed_quickly
+
+    def spy(font, *args, **kwargs):
+        taken.append(font.recalcBBoxes)
+        return quick(font, *args, **kwargs)
+
+    monkeypatch.setattr(font_embed, "embed_quickly", spy)
+    render_pdf(docs["certificate"], fonts)
+    assert taken == [True]  # called once, and it switched recalculation off itself
+
+
+def random_cell(rng: random.Random) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randint(0, 12))]
+    if rng.random() < 0.2:
+        words.append("".join(rng.choice("0123456789abcdef") for _ in range(rng.randint(1, 60))))
+    return " ".join(words)
+
+
+def tables_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
+    rng = random.Random(seed)
+    pdf = FPDF(unit="mm", format="A4")
+    pdf.add_font("sans", "", str(fonts_path), collection_font_number=face)
+    pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))
+    pdf.add_page()
+    cells = [random_cell(rng) for _ in range(25)]  # few texts: most heights are met again
+    mono = FontFace(family="courier", size_pt=7.0)
+    for _ in range(14):
+        pdf.set_font("sans", size=rng.choice([7.5, 8.0, 8.5]))
+        columns = rng.randint(1, 6)
+        widths = tuple(rng.choice([1.0, 1.6, 2.0, 4.2]) for _ in range(columns))
+        with pdf.table(
+            col_widths=widths,
+            width=pdf.epw,
+            line_height=rng.choice([3.4, 3.8, 4.2]),
+            padding=rng.choice([(0.6, 1.0), (0.6, 1.2)]),
+            text_align=rng.choice(["LEFT", "CENTER", "RIGHT"]),
+            headings_style=FontFace(fill_color=(230, 236, 242)),
+            repeat_headings=1,
+        ) as table:
+            for _ in range(rng.randint(2, 30)):
+                row = table.row()
+                for _ in range(columns):
+                    text = rng.choice(cells)
+                    style = mono if text.isascii() and rng.random() < 0.3 else None
+                    row.cell(text, style=style)
+        pdf.ln(rng.choice([0.0, 1.5, 7.0]))
+    return bytes(pdf.output())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_tables_lay_out_as_fpdf2_lays_them_out(seed):
+    fonts = subset_fonts("".join(WORDS) + "0123456789abcdef")
+    with stock():
+        expected = tables_pdf(fonts.path, fonts.face, seed)
+    table_heights.clear_cache()
+    cold = tables_pdf(fonts.path, fonts.face, seed)
+    warm = tables_pdf(fonts.path, fonts.face, seed)
+    assert_same_pdf(expected, cold, "cold")
+    assert_same_pdf(expected, warm, "warm")
+
+
+def test_unchecked_versions_keep_the_stock_paths(monkeypatch):
+    import fontTools
+    import fpdf
+
+    monkeypatch.setattr(fpdf, "FPDF_VERSION", "0.0.1")
+    monkeypatch.setattr(fontTools, "version", "0.0.1")
+    assert not table_heights.supported() and not font_embed.supported()
