@@ -10,7 +10,9 @@ three gave the same files byte for byte, and the load average (the machine may b
 
 Then the whole job as ``meterbench report``/``demo`` does it, in a fresh process (imports,
 loading the run, building the documents, cutting the font, starting the workers, writing
-HTML, PDF, CSV and JSON): wall seconds, median of ``--repeat`` runs.
+HTML, PDF, CSV and JSON): wall seconds, median of ``--repeat`` runs, once with an empty font
+cache (the first batch on a machine: the font is cut) and once with the cut of an earlier
+batch with the same characters in the cache (every later batch).
 
     meterbench demo --out /tmp/demo        # once, if there is no database yet
     python benchmarks/render_documents.py /tmp/demo/results.db [--run RUN_ID] [--workers N]
@@ -76,13 +78,14 @@ if __name__ == "__main__":
 """
 
 
-def end_to_end(db: Path, run_id: str, out: Path) -> float:
+def end_to_end(db: Path, run_id: str, out: Path, cache: Path) -> float:
     """Wall seconds of `render_run` in a fresh process, imports included."""
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-c", END_TO_END, str(db), run_id, str(out)],
         check=True,
         capture_output=True,
+        env={**os.environ, "XDG_CACHE_HOME": str(cache)},
     )
     return time.perf_counter() - start
 
@@ -117,7 +120,13 @@ def main() -> None:
         parallel, _, parallel_paths = timed_write(docs, Path(tmp) / "parallel", args.workers)
         files = [[p.read_bytes() for p in paths] for paths in (serial_paths, parallel_paths)]
         same = all(f == [p.read_bytes() for p in base_paths] for f in files)
-        whole = [end_to_end(args.db, run_id, Path(tmp) / f"e2e{n}") for n in range(args.repeat)]
+        runs = range(args.repeat)
+        cold = [
+            end_to_end(args.db, run_id, Path(tmp) / f"c{n}", Path(tmp) / f"cache{n}") for n in runs
+        ]
+        warm = [
+            end_to_end(args.db, run_id, Path(tmp) / f"w{n}", Path(tmp) / "cache0") for n in runs
+        ]
     count = len(base_paths)
     print(f"load average after : {load()}")
     print(f"baseline (stock fpdf2+fontTools, 1 worker): {base:6.2f} s wall {base_cpu:6.2f} s CPU")
@@ -126,10 +135,10 @@ def main() -> None:
     print(f"{count} files each; identical files in all three: {same}")
     print(f"ratio baseline/serial  : {base / serial:.2f}x wall, {base_cpu / serial_cpu:.2f}x CPU")
     print(f"ratio baseline/parallel: {base / parallel:.2f}x wall")
-    print(
-        f"whole job in a fresh process (zh html+pdf+csv+json, {args.workers} workers): "
-        f"median {statistics.median(whole):.2f} s wall of {', '.join(f'{w:.2f}' for w in whole)}"
-    )
+    print(f"whole job in a fresh process (zh html+pdf+csv+json, {args.workers} workers):")
+    for name, walls in (("font cut (empty cache)", cold), ("font cut cached", warm)):
+        listed = ", ".join(f"{w:.2f}" for w in walls)
+        print(f"  {name:24}: median {statistics.median(walls):.2f} s wall of {listed}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ uses the PDF standard font Courier, which every PDF reader has and which costs n
 from __future__ import annotations
 
 import hashlib
+import os
+import struct
 import tempfile
 from dataclasses import dataclass
 from functools import cache
@@ -77,10 +79,20 @@ BASE_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F)) | frozenset(
     "·—±≤≥°%µ−×’“”…，。：；（）、"
 )
 
+# Bump when a cut of the same characters would come out differently (options, conversion).
+CUT_VERSION = 1
 _workdir: tempfile.TemporaryDirectory[str] | None = None
 
 
-def _subset_dir() -> Path:
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/meterbench/fonts`` (~/.cache/meterbench/fonts): cuts kept for the
+    next process, as a lab's batches print the same characters again and again."""
+    cache_home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache_home).expanduser() / "meterbench" / "fonts"
+
+
+def _temporary_dir() -> Path:
+    """Where cuts go when the cache cannot be written (this process only)."""
     global _workdir
     if _workdir is None:
         _workdir = tempfile.TemporaryDirectory(prefix="meterbench-fonts-")
@@ -91,30 +103,71 @@ def chars_of(text: str) -> frozenset[str]:
     return frozenset(text) | BASE_CHARS
 
 
+def _cut_name(face: int, text: str) -> str:
+    """A cut's file name: the characters, the face, the font file and the cutting code."""
+    source = font_file().stat()
+    from fontTools import version as fonttools_version
+
+    identity = f"{CUT_VERSION}|{fonttools_version}|{source.st_size}|{source.st_mtime_ns}|{face}"
+    digest = hashlib.sha256(f"{identity}|{text}".encode()).hexdigest()[:24]
+    return f"face{face}-{digest}.ttf"
+
+
 @cache
 def subset_face(face: int, chars: frozenset[str]) -> Path:
-    """One face cut to ``chars``, with TrueType outlines: a .ttf file in a temporary folder,
-    made once per process and character set."""
+    """One face cut to ``chars``, with TrueType outlines: a .ttf file, cut once per machine
+    and character set (in `cache_dir`) or, where that cannot be written, once per process."""
+    text = "".join(sorted(chars))
+    name = _cut_name(face, text)
+    cached = cache_dir() / name
+    if _readable_font(cached):
+        return cached
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        return _cut(face, text, cached)
+    except OSError:  # a read-only or full home: this process keeps its own cut
+        return _cut(face, text, _temporary_dir() / name)
+
+
+def _readable_font(path: Path) -> bool:
+    """A complete cut (a file cut short or damaged is cut again)."""
+    from fontTools.ttLib import TTFont, TTLibError
+
+    try:
+        with TTFont(path, lazy=True, checkChecksums=2) as font:
+            tags = font.reader.keys()  # the reader is not iterable itself
+            for tag in tags:
+                font.reader[tag]  # reads the table and checks its checksum
+            return "glyf" in font and font["maxp"].numGlyphs > 0
+    except (OSError, TTLibError, AssertionError, ValueError, KeyError, struct.error):
+        return False
+
+
+def _cut(face: int, text: str, path: Path) -> Path:
+    """Cut, convert to TrueType outlines and write ``path`` whole (a concurrent process
+    reading it sees the old file or the new one, never half of one)."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
     from meterbench.reports.truetype import cff_to_truetype
 
-    text = "".join(sorted(chars))
     options = subset.Options(notdef_outline=True, recommended_glyphs=True)
     with TTFont(font_file(), fontNumber=face, lazy=True, recalcTimestamp=False) as font:
         subsetter = subset.Subsetter(options)
         subsetter.populate(text=text)
         subsetter.subset(font)
         cff_to_truetype(font)
-        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        path = _subset_dir() / f"face{face}-{digest}.ttf"
-        font.save(str(path))
+        partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+        try:
+            font.save(str(partial))
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
     return path
 
 
 def subset_fonts(text: str) -> PdfFonts:
-    """Fonts cut to the characters of ``text`` (plus `BASE_CHARS`), made once per process."""
+    """Fonts cut to the characters of ``text`` (plus `BASE_CHARS`), cut once (`subset_face`)."""
     check_faces()
     chars = chars_of(text)
     return PdfFonts(subset_face(SANS_FACE, chars), 0, chars)
