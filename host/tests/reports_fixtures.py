@@ -9,6 +9,7 @@ import sqlite3
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from meterbench.config.bench import BenchConfig
 from meterbench.results import (
@@ -154,3 +155,21 @@ def tamper(path: Path, sql: str, *params: object) -> None:
 
 ROUNDED = {1: "+0.2", 2: "-0.4"}
 MEANS = {1: Decimal("0.15"), 2: Decimal("-0.30")}
+
+
+def sample_documents(db: Path) -> tuple[dict[str, Any], Any]:
+    """The sample run's batch report, a record, a certificate and a notice, and one font cut
+    for all four (what the PDF renderer comparisons render)."""
+    from meterbench.reports.certificate import build_certificate
+    from meterbench.reports.context import load_context
+    from meterbench.reports.fonts import subset_fonts
+    from meterbench.reports.pdf import pdf_text
+    from meterbench.reports.render import report_documents
+
+    path = build_database(db)
+    with ResultsStore.open(path, create=False) as store:
+        ctx = load_context(store, RUN_A, "zh")
+    docs = {"batch": report_documents(ctx)[0], "record": report_documents(ctx, "SN0002")[0]}
+    docs["certificate"] = build_certificate(ctx, ctx.meter("SN0001"))
+    docs["notice"] = build_certificate(ctx, ctx.meter("SN0002"))
+    return docs, subset_fonts("".join(pdf_text(d) for d in docs.values()))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import random
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,15 +21,11 @@ from fpdf.util import Padding
 from pypdf import PdfReader
 
 from meterbench.reports import linebreak
-from meterbench.reports.certificate import build_certificate
-from meterbench.reports.context import load_context
 from meterbench.reports.fonts import subset_fonts
-from meterbench.reports.pdf import pdf_text, render_pdf
-from meterbench.reports.render import report_documents
-from meterbench.results import ResultsStore
+from meterbench.reports.pdf import render_pdf
 
 sys.path.insert(0, str(Path(__file__).parent))
-from reports_fixtures import RUN_A, build_database  # noqa: E402
+from reports_fixtures import sample_documents  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not linebreak.supported(), reason="fpdf2 not checked")
 
@@ -47,16 +45,20 @@ def assert_same_pdf(stock: bytes, fast: bytes, name: str) -> None:
     assert fast == stock, f"{name}: bytes differ"
 
 
+def assert_fast_path_is_stock(
+    make: Callable[[], bytes], stock: AbstractContextManager[None], clear: Callable[[], None]
+) -> None:
+    """``make()`` gives the same PDF on the stock path and on the fast one, cold and warm."""
+    with stock:
+        expected = make()
+    clear()
+    assert_same_pdf(expected, make(), "cold")
+    assert_same_pdf(expected, make(), "warm")
+
+
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory):
-    path = build_database(tmp_path_factory.mktemp("linebreak") / "results.db")
-    with ResultsStore.open(path, create=False) as store:
-        ctx = load_context(store, RUN_A, "zh")
-    docs = {"batch": report_documents(ctx)[0], "record": report_documents(ctx, "SN0002")[0]}
-    docs["certificate"] = build_certificate(ctx, ctx.meter("SN0001"))
-    docs["notice"] = build_certificate(ctx, ctx.meter("SN0002"))
-    fonts = subset_fonts("".join(pdf_text(d) for d in docs.values()))
-    return docs, fonts
+    return sample_documents(tmp_path_factory.mktemp("documents") / "results.db")
 
 
 def test_documents_are_the_same_with_cold_and_warm_line_cache(documents):
@@ -104,12 +106,18 @@ def random_text(rng: random.Random) -> str:
     return "".join(parts)
 
 
-def paragraphs_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
-    rng = random.Random(seed)
+def blank_pdf(fonts_path: Path, face: int) -> FPDF:
+    """A one-page PDF with the cut font as "sans" and a fixed date (for byte comparisons)."""
     pdf = FPDF(unit="mm", format="A4")
     pdf.add_font("sans", "", str(fonts_path), collection_font_number=face)
     pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))
     pdf.add_page()
+    return pdf
+
+
+def paragraphs_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
+    rng = random.Random(seed)
+    pdf = blank_pdf(fonts_path, face)
     # each text drawn several times, in other widths; some in Courier (a core font)
     texts = [random_text(rng) for _ in range(10)] + ["0x68 0x11 ab" * 20, "12 34\n" * 9]
     for _ in range(60):
@@ -133,13 +141,11 @@ def paragraphs_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
 def test_random_paragraphs_break_as_fpdf2_breaks_them(seed):
     words = "".join(WORDS) + "0123456789abcdef-\u00a0"
     fonts = subset_fonts(words)
-    with linebreak.stock_line_breaking():
-        stock = paragraphs_pdf(fonts.path, fonts.face, seed)
-    linebreak.clear_cache()
-    cold = paragraphs_pdf(fonts.path, fonts.face, seed)
-    warm = paragraphs_pdf(fonts.path, fonts.face, seed)
-    assert_same_pdf(stock, cold, "cold")
-    assert_same_pdf(stock, warm, "warm")
+    assert_fast_path_is_stock(
+        lambda: paragraphs_pdf(fonts.path, fonts.face, seed),
+        linebreak.stock_line_breaking(),
+        linebreak.clear_cache,
+    )
 
 
 def test_unchecked_fpdf2_keeps_its_own_line_breaking(monkeypatch):

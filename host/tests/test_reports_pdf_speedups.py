@@ -10,23 +10,18 @@ import random
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fpdf import FPDF, FontFace
-from test_reports_linebreak import WORDS, assert_same_pdf
+from fpdf import FontFace
+from test_reports_linebreak import WORDS, assert_fast_path_is_stock, assert_same_pdf, blank_pdf
 
 from meterbench.reports import font_embed, table_heights
-from meterbench.reports.certificate import build_certificate
-from meterbench.reports.context import load_context
 from meterbench.reports.fonts import subset_fonts
-from meterbench.reports.pdf import pdf_text, render_pdf
-from meterbench.reports.render import report_documents
-from meterbench.results import ResultsStore
+from meterbench.reports.pdf import render_pdf
 
 sys.path.insert(0, str(Path(__file__).parent))
-from reports_fixtures import RUN_A, build_database  # noqa: E402
+from reports_fixtures import sample_documents  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not (table_heights.supported() and font_embed.supported()), reason="versions not checked"
@@ -41,14 +36,7 @@ def stock() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory):
-    path = build_database(tmp_path_factory.mktemp("speedups") / "results.db")
-    with ResultsStore.open(path, create=False) as store:
-        ctx = load_context(store, RUN_A, "zh")
-    docs = {"batch": report_documents(ctx)[0], "record": report_documents(ctx, "SN0002")[0]}
-    docs["certificate"] = build_certificate(ctx, ctx.meter("SN0001"))
-    docs["notice"] = build_certificate(ctx, ctx.meter("SN0002"))
-    fonts = subset_fonts("".join(pdf_text(d) for d in docs.values()))
-    return docs, fonts
+    return sample_documents(tmp_path_factory.mktemp("documents") / "results.db")
 
 
 def test_documents_are_fpdf2s_own_with_cold_and_warm_caches(documents):
@@ -88,10 +76,7 @@ def random_cell(rng: random.Random) -> str:
 
 def tables_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
     rng = random.Random(seed)
-    pdf = FPDF(unit="mm", format="A4")
-    pdf.add_font("sans", "", str(fonts_path), collection_font_number=face)
-    pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))
-    pdf.add_page()
+    pdf = blank_pdf(fonts_path, face)
     cells = [random_cell(rng) for _ in range(25)]  # few texts: most heights are met again
     mono = FontFace(family="courier", size_pt=7.0)
     for _ in range(14):
@@ -120,13 +105,9 @@ def tables_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
 @pytest.mark.parametrize("seed", range(4))
 def test_random_tables_lay_out_as_fpdf2_lays_them_out(seed):
     fonts = subset_fonts("".join(WORDS) + "0123456789abcdef")
-    with stock():
-        expected = tables_pdf(fonts.path, fonts.face, seed)
-    table_heights.clear_cache()
-    cold = tables_pdf(fonts.path, fonts.face, seed)
-    warm = tables_pdf(fonts.path, fonts.face, seed)
-    assert_same_pdf(expected, cold, "cold")
-    assert_same_pdf(expected, warm, "warm")
+    assert_fast_path_is_stock(
+        lambda: tables_pdf(fonts.path, fonts.face, seed), stock(), table_heights.clear_cache
+    )
 
 
 def test_unchecked_versions_keep_the_stock_paths(monkeypatch):

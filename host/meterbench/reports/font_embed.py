@@ -18,9 +18,7 @@ the stock way. Only fontTools versions whose ``recalc`` methods were checked are
 from __future__ import annotations
 
 import functools
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -28,8 +26,10 @@ from typing import Any, BinaryIO
 import fontTools
 from fontTools.ttLib import TTFont
 
+from meterbench.reports.stock_switch import StockSwitch
+
 CHECKED_VERSIONS = frozenset({"4.68.0"})
-_state = threading.local()
+_switch = StockSwitch()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ class GlyphFigures:
 
 
 def supported() -> bool:
-    return fontTools.version in CHECKED_VERSIONS and not getattr(_state, "stock", False)
+    return fontTools.version in CHECKED_VERSIONS and not _switch.stock
 
 
 @functools.lru_cache(maxsize=8)
@@ -153,12 +153,6 @@ def _set_side_bearings(
         table.yMaxExtent = extent_max
 
 
-@contextmanager
-def stock_font_embedding() -> Iterator[None]:
+def stock_font_embedding() -> AbstractContextManager[None]:
     """fpdf2's own way of writing fonts for the duration, in this thread (to compare)."""
-    saved = getattr(_state, "stock", False)
-    _state.stock = True
-    try:
-        yield
-    finally:
-        _state.stock = saved
+    return _switch.use_stock()

@@ -22,8 +22,7 @@ ways and compares).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,12 +32,15 @@ from fpdf.fonts import SubsetMap
 from fpdf.output import ResourceCatalog
 from fpdf.table import Table
 
+from meterbench.reports.stock_switch import StockSwitch
+
 CHECKED_VERSIONS = frozenset({"2.8.9"})
 LIMIT = 50_000  # cached heights per process (a batch of 24 meters needs ~3,000)
 _STOCK_CELL = Table._render_table_cell
 _STOCK_PICK = SubsetMap.pick
 _STOCK_ADD = ResourceCatalog.add
-_state = threading.local()
+_state = threading.local()  # what the running dry run picks and lists
+_switch = StockSwitch()
 _heights: dict[tuple[Any, ...], _Height] = {}
 _lock = threading.Lock()
 
@@ -66,15 +68,9 @@ def install() -> None:
         ResourceCatalog.add = _recording_add  # type: ignore[method-assign]
 
 
-@contextmanager
-def stock_table_heights() -> Iterator[None]:
+def stock_table_heights() -> AbstractContextManager[None]:
     """fpdf2's own dry runs for the duration, in this thread (to compare against them)."""
-    saved = getattr(_state, "stock", False)
-    _state.stock = True
-    try:
-        yield
-    finally:
-        _state.stock = saved
+    return _switch.use_stock()
 
 
 def clear_cache() -> None:
@@ -123,7 +119,7 @@ def _render_table_cell(
         and cell.text
         and cell.rowspan == 1
         and cell.colspan == 1
-        and not getattr(_state, "stock", False)
+        and not _switch.stock
     )
     if not plain:
         return _STOCK_CELL(
