@@ -18,8 +18,9 @@ import pytest
 from rich.console import Console
 
 from meterbench.results import ResultsStore, RunStatus
+from meterbench.runner.context import Observer
 from meterbench.runner.engine import Runner, RunOptions
-from meterbench.runner.progress import PlainProgress
+from meterbench.runner.progress import LiveProgress, PlainProgress
 from meterbench.sim import virtual_loop
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,10 +49,16 @@ KINDS = {
 }
 
 
-def _run(db: Path, bench: Path = BENCH, meters: Path = METERS, plan: Path = PLAN) -> str:
+def _run(
+    db: Path,
+    bench: Path = BENCH,
+    meters: Path = METERS,
+    plan: Path = PLAN,
+    observer: Observer | None = None,
+) -> str:
     store = ResultsStore.open(db)
     try:
-        runner = Runner(store, PlainProgress(Console(file=io.StringIO())))
+        runner = Runner(store, observer or PlainProgress(Console(file=io.StringIO())))
         options = RunOptions(
             bench,
             plan,
@@ -163,6 +170,17 @@ def test_a_seeded_simulated_run_stores_the_same_values_every_time(tmp_path: Path
     assert meter_times and all(t["value"][0] == "seconds from start" for t in meter_times)
     assert loaded == first
     assert again == first
+
+
+def test_the_live_display_changes_nothing_a_run_stores(tmp_path: Path) -> None:
+    """Its redraws are timers of their own, extra stops of the virtual clock: what the run
+    measures must not depend on where else the clock stopped."""
+    plain = _canonical(tmp_path / "a.db", _run(tmp_path / "a.db"))
+    console = Console(file=io.StringIO(), force_terminal=True, width=120)
+    with LiveProgress(list(range(1, 25)), console) as live:
+        shown = _canonical(tmp_path / "b.db", _run(tmp_path / "b.db", observer=live))
+    assert live.drawn > 2
+    assert shown == plain
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

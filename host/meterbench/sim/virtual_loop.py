@@ -20,9 +20,13 @@ threads). The loop cannot see a thread working and would jump time while it does
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
+import math
 import selectors
 import time
-from collections.abc import Coroutine
+from asyncio.base_events import MAXIMUM_SELECT_TIMEOUT
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -35,6 +39,7 @@ class _Selector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
         super().__init__()
         self.now = 0.0
         self.pace: float | None = None
+        self.next_due: Callable[[], float | None] = lambda: None
         self._wall0 = time.monotonic()
         self._virtual0 = 0.0
 
@@ -48,15 +53,44 @@ class _Selector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
             return ready
         if timeout is None:  # no timer at all: only the outside world can wake us
             return super().select(None)
+        target = self._target(timeout)
         if self.pace is not None:
-            due = self._wall0 + (self.now + timeout - self._virtual0) / self.pace
+            due = self._wall0 + (target - self._virtual0) / self.pace
             wait = due - time.monotonic()
             if wait > 0:
                 ready = super().select(wait)
                 if ready:
                     return ready
-        self.now += timeout
+        self.now = target
         return []
+
+    def _target(self, timeout: float) -> float:
+        """Where the clock jumps: exactly to the instant of the timer the loop waits for.
+        ``now + timeout`` can miss it by a rounding, and which sums are made depends on every
+        other timer (a live display's redraws): time would then differ in the last bit from
+        run to run, and a simulated counter tick with it."""
+        due = self.next_due()
+        if due is not None and timeout < MAXIMUM_SELECT_TIMEOUT:
+            return max(self.now, due)
+        return self.now + timeout  # the loop waits at most a day per turn
+
+
+class _FifoTimer(asyncio.TimerHandle):
+    """A timer that, due at the same instant as another, runs in the order both were set.
+    asyncio's timers compare by instant alone, so which of two runs first depends on how
+    the heap holds every other timer: one more timer elsewhere (a live display) would
+    reorder two meters' requests on a bus."""
+
+    __slots__ = ("_order",)
+
+    def __init__(self, order: int, *args: Any) -> None:
+        super().__init__(*args)
+        self._order = order
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, _FifoTimer):
+            return (self._when, self._order) < (other._when, other._order)
+        return super().__lt__(other)  # type: ignore[operator]
 
 
 class VirtualTimeLoop(asyncio.SelectorEventLoop):
@@ -66,6 +100,38 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
     def __init__(self) -> None:
         self._jumping = _Selector()
         super().__init__(self._jumping)
+        self._jumping.next_due = self._next_due
+        self._timers_set = itertools.count()
+
+    def call_at(
+        self, when: float, callback: Callable[..., object], *args: Any, context: Any = None
+    ) -> asyncio.TimerHandle:
+        """As asyncio's, with timers due at one instant run in the order they were set."""
+        self._check_closed()  # type: ignore[attr-defined]
+        timer = _FifoTimer(next(self._timers_set), when, callback, args, self, context)
+        if timer._source_traceback:  # type: ignore[attr-defined]
+            del timer._source_traceback[-1]  # type: ignore[attr-defined]
+        heapq.heappush(self._scheduled, timer)  # type: ignore[attr-defined]
+        timer._scheduled = True  # type: ignore[attr-defined]
+        return timer
+
+    @property
+    def _clock_resolution(self) -> float:
+        """The loop runs the timers due before ``time() + resolution`` together, at
+        ``time()``: with the wall clock's resolution a timer a rounding later than another
+        would run at the other's instant, so again times would depend on other timers. One
+        step of the float is the finest there is (``when <= time()``)."""
+        return math.ulp(self.time())
+
+    @_clock_resolution.setter
+    def _clock_resolution(self, wall_resolution: float) -> None:
+        """Set by the base loop to the wall clock's; virtual time has its own."""
+
+    def _next_due(self) -> float | None:
+        """The instant of the earliest timer (the loop drops cancelled ones from the head of
+        its queue before it computes how long to wait)."""
+        scheduled = self._scheduled  # type: ignore[attr-defined]
+        return scheduled[0].when() if scheduled else None
 
     def time(self) -> float:
         return self._jumping.now
