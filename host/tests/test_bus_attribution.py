@@ -13,28 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from virtual_time import run_virtual  # noqa: E402
-
-from meterbench.devices.dlt645_client import Dlt645Client, Password  # noqa: E402
-from meterbench.devices.errors import (  # noqa: E402
+from meterbench.devices.dlt645_client import Dlt645Client, Password
+from meterbench.devices.errors import (
     MeterAbnormalReply,
     MeterTimeout,
     MeterWriteUnknown,
 )
-from meterbench.sim.faults import Fault, FaultPlan  # noqa: E402
-from meterbench.sim.line import SimLine  # noqa: E402
-from meterbench.sim.memory_port import MemoryPort  # noqa: E402
-from meterbench.sim.meter_dlt645 import Dlt645Meter  # noqa: E402
-from meterbench.transport import Bus, BusTiming  # noqa: E402
-from meterproto.dlt645.frame import Frame  # noqa: E402
+from meterbench.sim.faults import Fault, FaultPlan
+from meterbench.sim.line import SimLine
+from meterbench.sim.memory_port import MemoryPort
+from meterbench.sim.meter_dlt645 import Dlt645Meter
+from meterbench.sim.virtual_loop import run as run_virtual
+from meterbench.transport import Bus, BusTiming
+from meterproto.dlt645.frame import Frame
 
 ADDRESS = "230715000042"
 WINDOW = 2.0  # the bench's response_delay_max_s

@@ -4,7 +4,6 @@ host in bursts at the USB-serial adapter's latency-timer ticks, as a real adapte
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,7 @@ import pytest
 from meterbench.config.bench import BusInfo
 from meterbench.sim.line import Scheduled
 from meterbench.sim.servers import Transmitter
-
-sys.path.insert(0, str(Path(__file__).parent))
-from virtual_time import run_virtual  # noqa: E402
+from meterbench.sim.virtual_loop import run as run_virtual
 
 BYTE_S = 11 / 2400  # one character at 2400 Bd, 8E1
 

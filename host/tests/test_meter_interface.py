@@ -12,7 +12,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from meter_harness import ADDRESS, bus_on, meter, run, served, within  # noqa: E402
-from virtual_time import run_virtual  # noqa: E402
 
 from meterbench.devices.dlt645_client import Dlt645Client, Password  # noqa: E402
 from meterbench.devices.electricity_meter import (  # noqa: E402
@@ -25,6 +24,7 @@ from meterbench.devices.meter_clients import electricity_meter_client  # noqa: E
 from meterbench.sim.line import SimLine  # noqa: E402
 from meterbench.sim.memory_port import MemoryPort  # noqa: E402
 from meterbench.sim.meter_dlt645 import FORWARD_ACTIVE, REVERSE_ACTIVE  # noqa: E402
+from meterbench.sim.virtual_loop import run as run_virtual  # noqa: E402
 from meterbench.transport import Bus, BusTiming  # noqa: E402
 from meterproto.dlt645 import messages as msg  # noqa: E402
 from meterproto.dlt645.editions import DLT645_1997, DLT645_2007  # noqa: E402

@@ -4,22 +4,18 @@ silence. Runs on an in-memory line under virtual time (sim devices hear only the
 
 from __future__ import annotations
 
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from virtual_time import run_virtual  # noqa: E402
-
-from meterbench.devices.dlt645_client import Dlt645Client  # noqa: E402
-from meterbench.devices.errors import MeterAbnormalReply, MeterTimeout  # noqa: E402
-from meterbench.sim.faults import Fault, FaultPlan  # noqa: E402
-from meterbench.sim.line import SimLine  # noqa: E402
-from meterbench.sim.memory_port import MemoryPort  # noqa: E402
-from meterbench.sim.meter_dlt645 import Dlt645Meter  # noqa: E402
-from meterbench.transport import Bus, BusTiming, SerialSettings  # noqa: E402
+from meterbench.devices.dlt645_client import Dlt645Client
+from meterbench.devices.errors import MeterAbnormalReply, MeterTimeout
+from meterbench.sim.faults import Fault, FaultPlan
+from meterbench.sim.line import SimLine
+from meterbench.sim.memory_port import MemoryPort
+from meterbench.sim.meter_dlt645 import Dlt645Meter
+from meterbench.sim.virtual_loop import run as run_virtual
+from meterbench.transport import Bus, BusTiming, SerialSettings
 
 ADDRESS = "230715000042"
 
