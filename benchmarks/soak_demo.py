@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from meterbench.sim.repeatable import times_from
+
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "bench_configs"
 METERBENCH = str(Path(sys.executable).with_name("meterbench"))
@@ -57,24 +59,6 @@ def conclusions(db: Path) -> dict[tuple[int, str, str], str]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
         rows = con.execute("SELECT position_no, step_key, limit_kind, outcome FROM conclusion")
         return {(p, s, k): o for p, s, k, o in rows}
-
-
-def times_from(value: object, start: dt.datetime) -> object:
-    """``value`` with every date and time in it (the meters' clocks) as seconds from the run's
-    start: each run begins at its own wall time, and everything after it must repeat."""
-    if isinstance(value, dict):
-        return {k: times_from(v, start) for k, v in value.items()}
-    if isinstance(value, list):
-        return [times_from(v, start) for v in value]
-    if isinstance(value, str):
-        try:
-            at = dt.datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=start.tzinfo)
-        return f"start{(at - start).total_seconds():+.6f}s"
-    return value
 
 
 def readings(db: Path) -> dict[tuple[int, str, int, int], tuple[object, str]]:

@@ -22,6 +22,7 @@ from meterbench.runner.context import Observer
 from meterbench.runner.engine import Runner, RunOptions
 from meterbench.runner.progress import LiveProgress, PlainProgress
 from meterbench.sim import virtual_loop
+from meterbench.sim.repeatable import FROM_START, times_from
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent / "sim_benches"
@@ -75,24 +76,6 @@ def _run(
         store.close()
 
 
-def _times_from(value: Any, start: dt.datetime) -> Any:
-    """``value`` with every date and time in it (the meters' clocks, read as text) given as
-    seconds from the run's start."""
-    if isinstance(value, dict):
-        return {k: _times_from(v, start) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_times_from(v, start) for v in value]
-    if isinstance(value, str):
-        try:
-            at = dt.datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=start.tzinfo)
-        return ("seconds from start", (at - start).total_seconds())
-    return value
-
-
 def _canonical(db: Path, run_id: str) -> dict[str, Any]:
     """What the run stored, with times as offsets from its start (the start itself is the
     wall time the run began, so it differs)."""
@@ -110,7 +93,7 @@ def _canonical(db: Path, run_id: str) -> dict[str, Any]:
                 r.index,
                 r.attempt,
                 rel(r.at),
-                _times_from(r.raw, start),
+                times_from(r.raw, start),
                 r.value,
                 r.status,
             )
@@ -167,7 +150,7 @@ def test_a_seeded_simulated_run_stores_the_same_values_every_time(tmp_path: Path
     again = _canonical(tmp_path / "c.db", _run(tmp_path / "c.db"))
     assert first["readings"] and first["conclusions"]
     meter_times = [r[5] for r in first["readings"] if r[5].get("check") == "read_datetime"]
-    assert meter_times and all(t["value"][0] == "seconds from start" for t in meter_times)
+    assert meter_times and all(t["value"][0] == FROM_START for t in meter_times)
     assert loaded == first
     assert again == first
 
