@@ -71,9 +71,9 @@ class SimulatedBenchBase:
         self,
         bench: BenchConfig,
         bench_path: Path | str,
+        time_scale: float | None = None,
         workdir: Path | None = None,
         *,
-        time_scale: float | None = None,
         virtual: bool = False,
         start_datetime: dt.datetime | None = None,
     ) -> None:
@@ -102,6 +102,11 @@ class SimulatedBenchBase:
         # The ``mem://`` names of its devices: the bench's id, so a seeded run records the same
         # URLs every time; a second bench of that id alive in this process gets a number.
         self.memory_name = _claim_memory_name(f"sim-{bench.bench.id}") if virtual else ""
+        self._build()
+
+    def _build(self) -> None:
+        """The kind's own part of construction: its meters, devices and buses."""
+        raise NotImplementedError
 
     @classmethod
     def from_file(cls, path: Path | str, **kwargs: Any) -> Any:

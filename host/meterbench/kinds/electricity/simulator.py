@@ -14,10 +14,8 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from meterbench.config.bench import BenchConfig
 from meterbench.config.meter_types import ElectricityMeterType
 from meterbench.kinds.electricity.sim_config import FaultEvent, MeterSim, SimSection
 from meterbench.sim.answer import Answer
@@ -200,24 +198,7 @@ class SimulatedBench(SimulatedBenchBase):
     section_model = SimSection
     workdir_prefix = "meterbench-sim-"
 
-    def __init__(
-        self,
-        bench: BenchConfig,
-        bench_path: Path | str,
-        time_scale: float | None = None,
-        workdir: Path | None = None,
-        *,
-        virtual: bool = False,
-        start_datetime: dt.datetime | None = None,
-    ) -> None:
-        super().__init__(
-            bench,
-            bench_path,
-            workdir,
-            time_scale=time_scale,
-            virtual=virtual,
-            start_datetime=start_datetime,
-        )
+    def _build(self) -> None:
         self.section: SimSection
         self.output_mode_changes = 0  # counts changes of any meter's multi-function output
         self.meter_types: dict[int, ElectricityMeterType]

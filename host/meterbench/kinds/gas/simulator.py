@@ -7,11 +7,8 @@ their buses, and the bell prover's controller and the line sensors on one Modbus
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
 from typing import Any
 
-from meterbench.config.bench import BenchConfig
 from meterbench.config.gas_meter_type import GasMeterType
 from meterbench.kinds.gas.config import GasBench, gas_of
 from meterbench.kinds.gas.sim_config import GasMeterSim, GasSimSection
@@ -46,26 +43,9 @@ class SimulatedGasBench(SimulatedBenchBase):
     section_model = GasSimSection
     workdir_prefix = "meterbench-gas-"
 
-    def __init__(
-        self,
-        bench: BenchConfig,
-        bench_path: Path | str,
-        time_scale: float | None = None,
-        workdir: Path | None = None,
-        *,
-        virtual: bool = False,
-        start_datetime: dt.datetime | None = None,
-    ) -> None:
-        super().__init__(
-            bench,
-            bench_path,
-            workdir,
-            time_scale=time_scale,
-            virtual=virtual,
-            start_datetime=start_datetime,
-        )
+    def _build(self) -> None:
         self.section: GasSimSection
-        self.gas: GasBench = gas_of(bench)
+        self.gas: GasBench = gas_of(self.config)
         self.meter_types: dict[int, GasMeterType]
         self._load_meter_types()
         self._build_world()

@@ -8,11 +8,8 @@ their flow sensor, sensor pair and calculator would count, each with its own err
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
 from typing import cast
 
-from meterbench.config.bench import BenchConfig
 from meterbench.config.heat_meter_type import HeatMeterType
 from meterbench.kinds.heat.config import HeatBench, heat_of
 from meterbench.kinds.heat.sim_config import HeatMeterSim, HeatSimSection
@@ -53,26 +50,10 @@ class SimulatedHeatBench(SimulatedWaterBench):
     section_model = HeatSimSection  # type: ignore[assignment]  # the heat section, same base
     workdir_prefix = "meterbench-heat-"
 
-    def __init__(
-        self,
-        bench: BenchConfig,
-        bench_path: Path | str,
-        time_scale: float | None = None,
-        workdir: Path | None = None,
-        *,
-        virtual: bool = False,
-        start_datetime: dt.datetime | None = None,
-    ) -> None:
-        self.heat: HeatBench = heat_of(bench)
+    def _build(self) -> None:
+        self.heat: HeatBench = heat_of(self.config)
         self.hooks: list = []
-        super().__init__(
-            bench,
-            bench_path,
-            time_scale=time_scale,
-            workdir=workdir,
-            virtual=virtual,
-            start_datetime=start_datetime,
-        )
+        super()._build()
 
     def heat_types(self) -> dict[int, HeatMeterType]:
         """The meter type of every position (``_load_meter_types`` checked they are heat)."""

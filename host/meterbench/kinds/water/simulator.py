@@ -12,12 +12,9 @@ real bench.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, cast
 
-from meterbench.config.bench import BenchConfig
 from meterbench.config.meter_types import WaterMeterType
 from meterbench.kinds.water.config import WaterBench, water_of
 from meterbench.kinds.water.sim_config import WaterMeterSim, WaterSimSection
@@ -121,26 +118,9 @@ class SimulatedWaterBench(SimulatedBenchBase):
     section_model = WaterSimSection
     workdir_prefix = "meterbench-water-"
 
-    def __init__(
-        self,
-        bench: BenchConfig,
-        bench_path: Path | str,
-        time_scale: float | None = None,
-        workdir: Path | None = None,
-        *,
-        virtual: bool = False,
-        start_datetime: dt.datetime | None = None,
-    ) -> None:
-        super().__init__(
-            bench,
-            bench_path,
-            workdir,
-            time_scale=time_scale,
-            virtual=virtual,
-            start_datetime=start_datetime,
-        )
+    def _build(self) -> None:
         self.section: WaterSimSection
-        self.water: WaterBench = water_of(bench)
+        self.water: WaterBench = water_of(self.config)
         self.meter_types: dict[int, WaterMeterType]
         self._load_meter_types()
         self._build_world()
