@@ -135,9 +135,12 @@ def _readable_font(path: Path) -> bool:
 
     try:
         with TTFont(path, lazy=True, checkChecksums=2) as font:
-            tags = font.reader.keys()  # the reader is not iterable itself
+            reader = font.reader
+            if reader is None:
+                return False
+            tags = reader.keys()  # the reader is not iterable itself
             for tag in tags:
-                font.reader[tag]  # reads the table and checks its checksum
+                reader[tag]  # reads the table and checks its checksum
             return "glyf" in font and font["maxp"].numGlyphs > 0
     except (OSError, TTLibError, AssertionError, ValueError, KeyError, struct.error):
         return False

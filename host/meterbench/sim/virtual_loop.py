@@ -25,11 +25,13 @@ import itertools
 import math
 import selectors
 import time
-from asyncio.base_events import MAXIMUM_SELECT_TIMEOUT
+from asyncio import base_events
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+# asyncio waits at most this long in one turn of its loop, whatever the next timer
+MAXIMUM_SELECT_TIMEOUT: float = getattr(base_events, "MAXIMUM_SELECT_TIMEOUT", 24 * 3600)
 
 
 class _Selector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
