@@ -77,7 +77,10 @@ def random_cell(rng: random.Random) -> str:
 def tables_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
     rng = random.Random(seed)
     pdf = blank_pdf(fonts_path, face)
-    cells = [random_cell(rng) for _ in range(25)]  # few texts: most heights are met again
+    # few texts, the same in every seed's tables: most heights are met again, also in the
+    # tables of other seeds
+    pool = random.Random(0)
+    cells = [random_cell(pool) for _ in range(25)]
     mono = FontFace(family="courier", size_pt=7.0)
     for _ in range(14):
         pdf.set_font("sans", size=rng.choice([7.5, 8.0, 8.5]))
@@ -108,6 +111,32 @@ def test_random_tables_lay_out_as_fpdf2_lays_them_out(seed):
     assert_fast_path_is_stock(
         lambda: tables_pdf(fonts.path, fonts.face, seed), stock(), table_heights.clear_cache
     )
+
+
+def mono_cells_pdf(fonts_path: Path, face: int, texts: list[str]) -> bytes:
+    pdf = blank_pdf(fonts_path, face)
+    pdf.set_font("sans", size=8.0)
+    with pdf.table(
+        col_widths=(1.0, 2.0), width=pdf.epw, line_height=4.0, first_row_as_headings=False
+    ) as table:
+        for text in texts:
+            row = table.row()
+            row.cell("值")
+            row.cell(text, style=FontFace(family="courier", size_pt=7.0))
+    return bytes(pdf.output())
+
+
+def test_a_height_cached_in_another_pdf_sets_its_font_as_fpdf2_would():
+    """A Courier cell first met where Courier had been set already, then met first of all
+    Courier cells in another PDF: fpdf2 sets Courier there in the dry run (the PDF's second
+    font), so the look-up must leave that to fpdf2."""
+    fonts = subset_fonts("值" + "0123456789abcdef")
+    documents = [["0x68 0x11", "ab cd ef"], ["ab cd ef"]]
+    with stock():
+        expected = [mono_cells_pdf(fonts.path, fonts.face, texts) for texts in documents]
+    table_heights.clear_cache()
+    for texts, pdf in zip(documents, expected, strict=True):
+        assert_same_pdf(pdf, mono_cells_pdf(fonts.path, fonts.face, texts), texts[0])
 
 
 def test_unchecked_versions_keep_the_stock_paths(monkeypatch):

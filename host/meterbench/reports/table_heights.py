@@ -53,7 +53,7 @@ class _Height:
     text_height: float
     picks: tuple[tuple[str, int], ...]  # (font key, code point) in the order picked
     fonts: frozenset[str]  # font keys the dry run needed (they must exist already)
-    listed: frozenset[int]  # fonts (their numbers) listed among the page's resources
+    listed: frozenset[str]  # font keys of the fonts listed among the page's resources
 
 
 def supported() -> bool:
@@ -136,8 +136,8 @@ def _render_table_cell(
     ):
         for fontkey, unicode in known.picks:
             _STOCK_PICK(pdf.fonts[fontkey].subset, unicode)  # type: ignore[union-attr]
-        for number in known.listed:
-            _STOCK_ADD(pdf._resource_catalog, PDFResourceType.FONT, number, pdf.page)
+        for fontkey in known.listed:  # fonts are numbered per PDF, in the order first set
+            _STOCK_ADD(pdf._resource_catalog, PDFResourceType.FONT, pdf.fonts[fontkey].i, pdf.page)
         return False, known.image_height, known.text_height
     before, page = set(pdf.fonts), pdf.page
     _state.picks, _state.listed = picks, listed = [], []
@@ -146,13 +146,19 @@ def _render_table_cell(
     finally:
         _state.picks = _state.listed = None
     page_break, image_height, text_height = result
-    fonts_only = all(kind is PDFResourceType.FONT and at == page for kind, _, at in listed)
+    numbers = {font.i for font in pdf.fonts.values()}
+    fonts_only = all(
+        kind is PDFResourceType.FONT and at == page and number in numbers
+        for kind, number, at in listed
+    )
     if not page_break and fonts_only and len(_heights) < LIMIT:
         fonts = frozenset(set(pdf.fonts) - before) | {getattr(pdf.current_font, "fontkey", "")}
         fonts |= {fontkey for fontkey, _ in picks}
-        numbers = frozenset(number for _, number, _ in listed)
+        keys_of = {font.i: fontkey for fontkey, font in pdf.fonts.items()}
+        listed_keys = frozenset(keys_of[number] for _, number, _ in listed)
+        fonts |= listed_keys
         with _lock:
-            _heights[key] = _Height(image_height, text_height, tuple(picks), fonts, numbers)
+            _heights[key] = _Height(image_height, text_height, tuple(picks), fonts, listed_keys)
     return result
 
 
