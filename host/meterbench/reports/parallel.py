@@ -10,8 +10,10 @@ of jobs, does.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -65,9 +67,21 @@ def render_pool(jobs: int, workers: int | None = None) -> Iterator[ProcessPoolEx
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for _ in range(workers):  # a pool starts a worker per job submitted, up to its size
+        # A pool starts a worker per job submitted, up to its size; the first start waits
+        # for the fork server to import the renderers: a thread waits for that instead.
+        starting = threading.Thread(target=_start, args=(pool, workers), daemon=True)
+        starting.start()
+        try:
+            yield pool
+        finally:
+            starting.join()
+
+
+def _start(pool: ProcessPoolExecutor, workers: int) -> None:
+    # A pool that cannot start its workers fails the real jobs too, which say why.
+    with contextlib.suppress(Exception):
+        for _ in range(workers):
             pool.submit(_started)
-        yield pool
 
 
 def _started() -> None:

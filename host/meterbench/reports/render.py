@@ -11,6 +11,8 @@ same files with the same content.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -47,12 +49,14 @@ def write_documents(
     formats: Iterable[str],
     *,
     workers: int | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[Path]:
     """Write each document in each of ``formats`` (html, pdf); return the paths.
 
     The font is cut once, for all documents and both formats. Documents are rendered in
-    ``workers`` processes (default: one per core); each file's bytes do not depend on where
-    or in which order it was rendered, so parallel and serial give the same files."""
+    ``workers`` processes (default: one per core), or in ``pool``'s, started by the caller
+    (`parallel.render_pool`); each file's bytes do not depend on where or in which order it
+    was rendered, so parallel and serial give the same files."""
     # Imported here: exports and error paths do not pay for the PDF and font libraries.
     from meterbench.reports.parallel import Job, render_jobs, render_pool
 
@@ -60,7 +64,8 @@ def write_documents(
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [Job(doc, fmt) for doc in docs for fmt in ("html", "pdf") if fmt in formats]
     paths: list[Path] = []
-    with render_pool(len(jobs), workers) as pool:
+    given = nullcontext(pool) if pool is not None else None
+    with given or render_pool(len(jobs), workers) as pool:
         fonts = font_css = None
         if formats:
             fonts, font_css = shared_fonts(docs, formats)
@@ -176,11 +181,18 @@ def render_run(
     on_broken: OnBroken = "refuse",
 ) -> list[Path]:
     """Everything for a run: batch report, every record, certificates and notices (for a
-    completed run with an intact chain), and the CSV/JSON exports. Returns the paths."""
-    ctx = load_context(store, run_id, lang, on_broken)
-    docs = report_documents(ctx)
-    if ctx.integrity.ok and ctx.integrity.status is RunStatus.COMPLETED:
-        docs += certificate_documents(ctx)[0]
-    paths = write_documents(docs, out_dir, formats)
+    completed run with an intact chain), and the CSV/JSON exports. Returns the paths.
+
+    A run has a batch report and a record per meter at least: the render workers are started
+    first, while the run is loaded and its documents built."""
+    from meterbench.reports.parallel import PARALLEL_FROM, render_pool
+
+    documents = any(f in DOCUMENT_FORMATS for f in formats)
+    with render_pool(PARALLEL_FROM if documents else 0) as pool:
+        ctx = load_context(store, run_id, lang, on_broken)
+        docs = report_documents(ctx)
+        if ctx.integrity.ok and ctx.integrity.status is RunStatus.COMPLETED:
+            docs += certificate_documents(ctx)[0]
+        paths = write_documents(docs, out_dir, formats, pool=pool)
     paths += [export_files(ctx, out_dir, f) for f in EXPORT_FORMATS if f in formats]
     return paths
