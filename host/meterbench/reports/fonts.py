@@ -160,7 +160,10 @@ def _cut(face: int, text: str, path: Path) -> Path:
         subsetter.populate(text=text)
         subsetter.subset(font)
         cff_to_truetype(font)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+        # a name of its own: another process or thread may be writing the same cut
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        os.close(handle)
+        partial = Path(name)
         try:
             font.save(str(partial))
             os.replace(partial, path)
