@@ -7,7 +7,10 @@ import asyncio
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from meterbench.config.bench import load_bench
+from meterbench.config.errors import ConfigError
 from meterbench.kinds.electricity.simulator import SimulatedBench
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,20 +57,34 @@ def test_every_controller_of_a_large_bench_boots_normally(tmp_path: Path) -> Non
     assert asyncio.run(scenario()) == [False] * 8
 
 
-def _sim_dirs() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("meterbench-*")}
+@pytest.fixture
+def own_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary folder for this test alone: another test worker's benches come and go in
+    the shared one."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
 
 
-def test_a_stopped_bench_leaves_no_directory_behind() -> None:
-    before = _sim_dirs()
-
+def test_a_stopped_bench_leaves_no_directory_behind(own_tmp: Path) -> None:
     async def scenario() -> None:
         bench = SimulatedBench(load_bench(BENCH), BENCH)
+        assert bench.workdir.parent == own_tmp  # the check below looks in the right place
         await bench.start()
         await bench.stop()
 
     asyncio.run(scenario())
-    assert _sim_dirs() - before == set()
+    assert list(own_tmp.iterdir()) == []
+
+
+def test_a_bench_that_cannot_be_built_leaves_no_directory_behind(own_tmp: Path) -> None:
+    text = BENCH.read_text().replace('type = "1p-class1-5-60a"', 'type = "gas-g4-class1.5"')
+    bad = own_tmp.parent / "bad.toml"
+    bad.write_text(text)
+    with pytest.raises(ConfigError, match="is not an electricity meter"):
+        SimulatedBench(load_bench(bad), bad)
+    assert list(own_tmp.iterdir()) == []
 
 
 def test_pulses_at_the_end_of_a_service_interval_are_injected_once() -> None:

@@ -102,7 +102,12 @@ class SimulatedBenchBase:
         # The ``mem://`` names of its devices: the bench's id, so a seeded run records the same
         # URLs every time; a second bench of that id alive in this process gets a number.
         self.memory_name = _claim_memory_name(f"sim-{bench.bench.id}") if virtual else ""
-        self._build()
+        try:
+            self._build()
+        except BaseException:  # a bench that cannot be built leaves no folder behind
+            if self._own_workdir:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+            raise
 
     def _build(self) -> None:
         """The kind's own part of construction: its meters, devices and buses."""
