@@ -23,11 +23,9 @@ HONEST = (1, 6)
 REGISTER_LOW_IB, REGISTER_ONLY_05L, REGISTER_FAST, EXACT_AT_POINTS = 2, 3, 4, 5
 
 
-def _run(tmp: Path, bench: str, plan: str, meters: str, time_scale: float | None = None) -> Any:
+def _run(tmp: Path, bench: str, plan: str, meters: str) -> Any:
     db = tmp / "results.db"
-    options = RunOptions(
-        BENCHES / bench, BENCHES / plan, BENCHES / meters, db=db, time_scale=time_scale
-    )
+    options = RunOptions(BENCHES / bench, BENCHES / plan, BENCHES / meters, db=db)
     run_id = virtual_loop.run(run_batch(options))
     return ResultsStore.open(db).load_run(run_id)
 
