@@ -103,7 +103,7 @@ def meterbench(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``meterbench ARGS`` in a new process and wait for it."""
     return subprocess.run(
-        [sys.executable, "-m", "meterbench.cli", *map(str, args)],
+        [sys.executable, "-m", "meterbench", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=RUN_TIMEOUT_S,

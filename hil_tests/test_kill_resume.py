@@ -35,7 +35,7 @@ def _readings_stored(db: Path, step_key: str) -> int:
 
 
 def _kill_after_first_reading(db: Path, step_key: str) -> None:
-    command = [sys.executable, "-m", "meterbench.cli", "run", "--plain", "--db", str(db)]
+    command = [sys.executable, "-m", "meterbench", "run", "--plain", "--db", str(db)]
     command += ["--bench", str(BENCHES / "hil-1p-4.toml"), "--plan", str(PLAN)]
     command += ["--meters", str(METERS)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import base64
 from functools import cache
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-from meterbench.reports.document import Document, Image
+from meterbench.reports.document import Document
 from meterbench.reports.fonts import SANS_FACE, chars_of, check_faces, subset_face
+from meterbench.reports.printed import html_text
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 
 def _b64(text: str | bytes) -> str:
@@ -23,6 +26,9 @@ def _b64(text: str | bytes) -> str:
 
 @cache
 def environment() -> Environment:
+    # Imported here: the process that cuts the font for the render workers needs no Jinja2.
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=PackageLoader("meterbench.reports", "templates"),
         autoescape=select_autoescape(["html", "j2"], default_for_string=True),
@@ -54,9 +60,3 @@ def render_html(doc: Document, font_css: str | None = None) -> str:
         font_css = font_face_css(html_text(doc))
     template = environment().get_template("document.html.j2")
     return template.render(doc=doc, font_css=font_css)
-
-
-def html_text(doc: Document) -> str:
-    """Every character the page prints, its plots' labels included (for the font subset)."""
-    charts = "".join(b.chart.texts() for b in doc.blocks if isinstance(b, Image))
-    return doc.text() + doc.run_id + charts

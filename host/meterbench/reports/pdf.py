@@ -30,6 +30,7 @@ from meterbench.reports.document import (
 from meterbench.reports.fonts import PdfFonts, check_faces, full_fonts
 from meterbench.reports.linebreak import install as install_line_breaking
 from meterbench.reports.pdf_chart import chart_height, draw_chart
+from meterbench.reports.printed import BROKEN_LINE, pdf_text
 
 INK = (28, 37, 48)
 MUTED = (93, 107, 122)
@@ -236,9 +237,6 @@ def _image(pdf: _Pdf, block: Image) -> None:
     pdf.ln(2)
 
 
-BROKEN_LINE = "HASH CHAIN BROKEN · 哈希链校验失败 · NOT A VALID RECORD"
-
-
 def render_pdf(doc: Document, fonts: PdfFonts | None = None) -> bytes:
     """The document as PDF bytes (fonts subset and embedded).
 
@@ -283,9 +281,3 @@ def render_pdf(doc: Document, fonts: PdfFonts | None = None) -> bytes:
         elif isinstance(block, PageBreak):
             pdf.add_page()
     return bytes(pdf.output())
-
-
-def pdf_text(doc: Document) -> str:
-    """Every character a PDF of ``doc`` may print (for font subsetting)."""
-    charts = "".join(b.chart.texts() for b in doc.blocks if isinstance(b, Image))
-    return doc.text() + doc.run_id + BROKEN_LINE + charts

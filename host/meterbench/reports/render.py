@@ -79,8 +79,8 @@ def write_documents(
 def shared_fonts(docs: Sequence[Document], formats: Sequence[str]) -> tuple[Any, str | None]:
     """One font subset for every document and format (cutting it is the costly part)."""
     from meterbench.reports.fonts import subset_fonts
-    from meterbench.reports.html import font_face_css, html_text
-    from meterbench.reports.pdf import pdf_text
+    from meterbench.reports.html import font_face_css
+    from meterbench.reports.printed import html_text, pdf_text
 
     text = "".join(pdf_text(d) + html_text(d) for d in docs)
     fonts = subset_fonts(text) if "pdf" in formats and len(docs) >= SUBSET_FROM else None

@@ -77,7 +77,7 @@ class Workers:
     def _spawn(self, bench_id: str, args: list[str], run_id: str | None) -> int:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log = (self.state_dir / f"worker-{_safe(bench_id)}.log").open("ab")
-        command = [sys.executable, "-m", "meterbench.cli", *args, "--db", str(self.store.path)]
+        command = [sys.executable, "-m", "meterbench", *args, "--db", str(self.store.path)]
         if self.time_scale is not None:
             command += ["--time-scale", repr(self.time_scale)]
         env = dict(os.environ)
