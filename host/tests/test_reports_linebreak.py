@@ -168,3 +168,24 @@ def test_cache_keeps_at_most_its_size_and_still_breaks_alike(monkeypatch):
     linebreak.clear_cache()
     assert_same_pdf(stock, paragraphs_pdf(fonts.path, fonts.face, 7), "small cache")
     assert linebreak.cache_size() == 3
+
+
+def test_stock_line_breaking_before_the_renderer_is_imported_keeps_the_fast_paths():
+    """The renderer installs the fast paths when first imported: imported while fpdf2's own
+    line breaking was switched on for a comparison, leaving the comparison must not undo the
+    install (it did: every later PDF of the process was broken the slow way)."""
+    import subprocess
+
+    script = (
+        "from fpdf import line_break\n"
+        "from meterbench.reports import linebreak\n"
+        "with linebreak.stock_line_breaking():\n"
+        "    from meterbench.reports import pdf\n"
+        "    assert line_break.CurrentLine is not linebreak.FastLine\n"
+        "print(line_break.CurrentLine is linebreak.FastLine or not linebreak.supported())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"

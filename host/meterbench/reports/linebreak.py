@@ -312,6 +312,10 @@ def install() -> None:
 @contextmanager
 def stock_line_breaking() -> Iterator[None]:
     """fpdf2's own line breaking for the duration (to compare against it)."""
+    # The PDF renderer installs the fast paths when first imported: imported in here, the
+    # install would be undone on leaving.
+    import meterbench.reports.pdf  # noqa: F401
+
     saved = line_break.CurrentLine, getattr(fpdf_module, "MultiLineBreak")  # noqa: B009
     line_break.CurrentLine = _STOCK_LINE  # type: ignore[misc]
     setattr(fpdf_module, "MultiLineBreak", _STOCK_BREAK)  # noqa: B010
