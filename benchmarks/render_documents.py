@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from meterbench.reports import font_embed, linebreak, load_context, table_heights
+from meterbench.reports import font_embed, linebreak, load_context, single_line, table_heights
 from meterbench.reports.parallel import default_workers
 from meterbench.reports.render import (
     certificate_documents,
@@ -60,6 +60,7 @@ def stock_paths() -> Iterator[None]:
     with (
         linebreak.stock_line_breaking(),
         table_heights.stock_table_heights(),
+        single_line.stock_single_lines(),
         font_embed.stock_font_embedding(),
     ):
         yield

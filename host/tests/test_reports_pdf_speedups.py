@@ -1,8 +1,9 @@
 """The PDF speed-ups give fpdf2's own bytes: table cell heights looked up instead of rendered
-in a dry run (`table_heights`), and each PDF's font written without re-encoding its glyphs
-(`font_embed`). Compared against stock fpdf2 and fontTools for the sample run's record,
-certificate, notice and batch report, with the caches cold and warm, and for random tables
-long enough to break pages (cached heights met again near a page's foot)."""
+in a dry run (`table_heights`), one-line cells written directly (`single_line`), and each
+PDF's font written without re-encoding its glyphs (`font_embed`). Compared against stock
+fpdf2 and fontTools for the sample run's record, certificate, notice and batch report, with
+the caches cold and warm, for random tables long enough to break pages (cached heights met
+again near a page's foot), and for a text within a hair of its cell's width."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 from fpdf import FontFace
 from test_reports_linebreak import WORDS, assert_fast_path_is_stock, assert_same_pdf, blank_pdf
 
-from meterbench.reports import font_embed, table_heights
+from meterbench.reports import font_embed, single_line, table_heights
 from meterbench.reports.fonts import subset_fonts
 from meterbench.reports.pdf import render_pdf
 
@@ -30,7 +31,11 @@ pytestmark = pytest.mark.skipif(
 
 @contextmanager
 def stock() -> Iterator[None]:
-    with table_heights.stock_table_heights(), font_embed.stock_font_embedding():
+    with (
+        table_heights.stock_table_heights(),
+        single_line.stock_single_lines(),
+        font_embed.stock_font_embedding(),
+    ):
         yield
 
 
@@ -82,6 +87,7 @@ def tables_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
     pool = random.Random(0)
     cells = [random_cell(pool) for _ in range(25)]
     mono = FontFace(family="courier", size_pt=7.0)
+    red = FontFace(color=(179, 38, 30))
     for _ in range(14):
         pdf.set_font("sans", size=rng.choice([7.5, 8.0, 8.5]))
         columns = rng.randint(1, 6)
@@ -100,7 +106,7 @@ def tables_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
                 for _ in range(columns):
                     text = rng.choice(cells)
                     style = mono if text.isascii() and rng.random() < 0.3 else None
-                    row.cell(text, style=style)
+                    row.cell(text, style=style or (red if rng.random() < 0.2 else None))
         pdf.ln(rng.choice([0.0, 1.5, 7.0]))
     return bytes(pdf.output())
 
@@ -146,3 +152,57 @@ def test_unchecked_versions_keep_the_stock_paths(monkeypatch):
     monkeypatch.setattr(fpdf, "FPDF_VERSION", "0.0.1")
     monkeypatch.setattr(fontTools, "version", "0.0.1")
     assert not table_heights.supported() and not font_embed.supported()
+    assert not single_line.supported()
+
+
+def written_directly(monkeypatch) -> list[bool]:
+    """Whether each table cell text was written by `single_line` (True) or by fpdf2."""
+    taken: list[bool] = []
+    write = single_line._write
+
+    def spy(pdf, **kwargs):
+        written = write(pdf, **kwargs)
+        taken.append(written is not None)
+        return written
+
+    monkeypatch.setattr(single_line, "_write", spy)
+    return taken
+
+
+def test_one_line_cells_of_the_documents_are_written_directly(documents, monkeypatch):
+    """The direct path is the one taken for most cells (the comparisons would pass without)."""
+    docs, fonts = documents
+    taken = written_directly(monkeypatch)
+    table_heights.clear_cache()
+    render_pdf(docs["record"], fonts)
+    assert taken.count(True) > 0.6 * len(taken) and False in taken
+
+
+def edge_pdf(fonts_path: Path, face: int, text: str, line_width: float) -> bytes:
+    """One cell whose text leaves ``line_width`` mm for it (padding 1 mm each side)."""
+    pdf = blank_pdf(fonts_path, face)
+    pdf.set_font("sans", size=8.0)
+    with pdf.table(
+        col_widths=(1.0,),
+        width=line_width + 2.0,
+        padding=(0.6, 1.0),
+        text_align="LEFT",
+        first_row_as_headings=False,
+    ) as table:
+        table.row().cell(text)
+    return bytes(pdf.output())
+
+
+@pytest.mark.parametrize("slack", [-1e-3, 0.0, 1e-8, 5e-7, 2e-6, 1e-3])
+def test_a_text_within_a_hair_of_its_width_is_left_to_fpdf2(slack, monkeypatch):
+    """Where fpdf2's float rounding decides between one line and two, it decides."""
+    text = "检定合格 0.123"
+    fonts = subset_fonts(text)
+    pdf = blank_pdf(fonts.path, fonts.face)
+    pdf.set_font("sans", size=8.0)
+    width = pdf.get_string_width(text) + slack
+    taken = written_directly(monkeypatch)
+    assert_fast_path_is_stock(
+        lambda: edge_pdf(fonts.path, fonts.face, text, width), stock(), table_heights.clear_cache
+    )
+    assert taken and all(t == (slack > single_line.MARGIN) for t in taken)

@@ -14,7 +14,7 @@ from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, TextMode, XPos, YPos
 from fpdf.fonts import TTFFont
 
-from meterbench.reports import font_embed, table_heights
+from meterbench.reports import font_embed, single_line, table_heights
 from meterbench.reports.document import (
     Banner,
     Cell,
@@ -47,9 +47,11 @@ BODY_PT = 8.5
 SIZES = {1: 13.0, 2: 11.0, 3: 9.5}
 
 # fpdf2 measures each line again for every character it adds: the linear version instead;
-# and it renders every table cell once only to learn its height: measured once per text.
+# it renders every table cell once only to learn its height: measured once per text; and it
+# lays a one-line cell out as generally as a page of markdown: written directly.
 install_line_breaking()
 table_heights.install()
+single_line.install()
 
 
 class _Pdf(FPDF):
