@@ -49,8 +49,11 @@ _TABLE_CALL = frozenset(
     }
 )
 _OUTPUT = MethodReturnValue.PAGE_BREAK | MethodReturnValue.HEIGHT
-_ALIGNS = {"L": Align.L, "LEFT": Align.L, "C": Align.C, "CENTER": Align.C, "R": Align.R}
-_ALIGNS.update({"RIGHT": Align.R, Align.L: Align.L, Align.C: Align.C, Align.R: Align.R})
+_ALIGNS: dict[str | Align, Align] = {
+    **{name: Align.L for name in ("L", "LEFT", Align.L)},
+    **{name: Align.C for name in ("C", "CENTER", Align.C)},
+    **{name: Align.R for name in ("R", "RIGHT", Align.R)},
+}  # what fpdf2 accepts for these three, as the table passes it (not justified, not X)
 _NOT_ON_ONE_LINE = frozenset("\n\r\f\u00ad")  # breaks, and the soft hyphen fpdf2 may print
 MARGIN = 1e-6  # mm short of the cell's width: fpdf2's own tolerance is 1e-9
 
