@@ -248,4 +248,7 @@ def test_the_fake_watchdog_resets_a_board_left_unfed_in_maintenance(tmp_path: Pa
         _wait_for(lambda: "watchdog reset" in fb.events, "the watchdog reset")
         assert fb.wdt_resets >= 1
         assert (fb.flash / "active").read_text() == "fw_a"
+        # Asked before its app runs, a booting board would take HELLO's bytes for keys (the
+        # app turns Ctrl-C off before it starts the watchdog): wait for the watchdog first.
+        _wait_for(lambda: fb.wdt_timeout_ms == WDT_MS, f"the firmware to start again: {fb.events}")
         _wait_for(lambda: _hello(fb.port).get("fw_hash") == first.hash.encode(), "the old firmware")
