@@ -28,12 +28,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
 
-from meterbench.reports import font_embed, linebreak, load_context, single_line, table_heights
+from meterbench.reports import linebreak, load_context, table_heights
 from meterbench.reports.parallel import default_workers
+from meterbench.reports.pdf import stock_paths
 from meterbench.reports.render import (
     certificate_documents,
     report_documents,
@@ -53,17 +53,6 @@ def timed_write(
     with stock_paths() if stock else nullcontext():
         paths = write_documents(docs, out, ["html", "pdf"], workers=workers)
     return time.perf_counter() - wall, time.process_time() - cpu, paths
-
-
-@contextmanager
-def stock_paths() -> Iterator[None]:
-    with (
-        linebreak.stock_line_breaking(),
-        table_heights.stock_table_heights(),
-        single_line.stock_single_lines(),
-        font_embed.stock_font_embedding(),
-    ):
-        yield
 
 
 END_TO_END = """

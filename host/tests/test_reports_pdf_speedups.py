@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from test_reports_linebreak import WORDS, assert_fast_path_is_stock, assert_same
 
 from meterbench.reports import font_embed, single_line, table_heights
 from meterbench.reports.fonts import subset_fonts
-from meterbench.reports.pdf import render_pdf
+from meterbench.reports.pdf import render_pdf, stock_paths
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reports_fixtures import sample_documents  # noqa: E402
@@ -29,16 +27,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@contextmanager
-def stock() -> Iterator[None]:
-    with (
-        table_heights.stock_table_heights(),
-        single_line.stock_single_lines(),
-        font_embed.stock_font_embedding(),
-    ):
-        yield
-
-
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory):
     return sample_documents(tmp_path_factory.mktemp("documents") / "results.db")
@@ -46,7 +34,7 @@ def documents(tmp_path_factory):
 
 def test_documents_are_fpdf2s_own_with_cold_and_warm_caches(documents):
     docs, fonts = documents
-    with stock():
+    with stock_paths():
         expected = {name: render_pdf(doc, fonts) for name, doc in docs.items()}
     table_heights.clear_cache()
     cold = {name: render_pdf(doc, fonts) for name, doc in docs.items()}
@@ -115,7 +103,7 @@ def tables_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
 def test_random_tables_lay_out_as_fpdf2_lays_them_out(seed):
     fonts = subset_fonts("".join(WORDS) + "0123456789abcdef")
     assert_fast_path_is_stock(
-        lambda: tables_pdf(fonts.path, fonts.face, seed), stock(), table_heights.clear_cache
+        lambda: tables_pdf(fonts.path, fonts.face, seed), stock_paths(), table_heights.clear_cache
     )
 
 
@@ -138,7 +126,7 @@ def test_a_height_cached_in_another_pdf_sets_its_font_as_fpdf2_would():
     font), so the look-up must leave that to fpdf2."""
     fonts = subset_fonts("值" + "0123456789abcdef")
     documents = [["0x68 0x11", "ab cd ef"], ["ab cd ef"]]
-    with stock():
+    with stock_paths():
         expected = [mono_cells_pdf(fonts.path, fonts.face, texts) for texts in documents]
     table_heights.clear_cache()
     for texts, pdf in zip(documents, expected, strict=True):
@@ -203,6 +191,8 @@ def test_a_text_within_a_hair_of_its_width_is_left_to_fpdf2(slack, monkeypatch):
     width = pdf.get_string_width(text) + slack
     taken = written_directly(monkeypatch)
     assert_fast_path_is_stock(
-        lambda: edge_pdf(fonts.path, fonts.face, text, width), stock(), table_heights.clear_cache
+        lambda: edge_pdf(fonts.path, fonts.face, text, width),
+        stock_paths(),
+        table_heights.clear_cache,
     )
     assert taken and all(t == (slack > single_line.MARGIN) for t in taken)

@@ -7,8 +7,8 @@ creation date is the run's own time, so rendering the same run again gives the s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, TextMode, XPos, YPos
@@ -29,6 +29,7 @@ from meterbench.reports.document import (
 )
 from meterbench.reports.fonts import PdfFonts, check_faces, full_fonts
 from meterbench.reports.linebreak import install as install_line_breaking
+from meterbench.reports.linebreak import stock_line_breaking
 from meterbench.reports.pdf_chart import chart_height, draw_chart
 from meterbench.reports.printed import BROKEN_LINE, pdf_text
 
@@ -52,6 +53,19 @@ SIZES = {1: 13.0, 2: 11.0, 3: 9.5}
 install_line_breaking()
 table_heights.install()
 single_line.install()
+
+
+@contextmanager
+def stock_paths() -> Iterator[None]:
+    """fpdf2's and fontTools' own paths for the duration, none of the speed-ups above (to
+    compare them against: tests and the documents benchmark)."""
+    with (
+        stock_line_breaking(),
+        table_heights.stock_table_heights(),
+        single_line.stock_single_lines(),
+        font_embed.stock_font_embedding(),
+    ):
+        yield
 
 
 class _Pdf(FPDF):
