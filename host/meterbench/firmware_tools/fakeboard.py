@@ -255,10 +255,13 @@ class FakeBoard:
                 return
             os.write(self._master, data)
 
-    def _check_watchdog(self) -> None:
+    def _check_watchdog(self) -> bool:
+        """Reset the board if its watchdog ran out; True if it did."""
         if self.wdt_timeout_ms is not None and time.monotonic() > self._wdt_deadline:
             self.wdt_resets += 1
             self._hard_reset("watchdog reset")
+            return True
+        return False
 
     # -- relay ---------------------------------------------------------------------------------
     def _relay(self) -> None:
@@ -275,7 +278,10 @@ class FakeBoard:
                 self._read_hw()  # after the host's bytes went in: a reset may replace the child
                 self._check_watchdog()
                 continue
-            self._check_watchdog()
+            if self._check_watchdog():
+                # The new board's descriptors may reuse the old one's numbers: what select
+                # said of those was about the old board (a read could wait for ever).
+                continue
             if self._child_fd in r:
                 try:
                     data = os.read(self._child_fd, 4096)
