@@ -13,7 +13,8 @@ exactly the sum fpdf2 computes, and the final scaling is fpdf2's own formula. Fr
 cannot measure this way (core fonts, text shaping, symbol fonts) are measured by fpdf2.
 
 `CachedLineBreak` is fpdf2's `MultiLineBreak` that remembers the lines of each text (see
-there). Both give the lines fpdf2 gives, so the PDFs are the same to the byte;
+there), and computes those of one plain run of text directly (`plain_break`). Both give
+the lines fpdf2 gives, so the PDFs are the same to the byte;
 ``host/tests/test_reports_linebreak.py`` renders documents both ways and compares.
 
 `install` puts both in place of fpdf2's classes for the whole process (every FPDF gets the
@@ -36,6 +37,8 @@ from fpdf.enums import Align, WrapMode
 from fpdf.fonts import CoreFont, TTFFont
 from fpdf.graphics_state import GraphicsState
 from fpdf.line_break import CurrentLine, Fragment, MultiLineBreak, TextLine
+
+from meterbench.reports.plain_break import break_plain
 
 # fpdf2 releases whose CurrentLine / Fragment.get_width this module reproduces.
 CHECKED_VERSIONS = frozenset({"2.8.9"})
@@ -252,11 +255,19 @@ class CachedLineBreak(MultiLineBreak):
             shapes = _cache.get(self._key)
             if shapes is not None:
                 _cache.move_to_end(self._key)
-        if shapes is None:
-            self._recorded = []
+        if shapes is not None:
+            _note_sizes(fragments)
+            self._replay = (_line(shape, fragments) for shape in shapes)
             return
+        lines = break_plain(fragments, *settings)
+        if lines is None:
+            self._recorded = []  # fpdf2 breaks it, and the lines are recorded on the way
+            return
+        recorded = [_shape(line, fragments) for line in lines]
+        if all(recorded):
+            self._store(tuple(shape for shape in recorded if shape is not None))
         _note_sizes(fragments)
-        self._replay = (_line(shape, fragments) for shape in shapes)
+        self._replay = iter(lines)
 
     def get_line(self) -> TextLine | None:
         if self._replay is not None:
@@ -265,10 +276,7 @@ class CachedLineBreak(MultiLineBreak):
         if self._recorded is None or self._key is None:
             return line
         if line is None:
-            with _lock:
-                _cache[self._key] = tuple(self._recorded)
-                if len(_cache) > CACHE_SIZE:
-                    _cache.popitem(last=False)
+            self._store(tuple(self._recorded))
             self._recorded = None
             return None
         shape = _shape(line, self._sources)
@@ -277,6 +285,13 @@ class CachedLineBreak(MultiLineBreak):
         else:
             self._recorded.append(shape)
         return line
+
+    def _store(self, shapes: tuple[_Shape, ...]) -> None:
+        assert self._key is not None
+        with _lock:
+            _cache[self._key] = shapes
+            if len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
 
 
 def _note_sizes(fragments: Sequence[Fragment]) -> None:

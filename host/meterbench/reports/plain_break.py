@@ -1,0 +1,150 @@
+"""The lines of one run of plain text, computed directly instead of by fpdf2's line breaker.
+
+fpdf2 (2.8.x) breaks a text into lines one character at a time through general machinery:
+per character it measures a one-character string, compares graphics states to decide
+whether a new styled fragment starts, records break hints as named tuples and re-measures the
+line. A record's table cells and paragraphs are one run of text in one font (no markdown),
+often Chinese, which breaks between any two characters. `break_plain` follows fpdf2's
+`MultiLineBreak.get_line` step for step for that case only: the same widths (integer glyph
+widths summed, then fpdf2's scaling), the same comparison with fpdf2's tolerance, the same
+break at the last space or before the character that does not fit, and the same heights,
+alignments and space counts. Anything else (several fragments, soft hyphens, form feeds,
+character wrapping, indents, a character wider than the line) is left to fpdf2.
+``host/tests/test_reports_plain_break.py`` compares it with fpdf2 on random texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fpdf.enums import Align, WrapMode
+from fpdf.fonts import TTFFont
+from fpdf.line_break import BREAKING_SPACE_SYMBOLS_STR, Fragment, TextLine
+from fpdf.util import FloatTolerance
+
+_LEFT_TO_FPDF2 = frozenset("\u00ad\u00a0\u000c")  # soft hyphen, no-break space, form feed
+_TOLERANCE = FloatTolerance.TOLERANCE
+
+
+def break_plain(
+    fragments: Sequence[Fragment],
+    max_width: float,
+    margins: Sequence[float],
+    align: Align,
+    print_sh: bool,
+    wrapmode: WrapMode,
+    line_height: float,
+    skip_leading_spaces: bool,
+    first_line_indent: float,
+) -> list[TextLine] | None:
+    """fpdf2's lines for these `MultiLineBreak` arguments; None where this does not apply.
+
+    The lines' fragments are clones of the given one, as fpdf2's are."""
+    if len(fragments) > 1 or wrapmode is not WrapMode.WORD or skip_leading_spaces:
+        return None
+    if first_line_indent != 0:
+        return None
+    if not fragments:
+        return []  # no text, no line
+    source = fragments[0]
+    font = source.font
+    if (
+        type(source) is not Fragment
+        or not isinstance(font, TTFFont)
+        or font.is_symbol
+        or source.text_shaping_parameters
+        or source.char_spacing != 0
+        or source.font_stretching != 100
+    ):
+        return None
+    chars: list[str] = source.characters
+    if not _LEFT_TO_FPDF2.isdisjoint(chars):
+        return None
+    font_size = source.font_size
+    if not font_size > _TOLERANCE:  # fpdf2 takes a line's height from the first character
+        return None
+    try:
+        units_of = [font.cw[ord(c)] for c in chars]
+    except (IndexError, KeyError):
+        return None
+    size_pt = source.font_size_pt
+    k = source.k
+    link = source.link
+    limit = max_width
+    for margin in margins:
+        limit -= float(margin)
+    height = font_size * line_height
+    last_align = Align.L if align == Align.J else align
+    lines: list[TextLine] = []
+
+    def emit(
+        line: list[str] | None,
+        units: float,
+        spaces: int,
+        line_align: Align,
+        line_height_: float,
+        trailing_nl: bool = False,
+    ) -> None:
+        # fpdf2's width of the line: glyph units summed, scaled; 0 (an int) without fragment
+        width: float = 0
+        if line is not None:
+            width += units * size_pt * 0.001 / k
+        indent = first_line_indent if not lines else 0
+        lines.append(
+            TextLine(
+                [] if line is None else [source.clone(line, link)],
+                width,
+                spaces,
+                line_align,
+                line_height_,
+                max_width - indent,
+                trailing_nl,
+                False,
+                indent,
+            )
+        )
+
+    i, n = 0, len(chars)
+    while i < n:
+        line: list[str] | None = None
+        units: float = 0  # glyph widths in font units (integers)
+        spaces = 0
+        hint: tuple[int, int, int] | None = None  # index in line, index in text, spaces
+        line_h: float = 0
+        while True:
+            if i >= n:
+                if line is not None and units * size_pt * 0.001 / k:
+                    emit(line, units, spaces, last_align, line_h)
+                break
+            c = chars[i]
+            if c == "\n":
+                i += 1
+                emit(line, units, spaces, last_align, max(line_h, height), trailing_nl=True)
+                break
+            char_width = units_of[i] * size_pt * 0.001 / k
+            current: float = 0 if line is None else units * size_pt * 0.001 / k
+            if (current + char_width) - limit > _TOLERANCE:
+                if line is None:
+                    return None  # one character wider than the line: fpdf2 decides (or fails)
+                if c in BREAKING_SPACE_SYMBOLS_STR:
+                    i += 1
+                    emit(line, units, spaces, align, line_h)
+                elif hint is not None:
+                    at, i, spaces = hint
+                    i += 1
+                    del line[at:]
+                    units = sum(font.cw[ord(kept)] for kept in line)
+                    emit(line, units, spaces, align, line_h)
+                else:  # no space on the line: fpdf2 breaks before this character
+                    emit(line, units, spaces, last_align, line_h)
+                break
+            if line is None:
+                line = []
+            if c in BREAKING_SPACE_SYMBOLS_STR:
+                hint = (len(line), i, spaces)
+                spaces += 1
+            line.append(c)
+            units += units_of[i]
+            line_h = height
+            i += 1
+    return lines
