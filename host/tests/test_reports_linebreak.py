@@ -22,7 +22,7 @@ from pypdf import PdfReader
 
 from meterbench.reports import linebreak
 from meterbench.reports.fonts import subset_fonts
-from meterbench.reports.pdf import render_pdf
+from meterbench.reports.pdf import render_pdf, stock_paths
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reports_fixtures import sample_documents  # noqa: E402
@@ -63,7 +63,7 @@ def documents(tmp_path_factory):
 
 def test_documents_are_the_same_with_cold_and_warm_line_cache(documents):
     docs, fonts = documents
-    with linebreak.stock_line_breaking():
+    with stock_paths():
         stock = {name: render_pdf(doc, fonts) for name, doc in docs.items()}
     linebreak.clear_cache()
     cold = {name: render_pdf(doc, fonts) for name, doc in docs.items()}
@@ -131,9 +131,12 @@ def paragraphs_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
             align=rng.choice("LCRJ"),
             markdown=rng.random() < 0.3,
             padding=rng.choice([Padding(), Padding(0.6, 1.0, 0.6, 1.0)]),
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
+            max_line_height=rng.choice([None, None, 1.5]),
+            new_x=rng.choice([XPos.LMARGIN, XPos.LMARGIN, XPos.RIGHT, XPos.LEFT]),
+            new_y=rng.choice([YPos.NEXT, YPos.NEXT, YPos.TOP]),
         )
+        if pdf.x > pdf.w / 2 or pdf.y < pdf.t_margin + 5:  # after a cell that stayed put
+            pdf.set_xy(pdf.l_margin, pdf.y + 5)
     return bytes(pdf.output())
 
 
@@ -143,7 +146,7 @@ def test_random_paragraphs_break_as_fpdf2_breaks_them(seed):
     fonts = subset_fonts(words)
     assert_fast_path_is_stock(
         lambda: paragraphs_pdf(fonts.path, fonts.face, seed),
-        linebreak.stock_line_breaking(),
+        stock_paths(),
         linebreak.clear_cache,
     )
 
@@ -162,7 +165,7 @@ def test_unchecked_fpdf2_keeps_its_own_line_breaking(monkeypatch):
 
 def test_cache_keeps_at_most_its_size_and_still_breaks_alike(monkeypatch):
     fonts = subset_fonts("".join(WORDS) + "0123456789abcdef-\u00a0")
-    with linebreak.stock_line_breaking():
+    with stock_paths():
         stock = paragraphs_pdf(fonts.path, fonts.face, 7)
     monkeypatch.setattr(linebreak, "CACHE_SIZE", 3)
     linebreak.clear_cache()

@@ -1,9 +1,10 @@
 """The PDF speed-ups give fpdf2's own bytes: table cell heights looked up instead of rendered
-in a dry run (`table_heights`), one-line cells written directly (`single_line`), and each
+in a dry run (`table_heights`), plain multi-cells written directly (`plain_cell`), and each
 PDF's font written without re-encoding its glyphs (`font_embed`). Compared against stock
 fpdf2 and fontTools for the sample run's record, certificate, notice and batch report, with
 the caches cold and warm, for random tables long enough to break pages (cached heights met
-again near a page's foot), and for a text within a hair of its cell's width."""
+again near a page's foot), for a text within a hair of its cell's width, and for random
+paragraphs (tests/test_reports_linebreak.py)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from pathlib import Path
 
 import pytest
 from fpdf import FontFace
+from fpdf.enums import XPos, YPos
+from fpdf.util import Padding
 from test_reports_linebreak import WORDS, assert_fast_path_is_stock, assert_same_pdf, blank_pdf
 
-from meterbench.reports import font_embed, single_line, table_heights
+from meterbench.reports import font_embed, plain_cell, table_heights
 from meterbench.reports.fonts import subset_fonts
 from meterbench.reports.pdf import render_pdf, stock_paths
 
@@ -140,30 +143,30 @@ def test_unchecked_versions_keep_the_stock_paths(monkeypatch):
     monkeypatch.setattr(fpdf, "FPDF_VERSION", "0.0.1")
     monkeypatch.setattr(fontTools, "version", "0.0.1")
     assert not table_heights.supported() and not font_embed.supported()
-    assert not single_line.supported()
+    assert not plain_cell.supported()
 
 
 def written_directly(monkeypatch) -> list[bool]:
-    """Whether each table cell text was written by `single_line` (True) or by fpdf2."""
+    """Whether each multi-cell was written by `plain_cell` (True) or by fpdf2."""
     taken: list[bool] = []
-    write = single_line._write
+    write = plain_cell._write
 
     def spy(pdf, **kwargs):
         written = write(pdf, **kwargs)
         taken.append(written is not None)
         return written
 
-    monkeypatch.setattr(single_line, "_write", spy)
+    monkeypatch.setattr(plain_cell, "_write", spy)
     return taken
 
 
-def test_one_line_cells_of_the_documents_are_written_directly(documents, monkeypatch):
+def test_cells_and_paragraphs_of_the_documents_are_written_directly(documents, monkeypatch):
     """The direct path is the one taken for most cells (the comparisons would pass without)."""
     docs, fonts = documents
     taken = written_directly(monkeypatch)
     table_heights.clear_cache()
     render_pdf(docs["record"], fonts)
-    assert taken.count(True) > 0.6 * len(taken) and False in taken
+    assert taken.count(True) > 0.9 * len(taken) and False in taken
 
 
 def edge_pdf(fonts_path: Path, face: int, text: str, line_width: float) -> bytes:
@@ -182,8 +185,9 @@ def edge_pdf(fonts_path: Path, face: int, text: str, line_width: float) -> bytes
 
 
 @pytest.mark.parametrize("slack", [-1e-3, 0.0, 1e-8, 5e-7, 2e-6, 1e-3])
-def test_a_text_within_a_hair_of_its_width_is_left_to_fpdf2(slack, monkeypatch):
-    """Where fpdf2's float rounding decides between one line and two, it decides."""
+def test_a_text_within_a_hair_of_its_width_breaks_as_fpdf2_breaks_it(slack, monkeypatch):
+    """Where fpdf2's float rounding and tolerance decide between one line and two, the
+    direct path decides alike."""
     text = "检定合格 0.123"
     fonts = subset_fonts(text)
     pdf = blank_pdf(fonts.path, fonts.face)
@@ -195,4 +199,42 @@ def test_a_text_within_a_hair_of_its_width_is_left_to_fpdf2(slack, monkeypatch):
         stock_paths(),
         table_heights.clear_cache,
     )
-    assert taken and all(t == (slack > single_line.MARGIN) for t in taken)
+    assert taken and all(taken)
+
+
+@pytest.mark.parametrize("slack", [-0.3, -1e-6, 0.0, 1e-6, 0.3])
+def test_a_paragraph_at_a_pages_foot_breaks_the_page_as_fpdf2_does(slack, monkeypatch):
+    """Its last line (plus the top and bottom padding) ends ``slack`` mm past where fpdf2
+    breaks the page: fpdf2 breaks it there, and the direct path must leave that to fpdf2
+    (at 0 the float rounding decides, and the bytes must still agree)."""
+    text = "检定合格 0.123\n第二行"
+    fonts = subset_fonts(text + "后续")
+
+    def make() -> bytes:
+        pdf = blank_pdf(fonts.path, fonts.face)
+        pdf.set_font("sans", size=8.0)
+        padding = Padding(0.6, 1.0, 0.4, 1.0)
+        pdf.set_y(pdf.page_break_trigger - (0.6 + 4.2 + 4.2 + 0.4) + slack)
+        pdf.multi_cell(60.0, 4.2, text, padding=padding, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(60.0, 4.2, "后续", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        return bytes(pdf.output())
+
+    taken = written_directly(monkeypatch)
+    assert_fast_path_is_stock(make, stock_paths(), table_heights.clear_cache)
+    assert slack == 0 or taken[0] is (slack < 0)
+
+
+def test_the_direct_path_knows_fpdf2s_multi_cell_parameters():
+    """Positional arguments are named by this list: it must be fpdf2's, in fpdf2's order."""
+    import inspect
+
+    from fpdf import FPDF
+
+    stock = inspect.signature(plain_cell._STOCK_MULTI_CELL).parameters
+    expected = {
+        name: (None if p.default is inspect.Parameter.empty else p.default)
+        for name, p in stock.items()
+        if name != "self"
+    }
+    assert list(plain_cell.PARAMETERS.items()) == list(expected.items())
+    assert FPDF.multi_cell is not plain_cell._STOCK_MULTI_CELL  # installed

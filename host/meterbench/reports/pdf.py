@@ -14,7 +14,7 @@ from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, TextMode, XPos, YPos
 from fpdf.fonts import TTFFont
 
-from meterbench.reports import font_embed, single_line, table_heights
+from meterbench.reports import font_embed, plain_cell, table_heights
 from meterbench.reports.document import (
     Banner,
     Cell,
@@ -52,7 +52,7 @@ SIZES = {1: 13.0, 2: 11.0, 3: 9.5}
 # lays a one-line cell out as generally as a page of markdown: written directly.
 install_line_breaking()
 table_heights.install()
-single_line.install()
+plain_cell.install()
 
 
 @contextmanager
@@ -62,7 +62,7 @@ def stock_paths() -> Iterator[None]:
     with (
         stock_line_breaking(),
         table_heights.stock_table_heights(),
-        single_line.stock_single_lines(),
+        plain_cell.stock_cells(),
         font_embed.stock_font_embedding(),
     ):
         yield

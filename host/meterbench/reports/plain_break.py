@@ -10,12 +10,15 @@ widths summed, then fpdf2's scaling), the same comparison with fpdf2's tolerance
 break at the last space or before the character that does not fit, and the same heights,
 alignments and space counts. Anything else (several fragments, soft hyphens, form feeds,
 character wrapping, indents, a character wider than the line) is left to fpdf2.
+`plain_lines` is the same on a bare string, for writers that need no fragments
+(`plain_cell`).
 ``host/tests/test_reports_plain_break.py`` compares it with fpdf2 on random texts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from fpdf.enums import Align, WrapMode
 from fpdf.fonts import TTFFont
@@ -24,6 +27,19 @@ from fpdf.util import FloatTolerance
 
 _LEFT_TO_FPDF2 = frozenset("\u00ad\u00a0\u000c")  # soft hyphen, no-break space, form feed
 _TOLERANCE = FloatTolerance.TOLERANCE
+
+
+class PlainLine(NamedTuple):
+    """A `TextLine` of one run of text: its characters, None where fpdf2's line has no
+    fragment at all (an empty line between two newlines)."""
+
+    chars: list[str] | None
+    text_width: float
+    number_of_spaces: int
+    align: Align
+    height: float
+    max_width: float
+    trailing_nl: bool
 
 
 def break_plain(
@@ -51,31 +67,66 @@ def break_plain(
     if (
         type(source) is not Fragment
         or not isinstance(font, TTFFont)
-        or font.is_symbol
         or source.text_shaping_parameters
         or source.char_spacing != 0
         or source.font_stretching != 100
     ):
         return None
-    chars: list[str] = source.characters
-    if not _LEFT_TO_FPDF2.isdisjoint(chars):
+    lines = plain_lines(
+        source.characters,
+        font,
+        source.font_size_pt,
+        source.font_size,
+        source.k,
+        max_width,
+        margins,
+        align,
+        line_height,
+    )
+    if lines is None:
         return None
-    font_size = source.font_size
+    link = source.link
+    return [
+        TextLine(
+            [] if line.chars is None else [source.clone(line.chars, link)],
+            *line[1:],
+            False,  # trailing form feed: form feeds are left to fpdf2
+            first_line_indent if i == 0 else 0,
+        )
+        for i, line in enumerate(lines)
+    ]
+
+
+def plain_lines(
+    chars: Sequence[str],
+    font: TTFFont,
+    size_pt: float,
+    font_size: float,
+    k: float,
+    max_width: float,
+    margins: Sequence[float],
+    align: Align,
+    line_height: float,
+) -> list[PlainLine] | None:
+    """fpdf2's lines of ``chars`` in one font at ``size_pt`` (``font_size`` in document
+    units, for the height), word-wrapped in ``max_width`` less ``margins``; None where this
+    does not apply."""
+    if font.is_symbol or not _LEFT_TO_FPDF2.isdisjoint(chars):
+        return None
     if not font_size > _TOLERANCE:  # fpdf2 takes a line's height from the first character
         return None
     try:
         units_of = [font.cw[ord(c)] for c in chars]
     except (IndexError, KeyError):
         return None
-    size_pt = source.font_size_pt
-    k = source.k
-    link = source.link
+    if chars and size_pt > font.biggest_size_pt:  # what measuring tells the font in fpdf2
+        font.biggest_size_pt = size_pt
     limit = max_width
     for margin in margins:
         limit -= float(margin)
     height = font_size * line_height
     last_align = Align.L if align == Align.J else align
-    lines: list[TextLine] = []
+    lines: list[PlainLine] = []
 
     def emit(
         line: list[str] | None,
@@ -89,19 +140,8 @@ def break_plain(
         width: float = 0
         if line is not None:
             width += units * size_pt * 0.001 / k
-        indent = first_line_indent if not lines else 0
         lines.append(
-            TextLine(
-                [] if line is None else [source.clone(line, link)],
-                width,
-                spaces,
-                line_align,
-                line_height_,
-                max_width - indent,
-                trailing_nl,
-                False,
-                indent,
-            )
+            PlainLine(line, width, spaces, line_align, line_height_, max_width, trailing_nl)
         )
 
     i, n = 0, len(chars)
