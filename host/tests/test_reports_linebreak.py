@@ -2,7 +2,9 @@
 content (text, positions, line breaks) and the same bytes, for the sample run's record,
 certificate, notice and batch report, with the line cache cold and warm, and for random
 paragraphs (Chinese, Latin words, long unbroken runs, newlines, non-breaking and soft
-hyphens, underlined runs, Courier) in random widths and alignments."""
+hyphens, underlined runs, Courier, coloured and stroked text) in random widths, alignments,
+paddings, line heights and positions after the cell. Since the speed-ups also write plain
+cells directly, the comparisons are with every stock path (`pdf.stock_paths`)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import TextMode, XPos, YPos
 from fpdf.util import Padding
 from pypdf import PdfReader
 
@@ -124,6 +126,8 @@ def paragraphs_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
         text = rng.choice(texts)
         family = "courier" if text.isascii() and rng.random() < 0.5 else "sans"
         pdf.set_font(family, size=rng.choice([6.5, 8.5, 9.5, 13.0]))
+        pdf.text_mode = rng.choice([TextMode.FILL, TextMode.FILL, TextMode.FILL_STROKE])
+        pdf.set_text_color(*rng.choice([(0, 0, 0), (179, 38, 30)]))
         pdf.multi_cell(
             rng.choice([8.0, 20.0, 47.5, 90.0, 180.0]),
             rng.choice([3.2, 4.2]),

@@ -16,7 +16,13 @@ import pytest
 from fpdf import FontFace
 from fpdf.enums import XPos, YPos
 from fpdf.util import Padding
-from test_reports_linebreak import WORDS, assert_fast_path_is_stock, assert_same_pdf, blank_pdf
+from test_reports_linebreak import (
+    WORDS,
+    assert_fast_path_is_stock,
+    assert_same_pdf,
+    blank_pdf,
+    page_contents,
+)
 
 from meterbench.reports import font_embed, plain_cell, table_heights
 from meterbench.reports.fonts import subset_fonts
@@ -238,3 +244,25 @@ def test_the_direct_path_knows_fpdf2s_multi_cell_parameters():
     }
     assert list(plain_cell.PARAMETERS.items()) == list(expected.items())
     assert FPDF.multi_cell is not plain_cell._STOCK_MULTI_CELL  # installed
+
+
+@pytest.mark.parametrize("family", ["courier", "sans"])
+def test_justified_paragraphs_space_their_words_as_fpdf2_does(family, monkeypatch):
+    """Courier (a core font) spaces words with Tw inside q ... Q, the TrueType font with
+    adjustments in a TJ array; parentheses and backslashes are escaped either way."""
+    text = "0x68 (0x11) ab\\cd ef " * 12 + "\n" + "12 34 " * 30
+    fonts = subset_fonts(text)
+
+    def make() -> bytes:
+        pdf = blank_pdf(fonts.path, fonts.face)
+        pdf.set_font(family, size=9.0)
+        pdf.multi_cell(70.0, 4.2, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_text_color(179, 38, 30)
+        padding = Padding(0.6, 1.0, 0.6, 1.0)
+        pdf.multi_cell(50.0, 4.2, text, padding=padding, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        return bytes(pdf.output())
+
+    taken = written_directly(monkeypatch)
+    assert_fast_path_is_stock(make, stock_paths(), table_heights.clear_cache)
+    assert len(taken) == 4 and all(taken)  # two calls, cold and warm
+    assert (b" Tw " in page_contents(make())[0]) is (family == "courier")

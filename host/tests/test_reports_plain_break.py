@@ -1,6 +1,7 @@
 """`plain_break` gives fpdf2's own lines, field for field and float for float: texts of
 Chinese, Latin words, numbers, long unbroken runs, runs of spaces, tabs and newlines, in
-random widths, margins, alignments, sizes and line heights, compared with fpdf2's
+the TrueType font and in Courier (a core font), in random widths, margins, alignments,
+sizes and line heights, compared with fpdf2's
 `MultiLineBreak` (its own `CurrentLine`, not the faster one)."""
 
 from __future__ import annotations
@@ -73,12 +74,15 @@ texts = st.lists(
     size=st.sampled_from([6.5, 8.5, 9.5, 13.0]),
     line_height=st.sampled_from([1.0, 1.2, 0.0]),
     link=st.sampled_from([None, "https://example.org", 3]),
+    family=st.sampled_from(["sans", "sans", "courier"]),
 )
 def test_plain_text_breaks_into_fpdf2s_own_lines(
-    text, width, margins, align, size, line_height, link
+    text, width, margins, align, size, line_height, link, family
 ):
     pdf = pdf_with_font()
-    pdf.set_font("sans", size=size)
+    pdf.set_font(family, size=size)
+    if family == "courier":  # a PDF core font: Latin-1 only, its widths keyed by character
+        text = text.encode("ascii", "replace").decode()
     fragments = pdf._preload_font_styles(text, markdown=False)
     for fragment in fragments:
         fragment.link = link

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from fpdf.enums import Align, WrapMode
-from fpdf.fonts import TTFFont
+from fpdf.fonts import CoreFont, TTFFont
 from fpdf.line_break import BREAKING_SPACE_SYMBOLS_STR, Fragment, TextLine
 from fpdf.util import FloatTolerance
 
@@ -66,7 +66,7 @@ def break_plain(
     font = source.font
     if (
         type(source) is not Fragment
-        or not isinstance(font, TTFFont)
+        or not isinstance(font, TTFFont | CoreFont)
         or source.text_shaping_parameters
         or source.char_spacing != 0
         or source.font_stretching != 100
@@ -99,7 +99,7 @@ def break_plain(
 
 def plain_lines(
     chars: Sequence[str],
-    font: TTFFont,
+    font: TTFFont | CoreFont,
     size_pt: float,
     font_size: float,
     k: float,
@@ -111,19 +111,18 @@ def plain_lines(
     """fpdf2's lines of ``chars`` in one font at ``size_pt`` (``font_size`` in document
     units, for the height), word-wrapped in ``max_width`` less ``margins``; None where this
     does not apply."""
-    if font.is_symbol or not _LEFT_TO_FPDF2.isdisjoint(chars):
+    if not _LEFT_TO_FPDF2.isdisjoint(chars):
         return None
     if not font_size > _TOLERANCE:  # fpdf2 takes a line's height from the first character
         return None
-    try:
-        units_of = [font.cw[ord(c)] for c in chars]
-    except (IndexError, KeyError):
+    units_of = glyph_units(font, chars)
+    if units_of is None:
         return None
-    if chars and size_pt > font.biggest_size_pt:  # what measuring tells the font in fpdf2
-        font.biggest_size_pt = size_pt
     limit = max_width
     for margin in margins:
         limit -= float(margin)
+    if chars:
+        note_size(font, size_pt)
     height = font_size * line_height
     last_align = Align.L if align == Align.J else align
     lines: list[PlainLine] = []
@@ -146,6 +145,7 @@ def plain_lines(
 
     i, n = 0, len(chars)
     while i < n:
+        start = i
         line: list[str] | None = None
         units: float = 0  # glyph widths in font units (integers)
         spaces = 0
@@ -173,7 +173,7 @@ def plain_lines(
                     at, i, spaces = hint
                     i += 1
                     del line[at:]
-                    units = sum(font.cw[ord(kept)] for kept in line)
+                    units = sum(units_of[start : start + at])
                     emit(line, units, spaces, align, line_h)
                 else:  # no space on the line: fpdf2 breaks before this character
                     emit(line, units, spaces, last_align, line_h)
@@ -188,3 +188,23 @@ def plain_lines(
             line_h = height
             i += 1
     return lines
+
+
+def glyph_units(font: TTFFont | CoreFont, chars: Sequence[str]) -> list[float] | None:
+    """Each character's width in font units (integers), as fpdf2 measures it; None for a
+    symbol font (fpdf2 maps its text first) or a character the font has no width for."""
+    try:
+        if isinstance(font, CoreFont):
+            return [font.cw[c] for c in chars]
+        if font.is_symbol:
+            return None
+        units = [font.cw[ord(c)] for c in chars]
+    except (IndexError, KeyError):
+        return None
+    return units
+
+
+def note_size(font: TTFFont | CoreFont, size_pt: float) -> None:
+    """What measuring a text at ``size_pt`` tells a TrueType font in fpdf2."""
+    if isinstance(font, TTFFont) and size_pt > font.biggest_size_pt:
+        font.biggest_size_pt = size_pt

@@ -5,10 +5,11 @@ styled fragments (copying the graphics state), breaks it into lines (`plain_brea
 that part directly), and renders each line with code that handles markdown, links,
 justification by several means, underlines, fallback fonts and text shaping. A record's
 table cells (laid out twice: a dry run for the row's height, then the draw), paragraphs and
-headings are one run of text in one font, none of those features. `install` writes such a
-call directly: the same lines (`plain_break.plain_lines`), the same position arithmetic, the
-same operators in the same order (a colour change, the font on first use on the page, the
-glyph codes, a justified line's word-spacing adjustments), the same glyphs picked, the same
+headings are one run of text in one font (the TrueType font, or Courier for frames), none
+of those features. `install` writes such a call directly: the same lines
+(`plain_break.plain_lines`), the same position arithmetic, the same operators in the same
+order (a colour change, the font on first use on the page, a stroked heading's text mode,
+the glyph codes, a justified line's word spacing), the same glyphs picked, the same
 position, last height and return value afterwards. Anything else (a border, a fill, a link,
 markdown, an alignment other than left, centre, right or justified, a line that would break
 the page, ...) takes fpdf2's own path. The PDFs are the same to the byte
@@ -24,11 +25,12 @@ from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import Align, CharVPos, MethodReturnValue, TextMode, WrapMode, XPos, YPos
-from fpdf.fonts import TTFFont
-from fpdf.util import Padding
+from fpdf.errors import FPDFException
+from fpdf.fonts import CoreFont, TTFFont
+from fpdf.util import Padding, escape_parens
 
 from meterbench.reports import table_heights
-from meterbench.reports.plain_break import PlainLine, plain_lines
+from meterbench.reports.plain_break import PlainLine, glyph_units, plain_lines
 from meterbench.reports.stock_switch import StockSwitch
 
 _STOCK_MULTI_CELL: Callable[..., Any] = FPDF.multi_cell
@@ -152,8 +154,8 @@ def _write(
         or markdown
         or center
         or wrapmode is not WrapMode.WORD
-        or not isinstance(font, TTFFont)
-        or font.color_font
+        or not isinstance(font, TTFFont | CoreFont)
+        or (isinstance(font, TTFFont) and font.color_font)
         or not pdf.page
         or not pdf.font_family
         or pdf.text_shaping
@@ -161,7 +163,6 @@ def _write(
         or pdf._record_text_quad_points
         or pdf.underline
         or pdf.strikethrough
-        or pdf.text_mode != TextMode.FILL
         or pdf.char_vpos != CharVPos.LINE
         or pdf.font_stretching != 100
         or pdf.char_spacing != 0
@@ -184,7 +185,10 @@ def _write(
     k = pdf.k
     size_pt = pdf.font_size_pt
     font_size = size_pt / k  # the fragment's font size, in document units
-    text = text.replace("\r", "")
+    try:
+        text = pdf.normalize_text(text).replace("\r", "")  # core fonts: their encoding
+    except FPDFException:
+        return None  # fpdf2 raises its own error
     lines = plain_lines(text, font, size_pt, font_size, k, width, margins, align, 1.0)
     if lines is None:
         return None
@@ -199,21 +203,12 @@ def _write(
     pdf.y += padding.top
     l_c_margin = float(0) if padding.left else pdf.c_margin
     r_c_margin = float(0) if padding.right else pdf.c_margin
-    text_color = pdf.text_color
-    recoloured = text_color != pdf.fill_color
+    style = _Style(pdf, font, size_pt, l_c_margin, r_c_margin)
     total_height: float = 0
     last = len(lines) - 1
     for index, line in enumerate(lines):
         if line.chars is not None:
-            parts = [_start(pdf, line, l_c_margin, r_c_margin, line_height, font_size)]
-            if recoloured:
-                assert text_color is not None
-                parts.append(text_color.serialize().lower())
-            if not pdf.current_font_is_set_on_page:
-                pdf._out(pdf._set_font_for_page(font, size_pt))
-            parts.append(_glyphs(font, line, l_c_margin, r_c_margin, size_pt, k))
-            parts.append("ET")
-            pdf._out(f"q {' '.join(parts)} Q" if recoloured else " ".join(parts))
+            style.write(pdf, line, line_height)
         pdf._lasth = line_height or pdf.font_size
         if index < last:
             pdf.y += line_height  # XPos.LEFT, YPos.NEXT between the lines
@@ -262,61 +257,88 @@ def _breaks_page(pdf: FPDF, count: int, needed: float, top: float, line_height: 
         pdf.y = y
 
 
-def _styled_width(line: PlainLine, font: TTFFont, size_pt: float, k: float) -> float:
-    """fpdf2's width of the line as its renderer takes it (measured again where it is 0)."""
-    width = line.text_width
-    if not width and line.chars is not None:
-        width += sum(font.cw[ord(c)] for c in line.chars) * size_pt * 0.001 / k
-    return width
+class _Style:
+    """What every line of one call shares: font, size, colours, text mode, cell margins."""
 
+    def __init__(
+        self,
+        pdf: FPDF,
+        font: TTFFont | CoreFont,
+        size_pt: float,
+        l_c_margin: float,
+        r_c_margin: float,
+    ) -> None:
+        self.font = font
+        self.size_pt = size_pt
+        self.font_size = size_pt / pdf.k  # the fragment's font size, in document units
+        self.k = pdf.k
+        self.l_c_margin = l_c_margin
+        self.r_c_margin = r_c_margin
+        text_color = pdf.text_color
+        # fpdf2 sets the text colour where it differs from the fill colour (then in q ... Q)
+        self.colour: str | None = None
+        if text_color != pdf.fill_color:
+            assert text_color is not None  # as fpdf2 asserts
+            self.colour = text_color.serialize().lower()
+        text_mode = pdf.text_mode
+        self.mode = None if text_mode == TextMode.FILL else f"{text_mode} Tr {pdf.line_width:.2f} w"
 
-def _start(
-    pdf: FPDF,
-    line: PlainLine,
-    l_c_margin: float,
-    r_c_margin: float,
-    h: float,
-    font_size: float,
-) -> str:
-    """The text object's start at the line's aligned position and baseline."""
-    font = pdf.current_font
-    assert isinstance(font, TTFFont)
-    styled = _styled_width(line, font, pdf.font_size_pt, pdf.k)
-    w = line.max_width
-    if line.align is Align.R:
-        dx = w - l_c_margin - styled
-    elif line.align is Align.C:
-        dx = (w - styled) / 2
-    else:
-        dx = l_c_margin
-    k = pdf.k
-    return f"BT {(pdf.x + dx) * k:.2f} {(pdf.h - pdf.y - 0.5 * h - 0.3 * font_size) * k:.2f} Td"
+    def write(self, pdf: FPDF, line: PlainLine, h: float) -> None:
+        """One line as `FPDF._render_styled_text_line` writes a one-fragment line."""
+        assert line.chars is not None
+        styled = line.text_width
+        if not styled:  # fpdf2 measures again where the width is 0
+            styled += sum(glyph_units(self.font, line.chars) or ()) * self.size_pt * 0.001 / self.k
+        w = line.max_width
+        if line.align is Align.R:
+            dx = w - self.l_c_margin - styled
+        elif line.align is Align.C:
+            dx = (w - styled) / 2
+        else:
+            dx = self.l_c_margin
+        word_spacing: float = 0
+        if line.align is Align.J and line.number_of_spaces:
+            word_spacing = (w - self.l_c_margin - self.r_c_margin - styled) / line.number_of_spaces
+        k = self.k
+        baseline = pdf.h - pdf.y - 0.5 * h - 0.3 * self.font_size
+        parts = [f"BT {(pdf.x + dx) * k:.2f} {baseline * k:.2f} Td"]
+        if self.colour is not None:
+            parts.append(self.colour)
+        if not pdf.current_font_is_set_on_page:
+            pdf._out(pdf._set_font_for_page(self.font, self.size_pt))
+        if self.mode is not None:
+            parts.append(self.mode)
+        if isinstance(self.font, TTFFont):
+            parts.append(self._ttf_glyphs(line.chars, word_spacing))
+            spaced = False
+        else:  # core fonts space words with Tw, restored by the q ... Q around the line
+            parts.append(self._core_glyphs(line.chars, word_spacing))
+            spaced = word_spacing != 0.0
+        parts.append("ET")
+        if self.colour is not None or spaced:
+            pdf._out(f"q {' '.join(parts)} Q")
+        else:
+            pdf._out(" ".join(parts))
 
+    def _ttf_glyphs(self, chars: list[str], word_spacing: float) -> str:
+        """The glyph codes as fpdf2's `Fragment.render_pdf_text_ttf` writes them: one string,
+        or for a justified line with spaces an array adjusted before each space."""
+        font = self.font
+        assert isinstance(font, TTFFont)
+        pick = font.subset.pick
+        mapped = "".join(chr(code) for c in chars if (code := pick(ord(c))))
+        if not word_spacing:
+            return f"({font.escape_text(mapped)}) Tj"
+        u_space = font.escape_text(" ")
+        space_code = pick(ord(" "))
+        assert space_code is not None
+        words = mapped.split(chr(space_code))
+        adjust = -(word_spacing * self.k) * 1000 / self.size_pt
+        shown = [f"({font.escape_text(words[0])})"]
+        shown += [f"{adjust:.3f}({u_space}{font.escape_text(word)})" for word in words[1:]]
+        return f"[{' '.join(shown)}] TJ"
 
-def _glyphs(
-    font: TTFFont,
-    line: PlainLine,
-    l_c_margin: float,
-    r_c_margin: float,
-    size_pt: float,
-    k: float,
-) -> str:
-    """The line's glyph codes, as fpdf2's `Fragment.render_pdf_text_ttf` writes them: one
-    string, or for a justified line with spaces an array adjusted before each space."""
-    assert line.chars is not None
-    pick = font.subset.pick
-    mapped = "".join(chr(code) for c in line.chars if (code := pick(ord(c))))
-    word_spacing: float = 0
-    if line.align is Align.J and line.number_of_spaces:
-        styled = _styled_width(line, font, size_pt, k)
-        word_spacing = (line.max_width - l_c_margin - r_c_margin - styled) / line.number_of_spaces
-    if not word_spacing:
-        return f"({font.escape_text(mapped)}) Tj"
-    u_space = font.escape_text(" ")
-    space_code = pick(ord(" "))
-    assert space_code is not None
-    words = mapped.split(chr(space_code))
-    adjust = -(word_spacing * k) * 1000 / size_pt
-    shown = [f"({font.escape_text(words[0])})"]
-    shown += [f"{adjust:.3f}({u_space}{font.escape_text(word)})" for word in words[1:]]
-    return f"[{' '.join(shown)}] TJ"
+    def _core_glyphs(self, chars: list[str], word_spacing: float) -> str:
+        """As fpdf2's `Fragment.render_pdf_text_core`: word spacing set first where needed."""
+        spacing = f"{word_spacing * self.k:.3f} Tw " if word_spacing != 0.0 else ""
+        return f"{spacing}({escape_parens(''.join(chars))}) Tj"
