@@ -31,9 +31,9 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-from meterbench.reports import linebreak, load_context, table_heights
+from meterbench.reports import load_context
 from meterbench.reports.parallel import default_workers
-from meterbench.reports.pdf import stock_paths
+from meterbench.reports.pdf import clear_caches, stock_paths
 from meterbench.reports.render import (
     certificate_documents,
     report_documents,
@@ -47,8 +47,7 @@ def timed_write(
     docs: list, out: Path, workers: int, stock: bool = False
 ) -> tuple[float, float, list[Path]]:
     """Wall and CPU seconds (of this process: workers are not its children) and the paths."""
-    linebreak.clear_cache()  # every pass starts cold
-    table_heights.clear_cache()
+    clear_caches()  # every pass starts cold
     wall, cpu = time.perf_counter(), time.process_time()
     with stock_paths() if stock else nullcontext():
         paths = write_documents(docs, out, ["html", "pdf"], workers=workers)

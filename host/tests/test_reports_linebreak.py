@@ -24,7 +24,7 @@ from pypdf import PdfReader
 
 from meterbench.reports import linebreak
 from meterbench.reports.fonts import subset_fonts
-from meterbench.reports.pdf import render_pdf, stock_paths
+from meterbench.reports.pdf import clear_caches, render_pdf, stock_paths
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reports_fixtures import sample_documents  # noqa: E402
@@ -67,7 +67,7 @@ def test_documents_are_the_same_with_cold_and_warm_line_cache(documents):
     docs, fonts = documents
     with stock_paths():
         stock = {name: render_pdf(doc, fonts) for name, doc in docs.items()}
-    linebreak.clear_cache()
+    clear_caches()
     cold = {name: render_pdf(doc, fonts) for name, doc in docs.items()}
     assert linebreak.cache_size() > 0  # the faster path did run
     warm = {name: render_pdf(doc, fonts) for name, doc in docs.items()}
@@ -151,7 +151,7 @@ def test_random_paragraphs_break_as_fpdf2_breaks_them(seed):
     assert_fast_path_is_stock(
         lambda: paragraphs_pdf(fonts.path, fonts.face, seed),
         stock_paths(),
-        linebreak.clear_cache,
+        clear_caches,
     )
 
 

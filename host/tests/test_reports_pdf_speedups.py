@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from fpdf import FontFace
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import TTFFont
 from fpdf.util import Padding
 from test_reports_linebreak import (
     WORDS,
@@ -26,7 +27,7 @@ from test_reports_linebreak import (
 
 from meterbench.reports import font_embed, plain_cell, table_heights
 from meterbench.reports.fonts import subset_fonts
-from meterbench.reports.pdf import render_pdf, stock_paths
+from meterbench.reports.pdf import clear_caches, render_pdf, stock_paths
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reports_fixtures import sample_documents  # noqa: E402
@@ -45,7 +46,7 @@ def test_documents_are_fpdf2s_own_with_cold_and_warm_caches(documents):
     docs, fonts = documents
     with stock_paths():
         expected = {name: render_pdf(doc, fonts) for name, doc in docs.items()}
-    table_heights.clear_cache()
+    clear_caches()
     cold = {name: render_pdf(doc, fonts) for name, doc in docs.items()}
     assert table_heights.cache_size() > 0  # the look-up did run
     warm = {name: render_pdf(doc, fonts) for name, doc in docs.items()}
@@ -112,7 +113,7 @@ def tables_pdf(fonts_path: Path, face: int, seed: int) -> bytes:
 def test_random_tables_lay_out_as_fpdf2_lays_them_out(seed):
     fonts = subset_fonts("".join(WORDS) + "0123456789abcdef")
     assert_fast_path_is_stock(
-        lambda: tables_pdf(fonts.path, fonts.face, seed), stock_paths(), table_heights.clear_cache
+        lambda: tables_pdf(fonts.path, fonts.face, seed), stock_paths(), clear_caches
     )
 
 
@@ -137,7 +138,7 @@ def test_a_height_cached_in_another_pdf_sets_its_font_as_fpdf2_would():
     documents = [["0x68 0x11", "ab cd ef"], ["ab cd ef"]]
     with stock_paths():
         expected = [mono_cells_pdf(fonts.path, fonts.face, texts) for texts in documents]
-    table_heights.clear_cache()
+    clear_caches()
     for texts, pdf in zip(documents, expected, strict=True):
         assert_same_pdf(pdf, mono_cells_pdf(fonts.path, fonts.face, texts), texts[0])
 
@@ -170,7 +171,7 @@ def test_cells_and_paragraphs_of_the_documents_are_written_directly(documents, m
     """The direct path is the one taken for most cells (the comparisons would pass without)."""
     docs, fonts = documents
     taken = written_directly(monkeypatch)
-    table_heights.clear_cache()
+    clear_caches()
     render_pdf(docs["record"], fonts)
     assert taken.count(True) > 0.9 * len(taken) and False in taken
 
@@ -190,7 +191,7 @@ def edge_pdf(fonts_path: Path, face: int, text: str, line_width: float) -> bytes
     return bytes(pdf.output())
 
 
-@pytest.mark.parametrize("slack", [-1e-3, 0.0, 1e-8, 5e-7, 2e-6, 1e-3])
+@pytest.mark.parametrize("slack", [-1e-3, -5e-4, -1e-6, -1e-10, 0.0, 1e-8, 5e-7, 2e-6, 1e-3])
 def test_a_text_within_a_hair_of_its_width_breaks_as_fpdf2_breaks_it(slack, monkeypatch):
     """Where fpdf2's float rounding and tolerance decide between one line and two, the
     direct path decides alike."""
@@ -203,7 +204,7 @@ def test_a_text_within_a_hair_of_its_width_breaks_as_fpdf2_breaks_it(slack, monk
     assert_fast_path_is_stock(
         lambda: edge_pdf(fonts.path, fonts.face, text, width),
         stock_paths(),
-        table_heights.clear_cache,
+        clear_caches,
     )
     assert taken and all(taken)
 
@@ -226,7 +227,7 @@ def test_a_paragraph_at_a_pages_foot_breaks_the_page_as_fpdf2_does(slack, monkey
         return bytes(pdf.output())
 
     taken = written_directly(monkeypatch)
-    assert_fast_path_is_stock(make, stock_paths(), table_heights.clear_cache)
+    assert_fast_path_is_stock(make, stock_paths(), clear_caches)
     assert slack == 0 or taken[0] is (slack < 0)
 
 
@@ -263,6 +264,43 @@ def test_justified_paragraphs_space_their_words_as_fpdf2_does(family, monkeypatc
         return bytes(pdf.output())
 
     taken = written_directly(monkeypatch)
-    assert_fast_path_is_stock(make, stock_paths(), table_heights.clear_cache)
+    assert_fast_path_is_stock(make, stock_paths(), clear_caches)
     assert len(taken) == 4 and all(taken)  # two calls, cold and warm
     assert (b" Tw " in page_contents(make())[0]) is (family == "courier")
+
+
+def test_remembered_lines_give_fpdf2s_pdf_also_when_the_memory_is_full(monkeypatch):
+    """Lines are remembered per text and width; a full memory starts again, a remembered
+    text still tells the font its size (fpdf2 would measure it again)."""
+    from test_reports_linebreak import paragraphs_pdf
+
+    fonts = subset_fonts("".join(WORDS) + "0123456789abcdef-\u00a0")
+    with stock_paths():
+        expected = paragraphs_pdf(fonts.path, fonts.face, 5)
+    monkeypatch.setattr(plain_cell, "CACHE_SIZE", 3)
+    clear_caches()
+    assert_same_pdf(expected, paragraphs_pdf(fonts.path, fonts.face, 5), "small memory")
+    assert 0 < len(plain_cell._cache) <= 3
+    monkeypatch.setattr(plain_cell, "CACHE_SIZE", 10_000)
+    first = paragraphs_pdf(fonts.path, fonts.face, 5)
+    assert_same_pdf(expected, paragraphs_pdf(fonts.path, fonts.face, 5), "remembered")
+    assert_same_pdf(expected, first, "first")
+
+
+def test_a_remembered_text_tells_its_font_the_size_as_fpdf2_does():
+    """fpdf2 notes the biggest size a font is measured at (colour fonts are drawn for it)."""
+    fonts = subset_fonts("电能表 合格")
+
+    def biggest() -> float:
+        pdf = blank_pdf(fonts.path, fonts.face)
+        pdf.set_font("sans", size=13.0)
+        pdf.multi_cell(40.0, 5.0, "电能表 合格", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        font = pdf.current_font
+        assert isinstance(font, TTFFont)
+        return font.biggest_size_pt
+
+    with stock_paths():
+        expected = biggest()
+    clear_caches()
+    assert biggest() == expected == 13.0  # cold
+    assert biggest() == expected  # remembered

@@ -14,7 +14,7 @@ from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, TextMode, XPos, YPos
 from fpdf.fonts import TTFFont
 
-from meterbench.reports import font_embed, plain_cell, table_heights
+from meterbench.reports import font_embed, linebreak, plain_cell, table_heights
 from meterbench.reports.document import (
     Banner,
     Cell,
@@ -66,6 +66,13 @@ def stock_paths() -> Iterator[None]:
         font_embed.stock_font_embedding(),
     ):
         yield
+
+
+def clear_caches() -> None:
+    """Forget what the speed-ups remember between documents (a cold start, to compare)."""
+    linebreak.clear_cache()
+    table_heights.clear_cache()
+    plain_cell.clear_cache()
 
 
 class _Pdf(FPDF):

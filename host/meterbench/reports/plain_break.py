@@ -22,11 +22,19 @@ from typing import NamedTuple
 
 from fpdf.enums import Align, WrapMode
 from fpdf.fonts import CoreFont, TTFFont
-from fpdf.line_break import BREAKING_SPACE_SYMBOLS_STR, Fragment, TextLine
+from fpdf.line_break import (
+    BREAKING_SPACE_SYMBOLS,
+    BREAKING_SPACE_SYMBOLS_STR,
+    Fragment,
+    TextLine,
+)
 from fpdf.util import FloatTolerance
 
 _LEFT_TO_FPDF2 = frozenset("\u00ad\u00a0\u000c")  # soft hyphen, no-break space, form feed
 _TOLERANCE = FloatTolerance.TOLERANCE
+# A text this far (mm) inside its line fits on it for certain: fpdf2 compares a running sum
+# whose rounding errors are some 1e-13 mm, with a tolerance of 1e-9 mm.
+ONE_LINE_MARGIN = 1e-7
 
 
 class PlainLine(NamedTuple):
@@ -125,6 +133,13 @@ def plain_lines(
         note_size(font, size_pt)
     height = font_size * line_height
     last_align = Align.L if align == Align.J else align
+    if "\n" not in chars:
+        total = sum(units_of)
+        width = total * size_pt * 0.001 / k
+        if total and width < limit - ONE_LINE_MARGIN:
+            # every character fits, whatever the rounding of fpdf2's running sum: one line
+            spaces = sum(chars.count(space) for space in BREAKING_SPACE_SYMBOLS)
+            return [PlainLine(list(chars), 0 + width, spaces, last_align, height, max_width, False)]
     lines: list[PlainLine] = []
 
     def emit(
@@ -195,13 +210,12 @@ def glyph_units(font: TTFFont | CoreFont, chars: Sequence[str]) -> list[float] |
     symbol font (fpdf2 maps its text first) or a character the font has no width for."""
     try:
         if isinstance(font, CoreFont):
-            return [font.cw[c] for c in chars]
+            return list(map(font.cw.__getitem__, chars))
         if font.is_symbol:
             return None
-        units = [font.cw[ord(c)] for c in chars]
+        return list(map(font.cw.__getitem__, map(ord, chars)))
     except (IndexError, KeyError):
         return None
-    return units
 
 
 def note_size(font: TTFFont | CoreFont, size_pt: float) -> None:

@@ -30,7 +30,7 @@ from fpdf.fonts import CoreFont, TTFFont
 from fpdf.util import Padding, escape_parens
 
 from meterbench.reports import table_heights
-from meterbench.reports.plain_break import PlainLine, glyph_units, plain_lines
+from meterbench.reports.plain_break import PlainLine, glyph_units, note_size, plain_lines
 from meterbench.reports.stock_switch import StockSwitch
 
 _STOCK_MULTI_CELL: Callable[..., Any] = FPDF.multi_cell
@@ -75,6 +75,9 @@ _NEW_Y: dict[str | YPos, YPos] = {
     **{name: YPos.NEXT for name in ("NEXT", YPos.NEXT)},
 }
 _RETURNS = MethodReturnValue.PAGE_BREAK | MethodReturnValue.HEIGHT
+CACHE_SIZE = 20_000  # texts' lines per process (a batch of 24 meters has ~5,000)
+_cache: dict[tuple[Any, ...], list[PlainLine] | None] = {}
+_UNKNOWN: Any = object()
 
 
 def supported() -> bool:
@@ -189,7 +192,7 @@ def _write(
         text = pdf.normalize_text(text).replace("\r", "")  # core fonts: their encoding
     except FPDFException:
         return None  # fpdf2 raises its own error
-    lines = plain_lines(text, font, size_pt, font_size, k, width, margins, align, 1.0)
+    lines = _lines(text, font, size_pt, font_size, k, width, margins, align)
     if lines is None:
         return None
     if not lines:  # fpdf2 still writes one (empty) line
@@ -240,6 +243,36 @@ def _write(
     if output & MethodReturnValue.HEIGHT:
         returned += (total_height + padding.top + padding.bottom,)
     return returned[0] if len(returned) == 1 else returned
+
+
+def _lines(
+    text: str,
+    font: TTFFont | CoreFont,
+    size_pt: float,
+    font_size: float,
+    k: float,
+    width: float,
+    margins: list[float],
+    align: Align,
+) -> list[PlainLine] | None:
+    """`plain_lines` once per text, font, size, width and alignment in a process: a batch's
+    records repeat their labels and parameter paragraphs (the lines are never changed)."""
+    face = (font.fontkey, font.ttffile) if isinstance(font, TTFFont) else font.fontkey
+    key = (text, face, size_pt, k, width, tuple(margins), align)
+    lines = _cache.get(key, _UNKNOWN)
+    if lines is _UNKNOWN:
+        lines = plain_lines(text, font, size_pt, font_size, k, width, margins, align, 1.0)
+        if len(_cache) >= CACHE_SIZE:
+            _cache.clear()
+        _cache[key] = lines
+        return lines
+    if text:
+        note_size(font, size_pt)  # what measuring the text tells the font in fpdf2
+    return lines  # type: ignore[return-value]
+
+
+def clear_cache() -> None:
+    _cache.clear()
 
 
 def _breaks_page(pdf: FPDF, count: int, needed: float, top: float, line_height: float) -> bool:
@@ -325,8 +358,12 @@ class _Style:
         or for a justified line with spaces an array adjusted before each space."""
         font = self.font
         assert isinstance(font, TTFFont)
+        # Each character picked once, in order of first appearance: fpdf2 picks every one,
+        # but a glyph's code is given on its first pick and the later ones change nothing.
         pick = font.subset.pick
-        mapped = "".join(chr(code) for c in chars if (code := pick(ord(c))))
+        firsts = dict.fromkeys(map(ord, chars))
+        codes = {u: (chr(code) if (code := pick(u)) else None) for u in firsts}
+        mapped = "".join(chars).translate(codes)
         if not word_spacing:
             return f"({font.escape_text(mapped)}) Tj"
         u_space = font.escape_text(" ")
