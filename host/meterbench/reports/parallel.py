@@ -100,11 +100,20 @@ def render_jobs(
     # Longest first, one job at a time: whichever worker is free takes the next one, so
     # the batch report does not come last and the workers finish together.
     order = sorted(range(len(jobs)), key=lambda i: _cost(jobs[i]), reverse=True)
-    futures = [(i, pool.submit(render_job, jobs[i], fonts, font_css)) for i in order]
+    futures = [(i, pool.submit(render_job, *_inputs(jobs[i], fonts, font_css))) for i in order]
     out: list[bytes] = [b""] * len(jobs)
     for index, future in futures:
         out[index] = future.result()
     return out
+
+
+def _inputs(
+    job: Job, fonts: PdfFonts | None, font_css: str | None
+) -> tuple[Job, PdfFonts | None, str | None]:
+    """A job with what its format needs: the web font (~100 kB) goes to HTML jobs only."""
+    if job.fmt == "pdf":
+        return job, fonts, None
+    return job, None, font_css
 
 
 def _cost(job: Job) -> int:
