@@ -4,10 +4,9 @@ firmware tests trust it)."""
 
 import os
 import threading
-import time
 from pathlib import Path
 
-from meterbench.firmware_tools.fakeboard import FakeBoard
+from meterbench.firmware_tools.fakeboard import FakeBoard, wait_for
 
 # First boot: arm a short watchdog and print without pause, never feeding it, so the relay has
 # the old board's output in hand when the watchdog fires. Every later boot: arm it and feed it
@@ -28,15 +27,6 @@ while True:
     wdt.feed()
     time.sleep_ms(20)
 """
-
-
-def _wait_for(predicate, what: str, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
-    """Wait for an event of the board (a deadline only against hanging forever)."""
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _drain(port: str) -> None:
@@ -63,8 +53,8 @@ def test_a_board_reset_while_it_was_talking_boots_and_is_served_again(tmp_path: 
     (tmp_path / "main.py").write_text(MAIN_PY)
     with FakeBoard(tmp_path) as fb:
         _drain(fb.port)
-        _wait_for(lambda: "watchdog reset" in fb.events, "the watchdog reset")
-        _wait_for(lambda: fb.wdt_timeout_ms == 300, f"the second boot's watchdog: {fb.events}")
+        wait_for(lambda: "watchdog reset" in fb.events, "the watchdog reset")
+        wait_for(lambda: fb.wdt_timeout_ms == 300, f"the second boot's watchdog: {fb.events}")
         feeds = fb.wdt_feeds
-        _wait_for(lambda: fb.wdt_feeds > feeds + 3, "the second boot's feeds")
+        wait_for(lambda: fb.wdt_feeds > feeds + 3, "the second boot's feeds")
         assert fb.wdt_resets == 1, fb.events

@@ -15,7 +15,7 @@ import pytest
 
 from meterbench.devices.controller import ControllerClient, LinkTimeout, NakError
 from meterbench.firmware_tools import build, flash
-from meterbench.firmware_tools.fakeboard import FakeBoard
+from meterbench.firmware_tools.fakeboard import FakeBoard, wait_for
 from meterproto.link import messages as m
 
 WDT_MS = 1500  # the firmware's watchdog on the fake board (config.json)
@@ -30,15 +30,6 @@ def board(tmp_path: Path) -> Iterator[FakeBoard]:
 def _config(flash_dir: Path, **values: object) -> None:
     flash_dir.mkdir(parents=True, exist_ok=True)
     (flash_dir / "config.json").write_text(json.dumps({"schema": 1, **values}))
-
-
-def _wait_for(predicate, what: str, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
-    """Wait for an event of the board (a deadline only against hanging forever)."""
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _hello(port: str) -> dict[str, object]:
@@ -137,7 +128,7 @@ def test_flash_over_running_firmware_survives_its_watchdog(tmp_path: Path) -> No
     _config(tmp_path / "flash", wdt_ms=WDT_MS)
     with FakeBoard(tmp_path / "flash") as fb:
         flash.flash(fb.port, build.build(tmp_path / "b1"))
-        _wait_for(lambda: fb.wdt_timeout_ms == WDT_MS, "the firmware to start its watchdog")
+        wait_for(lambda: fb.wdt_timeout_ms == WDT_MS, "the firmware to start its watchdog")
         fb.write_latency = 0.001
         started = time.monotonic()
         report = flash.flash(fb.port, build.build(tmp_path / "b2", "rp2040"))
@@ -165,10 +156,10 @@ def test_safe_mode_feeds_the_watchdog_and_stock_mpremote_gets_in(tmp_path: Path)
                 await client.close()
 
         asyncio.run(asyncio.wait_for(to_safe_mode(), 30))
-        _wait_for(lambda: _hello(fb.port).get("flags", 0) & m.FLAG_SAFE_MODE, "safe mode")  # type: ignore[operator]
+        wait_for(lambda: _hello(fb.port).get("flags", 0) & m.FLAG_SAFE_MODE, "safe mode")  # type: ignore[operator]
         feeds = fb.wdt_feeds
         # Ten feeds span more than two watchdog periods: a starved board would have reset.
-        _wait_for(lambda: fb.wdt_feeds >= feeds + 10, "the safe-mode timer to feed")
+        wait_for(lambda: fb.wdt_feeds >= feeds + 10, "the safe-mode timer to feed")
         assert fb.wdt_resets == 0, fb.events
         # Plain mpremote (Ctrl-C, raw REPL, soft reset) while the link server holds the port.
         run = subprocess.run(
@@ -188,7 +179,7 @@ def test_safe_mode_feeds_the_watchdog_and_stock_mpremote_gets_in(tmp_path: Path)
         assert run.returncode == 0, run.stdout + run.stderr
         assert f"running {b.hash}" in run.stdout
         feeds = fb.wdt_feeds
-        _wait_for(lambda: fb.wdt_feeds >= feeds + 10, "the timer to go on feeding at the REPL")
+        wait_for(lambda: fb.wdt_feeds >= feeds + 10, "the timer to go on feeding at the REPL")
         assert fb.wdt_resets == 0, fb.events
 
 
@@ -206,7 +197,7 @@ def test_a_full_filesystem_half_way_keeps_the_old_firmware(tmp_path: Path) -> No
         assert len(lines) == 1 and "ENOSPC" in lines[0] and "keeps fw_a" in lines[0], lines
         assert (fb.flash / "active").read_text() == "fw_a" and not (fb.flash / "fw_b").exists()
         # The board boots the old firmware and says so.
-        _wait_for(lambda: _hello(fb.port).get("fw_hash") == first.hash.encode(), "the old firmware")
+        wait_for(lambda: _hello(fb.port).get("fw_hash") == first.hash.encode(), "the old firmware")
         assert fb.wdt_resets == 0, fb.events
         fb.flash_bytes = None  # space freed: the same upload now goes through
         again = _cli("flash", "--port", fb.port, "--out", str(tmp_path / "b3"), "--arch", "rp2040")
@@ -240,15 +231,15 @@ def test_the_fake_watchdog_resets_a_board_left_unfed_in_maintenance(tmp_path: Pa
     with FakeBoard(tmp_path / "flash") as fb:
         first = build.build(tmp_path / "b1")
         flash.flash(fb.port, first)
-        _wait_for(lambda: fb.wdt_timeout_ms == WDT_MS, "the firmware to start its watchdog")
+        wait_for(lambda: fb.wdt_timeout_ms == WDT_MS, "the firmware to start its watchdog")
         fb.write_latency = 0.001
         with pytest.raises(Exception):  # noqa: B017 - mpremote loses the board: any transport error
             flash.flash(fb.port, build.build(tmp_path / "b2", "rp2040"))
         # mpremote sees the port close before the board is back: wait for the reset to end.
-        _wait_for(lambda: "watchdog reset" in fb.events, "the watchdog reset")
+        wait_for(lambda: "watchdog reset" in fb.events, "the watchdog reset")
         assert fb.wdt_resets >= 1
         assert (fb.flash / "active").read_text() == "fw_a"
         # Asked before its app runs, a booting board would take HELLO's bytes for keys (the
         # app turns Ctrl-C off before it starts the watchdog): wait for the watchdog first.
-        _wait_for(lambda: fb.wdt_timeout_ms == WDT_MS, f"the firmware to start again: {fb.events}")
-        _wait_for(lambda: _hello(fb.port).get("fw_hash") == first.hash.encode(), "the old firmware")
+        wait_for(lambda: fb.wdt_timeout_ms == WDT_MS, f"the firmware to start again: {fb.events}")
+        wait_for(lambda: _hello(fb.port).get("fw_hash") == first.hash.encode(), "the old firmware")

@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 import tty
+from collections.abc import Callable
 from pathlib import Path
 
 from meterbench.firmware_tools.unixport import find_micropython
@@ -57,6 +58,16 @@ RUN_FILE = (
 )
 BOOT_CODE = ROM_INIT + RUN_FILE + "_run('boot.py')\n_run('main.py')\ndel _run\n"
 BOOT_PY_ONLY = ROM_INIT + RUN_FILE + "_run('boot.py')\ndel _run\n"
+
+
+def wait_for(predicate: Callable[[], object], what: str, timeout: float = 60) -> None:
+    """Wait until ``predicate()`` holds: an event of the board, as tests see it (the deadline
+    only keeps a test from hanging for ever; a slow machine just waits longer)."""
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
 
 
 class FakeBoard:
