@@ -257,7 +257,8 @@ def _lines(
 ) -> list[PlainLine] | None:
     """`plain_lines` once per text, font, size, width and alignment in a process: a batch's
     records repeat their labels and parameter paragraphs (the lines are never changed)."""
-    face = (font.fontkey, font.ttffile) if isinstance(font, TTFFont) else font.fontkey
+    # a TrueType font by family, file and face (one collection file holds several faces)
+    face = (font.fontkey, font.ttffile, font.name) if isinstance(font, TTFFont) else font.fontkey
     key = (text, face, size_pt, k, width, tuple(margins), align)
     lines = _cache.get(key, _UNKNOWN)
     if lines is _UNKNOWN:
