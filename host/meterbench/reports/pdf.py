@@ -49,7 +49,8 @@ SIZES = {1: 13.0, 2: 11.0, 3: 9.5}
 
 # fpdf2 measures each line again for every character it adds: the linear version instead;
 # it renders every table cell once only to learn its height: measured once per text; and it
-# lays a one-line cell out as generally as a page of markdown: written directly.
+# lays every cell and paragraph out as generally as a page of markdown: plain text is written
+# directly.
 install_line_breaking()
 table_heights.install()
 plain_cell.install()

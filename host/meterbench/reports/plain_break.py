@@ -139,7 +139,7 @@ def plain_lines(
         if total and width < limit - ONE_LINE_MARGIN:
             # every character fits, whatever the rounding of fpdf2's running sum: one line
             spaces = sum(chars.count(space) for space in BREAKING_SPACE_SYMBOLS)
-            return [PlainLine(list(chars), 0 + width, spaces, last_align, height, max_width, False)]
+            return [PlainLine(list(chars), width, spaces, last_align, height, max_width, False)]
     lines: list[PlainLine] = []
 
     def emit(
